@@ -1,0 +1,52 @@
+/**
+ * @oauth-cache/authorization-server: OAuth 2.1 authorization server logic for an MCP gateway in
+ * front of 1C, on top of @oauth-cache/core's TokenCache. Framework-free: bring your own HTTP layer.
+ */
+export {
+  type AuthorizationServer,
+  type AuthorizationServerOptions,
+  createAuthorizationServer,
+} from './authorization-server.js';
+export {
+  AUTHORIZE_PARAMS,
+  type AuthorizationRequest,
+  type AuthorizeRequestContext,
+  buildRedirect,
+  PKCE_PATTERN,
+  validateAuthorizationRequest,
+} from './authorize-request.js';
+export { type ClientRecord, ClientRegistry, type ClientRegistryOptions, type GrantType } from './clients.js';
+export { type CodeGrant, CodeStore, type RedeemResult } from './codes.js';
+export {
+  AuthorizationPageError,
+  AuthorizationRedirectError,
+  OAuthError,
+  type OAuthErrorBody,
+  type OAuthErrorCode,
+} from './errors.js';
+export {
+  type LoginAttempt,
+  LoginRateLimiter,
+  type LoginRateLimitOptions,
+  type LoginRefused,
+} from './login-rate-limiter.js';
+export {
+  type AuthorizationServerMetadata,
+  authorizationServerMetadata,
+  DEFAULT_ENDPOINT_PATHS,
+  type EndpointPaths,
+  type ProtectedResourceMetadata,
+  protectedResourceMetadata,
+} from './metadata.js';
+export {
+  basicAuthorization,
+  checkOneCCredentials,
+  type OneCCheckOptions,
+  type OneCCredentialCheck,
+} from './onec-credentials.js';
+export { isScopeToken, MAX_PARAM_LENGTH, type ParamRead, parseScope, readParams } from './params.js';
+export { s256Challenge, verifyPkceS256 } from './pkce.js';
+export { isLoopbackHost, MAX_REDIRECT_URI_LENGTH, matchRedirectUri, redirectUriProblem } from './redirect-uri.js';
+export { normalizeResource, sameResource } from './resource.js';
+export { handleRevocationRequest, type RevocationContext } from './revocation.js';
+export { handleTokenRequest, newToken, type TokenEndpointContext, type TokenRequestMeta, type TokenResponse } from './token-endpoint.js';

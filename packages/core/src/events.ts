@@ -1,0 +1,54 @@
+/**
+ * Events the cache emits. Metrics and logs attach from outside (`cache.events.on(...)`); payloads hold
+ * ids and digests, never a raw token or a password.
+ */
+
+/** Security-relevant happenings. `maximum` also reports every rejected validation. */
+export type SecurityEventType =
+  | 'reuse_detected'
+  | 'refresh_race'
+  | 'family_revoked'
+  | 'token_revoked'
+  | 'user_revoked'
+  | 'session_revoked'
+  | 'token_rejected'
+  | 'seal_failed'
+  | 'ephemeral_keys'
+  | 'client_mismatch';
+
+export interface SecurityEvent {
+  type: SecurityEventType;
+  at: number;
+  userId?: string;
+  familyId?: string;
+  clientId?: string;
+  /** Digest-derived id of the token concerned (safe to log). */
+  tokenId?: string;
+  reason?: string;
+}
+
+/** Operation outcome reported for every call (feeds `cache_*_operations_total`). */
+export interface OperationEvent {
+  /** `token` or `session`. */
+  subject: 'token' | 'session';
+  /** e.g. `store`, `validate`, `revoke`, `rotate`, `create`, `get`, `touch`. */
+  operation: string;
+  /** e.g. `ok`, `hit`, `miss`, `expired`, `error`, `evicted`. */
+  result: string;
+  /** Seconds the operation took. */
+  duration: number;
+}
+
+export interface CleanupEvent {
+  removed: number;
+  duration: number;
+}
+
+/** Map of event name to payload, for `cache.events`. */
+export interface CacheEventMap {
+  operation: [OperationEvent];
+  security: [SecurityEvent];
+  cleanup: [CleanupEvent];
+  /** A store call failed; the error is also thrown to the caller. */
+  error: [Error];
+}

@@ -1,0 +1,53 @@
+/**
+ * `@oauth-cache/core`: a framework-free OAuth token and session cache.
+ * @packageDocumentation
+ */
+export {
+  type CacheConfig,
+  type CacheConfigInput,
+  configFromEnv,
+  type EncryptionKey,
+  ENV_VARIABLES,
+  type Environment,
+  parseEncryptionKeys,
+  parseSecret,
+  presets,
+  resolveConfig,
+  type SecurityLevel,
+} from './config.js';
+export { Digester } from './crypto/digest.js';
+export { Sealer } from './crypto/sealer.js';
+export {
+  ConfigError,
+  InvalidGrantError,
+  InvalidInputError,
+  OAuthCacheError,
+  SealError,
+  StoreUnavailableError,
+} from './errors.js';
+export type {
+  CacheEventMap,
+  CleanupEvent,
+  OperationEvent,
+  SecurityEvent,
+  SecurityEventType,
+} from './events.js';
+export { MAX_TOKEN_LENGTH } from './limits.js';
+export type {
+  BatchOp,
+  CacheStore,
+  IndexAddOptions,
+  IndexEntry,
+  KeyValueStore,
+  RecordBody,
+  RecordKind,
+  StoredRecord,
+  StoreEntry,
+  StoreLock,
+} from './store/contract.js';
+export { KeyedLock } from './store/keyed-lock.js';
+export { adaptKeyValueStore, isCacheStore } from './store/keyvalue-adapter.js';
+export { MemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
+export { createTokenCache, TokenCache, type TokenCacheOptions } from './token-cache.js';
+export { randomToken } from './token-service.js';
+export type * from './types.js';

@@ -1,0 +1,214 @@
+/**
+ * The storage contract of oauth-cache: everything a store must do, in one file.
+ *
+ * Two shapes exist:
+ *
+ * - {@link KeyValueStore}: `get`, `set` with a TTL, `delete` (batch optional). A `Keyv` instance
+ *   satisfies it as it is. `createTokenCache` wraps such a store with {@link adaptKeyValueStore},
+ *   which builds the atomic operations below from get/set/delete under an in-process lock. That is
+ *   correct for ONE process only.
+ * - {@link CacheStore}: the full contract with atomic operations. Stores shared by several processes
+ *   (SQLite file, Redis) implement it natively (transactions, Lua, SET NX), so one-winner refresh
+ *   rotation, the session cap and the indexes stay correct across processes.
+ *
+ * ## Failure semantics
+ * A store MUST throw {@link StoreUnavailableError} (or a subclass) when it cannot answer: the backend
+ * is down, a command timed out, a write was not acknowledged. It MUST NOT answer `undefined` for
+ * "could not ask": the cache would then treat a live token as unknown (fail open for revocation,
+ * fail closed for everything else, and the user logged out for nothing). Keyv swallows errors;
+ * store packages turn them back into throws.
+ *
+ * ## Keys (all under the cache's `prefix`, default `oc:`)
+ * Every secret-derived key part is `digest = base64url(HMAC-SHA-256(secret, value))`, never the
+ * value itself. User ids in keys are digested as well (`uh = digest("user:" + userId)`).
+ *
+ * | key | value | TTL |
+ * | --- | --- | --- |
+ * | `at:<digest(accessToken)>` | {@link StoredRecord} of kind `access` | until the token expires |
+ * | `rt:<digest(refreshToken)>` | {@link StoredRecord} of kind `refresh` | until the token expires |
+ * | `rc:<digest(refreshToken)>` | {@link StoredRecord} of kind `consumed`: a rotated refresh token, kept to detect reuse | the refresh token's remaining lifetime |
+ * | `fr:<familyId>` | {@link StoredRecord} of kind `family-revoked` | the refresh lifetime |
+ * | `s:<digest(sessionId)>` | {@link StoredRecord} of kind `session` | idle timeout, capped by the absolute lifetime |
+ * | `lock:<name>` | a fencing token (string) | a few seconds |
+ * | `x:<name>` | any other record a component keeps (clients, codes: see the server) | its own |
+ *
+ * ## Indexes
+ * An index is a set of `member -> score` where the score is the member's expiry (epoch ms).
+ * Members whose score is in the past are dead and may be dropped at any time. Indexes kept by core:
+ *
+ * | index key | members | cap |
+ * | --- | --- | --- |
+ * | `ix:tokens` | `a:<digest>` / `r:<digest>` for every token | `maxTokens` (soonest-expiring evicted) |
+ * | `ix:sessions` | `<sessionDigest>` | `maxSessions` |
+ * | `ix:users` | `<uh>` of every user holding a live token or session | none |
+ * | `ix:u:<uh>` | the user's tokens (`a:`/`r:` members) | none |
+ * | `ix:us:<uh>` | the user's sessions | `maxSessionsPerUser` (least recently active evicted) |
+ * | `ix:f:<familyId>` | the family's tokens | none |
+ * | `ix:st:<digest(sessionId)>` | tokens bound to the session | none |
+ *
+ * ## Records
+ * Values are plain JSON objects ({@link StoredRecord}). A store may return the same object it was
+ * given (memory store): callers treat values as immutable. Expiry is always also inside the record
+ * (`exp`), so a store without native TTLs is still correct: core ignores expired records on read.
+ */
+
+/** Minimal store: what a `Keyv` instance already offers. */
+export interface KeyValueStore {
+  /** The value, or `undefined` when missing or expired. */
+  get(key: string): Promise<unknown>;
+  /**
+   * Store a value. `ttl` is in milliseconds. A return of `false` means "not written" and is turned
+   * into a {@link StoreUnavailableError} by the cache.
+   */
+  set(key: string, value: unknown, ttl?: number): Promise<unknown>;
+  /** Delete; resolves `true` when something was deleted. */
+  delete(key: string): Promise<boolean>;
+  /** Optional batch read, same order as `keys`. */
+  getMany?(keys: string[]): Promise<unknown[]>;
+}
+
+/** One entry of an index: a member and its expiry (epoch ms). */
+export interface IndexEntry {
+  member: string;
+  score: number;
+}
+
+/** Options of {@link CacheStore.indexAdd}. */
+export interface IndexAddOptions {
+  /** Keep at most this many live members; the lowest scores are evicted and returned. */
+  cap?: number;
+  /** Current time (epoch ms): members with a score at or below it are dropped first. */
+  now: number;
+}
+
+/** A record as it is listed by {@link CacheStore.entries}. */
+export interface StoreEntry {
+  key: string;
+  value: unknown;
+  /** Absolute expiry in epoch ms, when the store knows it. */
+  expiresAt?: number;
+}
+
+/** The full store contract. Every method may throw {@link StoreUnavailableError}. */
+export interface CacheStore {
+  /** The value, or `undefined` when missing or expired. */
+  get(key: string): Promise<unknown>;
+  /** Batch read, same order as `keys`, `undefined` for missing. */
+  getMany(keys: string[]): Promise<unknown[]>;
+  /** Store `value` for `ttlMs` milliseconds (overwrites). Throws when not written. */
+  set(key: string, value: unknown, ttlMs: number): Promise<void>;
+  /** Store only when the key is missing or expired. `true` when this call wrote it. Atomic. */
+  add(key: string, value: unknown, ttlMs: number): Promise<boolean>;
+  /** Read and delete in one atomic step: among concurrent callers exactly one gets the value. */
+  take(key: string): Promise<unknown>;
+  /** Delete keys; resolves how many existed. */
+  delete(...keys: string[]): Promise<number>;
+  /**
+   * Add (or re-score) a member of an index, atomically drop members whose score is <= `now`, then
+   * evict the lowest-scored members beyond `cap`. Resolves the evicted members (never the added one
+   * unless it has the lowest score and the cap is 0). The index key lives as long as its highest score.
+   */
+  indexAdd(key: string, member: string, score: number, options: IndexAddOptions): Promise<string[]>;
+  /** Remove members from an index. */
+  indexRemove(key: string, members: string[]): Promise<void>;
+  /** Live members (score > now), lowest score first. */
+  indexRange(key: string, now: number): Promise<IndexEntry[]>;
+  /** How many live members (score > now). */
+  indexCount(key: string, now: number): Promise<number>;
+  /** Delete a whole index. */
+  indexDelete(key: string): Promise<void>;
+  /** Every live record whose key starts with `prefix` (indexes are not listed). */
+  entries(prefix: string): AsyncIterable<StoreEntry>;
+  /** Remove expired records and dead index members; resolves how many records were removed. */
+  sweep(now: number): Promise<number>;
+  /**
+   * Optional cross-process mutex (Redis: SET NX PX + compare-and-delete). Resolves a handle, or
+   * `null` when another holder has it. Used for single-flight refresh across processes.
+   */
+  lock?(name: string, ttlMs: number): Promise<StoreLock | null>;
+  /** Optional batch write in one transaction/pipeline (bulk import). Index adds here carry no cap. */
+  writeBatch?(ops: BatchOp[]): Promise<void>;
+  /** Cheap liveness probe: resolves when the backend answers, throws StoreUnavailableError otherwise. */
+  ping(): Promise<void>;
+  /** Release connections and timers. */
+  close(): Promise<void>;
+  /**
+   * Optional: subscribe to keys deleted by other processes sharing this store (used by in-process
+   * caches to drop stale entries). Resolves an unsubscribe function.
+   */
+  onRemoteDelete?(listener: (keys: string[]) => void): Promise<() => Promise<void>>;
+  /** A short name for logs and health output, e.g. `memory`, `sqlite`, `redis`. Never holds secrets. */
+  readonly kind: string;
+}
+
+/** A held cross-process lock. */
+export interface StoreLock {
+  /** Unique per acquisition; a store write guarded by the lock can check it is still current. */
+  fencingToken: string;
+  /** Release if still held by this acquisition (never releases someone else's). */
+  release(): Promise<void>;
+}
+
+/** One operation of {@link CacheStore.writeBatch}. */
+export type BatchOp =
+  | { op: 'set'; key: string; value: unknown; ttlMs: number }
+  | { op: 'indexAdd'; key: string; member: string; score: number };
+
+/** The kinds of record core writes. */
+export type RecordKind = 'access' | 'refresh' | 'consumed' | 'family-revoked' | 'session';
+
+/**
+ * A stored record. `exp` (epoch ms) and `kind` are always in the clear; in `maximum` security level
+ * every other field is inside `sealed` (AES-256-GCM, see `crypto/sealer.ts`).
+ */
+export interface StoredRecord {
+  /** Record format version. */
+  v: 1;
+  kind: RecordKind;
+  /** Absolute expiry, epoch ms. */
+  exp: number;
+  /** `maximum` level: the sealed JSON of {@link RecordBody}. */
+  sealed?: string;
+  /** Every other field, in the clear below `maximum`. */
+  body?: RecordBody;
+}
+
+/** The fields of a record (sealed as a whole in `maximum`). */
+export interface RecordBody {
+  /** User id (token, session records). */
+  uid?: string;
+  /** Family (grant) id. */
+  fam?: string;
+  /** OAuth client id. */
+  cid?: string;
+  /** Scopes. */
+  scp?: string[];
+  /** RFC 8707 resource (audience). */
+  res?: string;
+  /** Token type, e.g. `Bearer`. */
+  typ?: string;
+  /** Id of the session the token is bound to (a handle, not a credential; its record is keyed by digest). */
+  sid?: string;
+  /** Issued at / created at, epoch ms. */
+  iat?: number;
+  /** `userData` in the clear (`basic` only). */
+  ud?: unknown;
+  /** `userData` sealed (`enhanced`). */
+  uds?: string;
+  /** Refresh rotation counter. */
+  rot?: number;
+  /** The raw token, only when stored with `retrievable: true` (getFreshToken). Never stored as is: see `toks`. */
+  tok?: string;
+  /** `tok` sealed. */
+  toks?: string;
+  /** For `consumed`: when it was consumed (epoch ms). */
+  at?: number;
+  /** Session: last activity (epoch ms). */
+  seen?: number;
+  /** Session: absolute end of life (epoch ms). */
+  abs?: number;
+  /** Session data in the clear (`basic` only). */
+  data?: unknown;
+  /** Session data sealed (`enhanced`). */
+  datas?: string;
+}

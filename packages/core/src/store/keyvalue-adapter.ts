@@ -1,0 +1,192 @@
+import { OAuthCacheError, StoreUnavailableError } from '../errors.js';
+import type { CacheStore, IndexAddOptions, IndexEntry, KeyValueStore, StoreEntry } from './contract.js';
+import { KeyedLock } from './keyed-lock.js';
+
+/** A key-value store that may also list its entries (Keyv's `iterator`). */
+type IterableKeyValueStore = KeyValueStore & {
+  iterator?: () => AsyncIterable<[string, unknown]>;
+  disconnect?: () => Promise<void>;
+};
+
+interface IndexRecord {
+  ix: Array<[string, number]>;
+}
+
+interface Envelope {
+  /** Absolute expiry, epoch ms: kept next to the value since a plain store may not report TTLs. */
+  e: number;
+  v: unknown;
+}
+
+/** True when `store` already implements the full {@link CacheStore} contract. */
+export function isCacheStore(store: KeyValueStore | CacheStore): store is CacheStore {
+  const s = store as Partial<CacheStore>;
+  return typeof s.take === 'function' && typeof s.indexAdd === 'function' && typeof s.entries === 'function';
+}
+
+/**
+ * Build the full contract over a plain get/set/delete store (a `Keyv` instance, say). The atomic
+ * operations hold an in-process lock per key: correct for ONE process. Stores shared by several
+ * processes must implement {@link CacheStore} natively (see `@oauth-cache/keyv`).
+ */
+export function adaptKeyValueStore(kv: KeyValueStore, kind = 'keyvalue'): CacheStore {
+  return new KeyValueCacheStore(kv as IterableKeyValueStore, kind);
+}
+
+class KeyValueCacheStore implements CacheStore {
+  readonly #kv: IterableKeyValueStore;
+  readonly #lock = new KeyedLock();
+  readonly kind: string;
+
+  constructor(kv: IterableKeyValueStore, kind: string) {
+    this.#kv = kv;
+    this.kind = kind;
+  }
+
+  async get(key: string): Promise<unknown> {
+    return unwrap(await this.#call(() => this.#kv.get(key)));
+  }
+
+  async getMany(keys: string[]): Promise<unknown[]> {
+    if (this.#kv.getMany) {
+      const values = await this.#call(() => this.#kv.getMany!(keys));
+      return values.map(unwrap);
+    }
+    return Promise.all(keys.map((k) => this.get(k)));
+  }
+
+  async set(key: string, value: unknown, ttlMs: number): Promise<void> {
+    await this.#write(key, { e: Date.now() + ttlMs, v: value }, ttlMs);
+  }
+
+  add(key: string, value: unknown, ttlMs: number): Promise<boolean> {
+    return this.#lock.run(key, async () => {
+      if ((await this.get(key)) !== undefined) return false;
+      await this.set(key, value, ttlMs);
+      return true;
+    });
+  }
+
+  take(key: string): Promise<unknown> {
+    return this.#lock.run(key, async () => {
+      const value = await this.get(key);
+      if (value !== undefined) await this.#call(() => this.#kv.delete(key));
+      return value;
+    });
+  }
+
+  async delete(...keys: string[]): Promise<number> {
+    let n = 0;
+    for (const key of keys) if (await this.#call(() => this.#kv.delete(key))) n++;
+    return n;
+  }
+
+  indexAdd(key: string, member: string, score: number, options: IndexAddOptions): Promise<string[]> {
+    return this.#lock.run(key, async () => {
+      const entries = new Map((await this.#readIndex(key)).filter(([, s]) => s > options.now));
+      entries.set(member, score);
+      let evicted: string[] = [];
+      if (options.cap !== undefined && entries.size > options.cap) {
+        evicted = [...entries]
+          .sort((a, b) => a[1] - b[1])
+          .slice(0, entries.size - options.cap)
+          .map(([m]) => m);
+        for (const m of evicted) entries.delete(m);
+      }
+      await this.#writeIndex(key, [...entries]);
+      return evicted;
+    });
+  }
+
+  indexRemove(key: string, members: string[]): Promise<void> {
+    return this.#lock.run(key, async () => {
+      const drop = new Set(members);
+      await this.#writeIndex(
+        key,
+        (await this.#readIndex(key)).filter(([m]) => !drop.has(m)),
+      );
+    });
+  }
+
+  async indexRange(key: string, now: number): Promise<IndexEntry[]> {
+    return (await this.#readIndex(key))
+      .filter(([, s]) => s > now)
+      .sort((a, b) => a[1] - b[1])
+      .map(([member, score]) => ({ member, score }));
+  }
+
+  async indexCount(key: string, now: number): Promise<number> {
+    return (await this.#readIndex(key)).filter(([, s]) => s > now).length;
+  }
+
+  async indexDelete(key: string): Promise<void> {
+    await this.#call(() => this.#kv.delete(key));
+  }
+
+  async *entries(prefix: string): AsyncIterable<StoreEntry> {
+    if (!this.#kv.iterator) {
+      throw new OAuthCacheError('unsupported', `the ${this.kind} store cannot list its entries`);
+    }
+    const now = Date.now();
+    for await (const [key, raw] of this.#kv.iterator()) {
+      if (!key.startsWith(prefix) || !isEnvelope(raw) || raw.e <= now) continue;
+      if (isIndexRecord(raw.v)) continue;
+      yield { key, value: raw.v, expiresAt: raw.e };
+    }
+  }
+
+  async sweep(): Promise<number> {
+    // A plain key-value store expires entries itself (Keyv on read); nothing to sweep here.
+    return 0;
+  }
+
+  async ping(): Promise<void> {
+    await this.get('__ping__');
+  }
+
+  async close(): Promise<void> {
+    await this.#kv.disconnect?.();
+  }
+
+  async #readIndex(key: string): Promise<Array<[string, number]>> {
+    const value = await this.get(key);
+    return isIndexRecord(value) ? value.ix : [];
+  }
+
+  async #writeIndex(key: string, entries: Array<[string, number]>): Promise<void> {
+    if (entries.length === 0) {
+      await this.#call(() => this.#kv.delete(key));
+      return;
+    }
+    const maxScore = Math.max(...entries.map(([, s]) => s));
+    const ttl = Math.max(1, maxScore - Date.now());
+    await this.#write(key, { e: maxScore, v: { ix: entries } satisfies IndexRecord }, ttl);
+  }
+
+  async #write(key: string, envelope: Envelope, ttlMs: number): Promise<void> {
+    const ok = await this.#call(() => this.#kv.set(key, envelope, ttlMs));
+    if (ok === false) throw new StoreUnavailableError(`the ${this.kind} store did not acknowledge a write`);
+  }
+
+  async #call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof OAuthCacheError) throw error;
+      throw new StoreUnavailableError(`the ${this.kind} store failed`, { cause: error });
+    }
+  }
+}
+
+function isEnvelope(value: unknown): value is Envelope {
+  return typeof value === 'object' && value !== null && typeof (value as Envelope).e === 'number' && 'v' in value;
+}
+
+function isIndexRecord(value: unknown): value is IndexRecord {
+  return typeof value === 'object' && value !== null && Array.isArray((value as IndexRecord).ix);
+}
+
+function unwrap(raw: unknown): unknown {
+  if (!isEnvelope(raw)) return undefined;
+  return raw.e > Date.now() ? raw.v : undefined;
+}

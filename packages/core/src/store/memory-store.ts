@@ -1,0 +1,154 @@
+import { LRUCache } from 'lru-cache';
+import type { CacheStore, IndexAddOptions, IndexEntry, StoreEntry } from './contract.js';
+
+/** Options of {@link MemoryStore}. */
+export interface MemoryStoreOptions {
+  /** Most records kept; the least recently used go first. Default 100000. */
+  max?: number;
+}
+
+interface Held {
+  value: unknown;
+  /** Absolute expiry, epoch ms. */
+  exp: number;
+}
+
+/**
+ * In-process store for tests and single-process servers: a bounded LRU of records plus in-memory
+ * indexes. Values are kept by reference (no JSON round trip on the validation path), so callers
+ * must treat what `get` returns as immutable; core does.
+ */
+export class MemoryStore implements CacheStore {
+  readonly kind = 'memory';
+  readonly #records: LRUCache<string, Held>;
+  readonly #indexes = new Map<string, Map<string, number>>();
+  #closed = false;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    // TTLs are checked here against `exp` rather than handed to lru-cache: one clock for records
+    // and indexes, and no lru-cache timer per entry.
+    this.#records = new LRUCache<string, Held>({ max: options.max ?? 100_000 });
+  }
+
+  async get(key: string): Promise<unknown> {
+    return this.#read(key);
+  }
+
+  async getMany(keys: string[]): Promise<unknown[]> {
+    return keys.map((k) => this.#read(k));
+  }
+
+  async set(key: string, value: unknown, ttlMs: number): Promise<void> {
+    this.#records.set(key, { value, exp: Date.now() + ttlMs });
+  }
+
+  async add(key: string, value: unknown, ttlMs: number): Promise<boolean> {
+    if (this.#read(key) !== undefined) return false;
+    this.#records.set(key, { value, exp: Date.now() + ttlMs });
+    return true;
+  }
+
+  async take(key: string): Promise<unknown> {
+    const value = this.#read(key);
+    this.#records.delete(key);
+    return value;
+  }
+
+  async delete(...keys: string[]): Promise<number> {
+    let n = 0;
+    for (const k of keys) {
+      if (this.#read(k) !== undefined) n++;
+      this.#records.delete(k);
+    }
+    return n;
+  }
+
+  async indexAdd(key: string, member: string, score: number, options: IndexAddOptions): Promise<string[]> {
+    let index = this.#indexes.get(key);
+    if (!index) {
+      index = new Map();
+      this.#indexes.set(key, index);
+    }
+    index.set(member, score);
+    const cap = options.cap;
+    if (cap === undefined || index.size <= cap) return [];
+    for (const [m, s] of index) if (s <= options.now) index.delete(m);
+    if (index.size <= cap) return [];
+    const evicted = [...index.entries()]
+      .sort((a, b) => a[1] - b[1])
+      .slice(0, index.size - cap)
+      .map(([m]) => m);
+    for (const m of evicted) index.delete(m);
+    return evicted;
+  }
+
+  async indexRemove(key: string, members: string[]): Promise<void> {
+    const index = this.#indexes.get(key);
+    if (!index) return;
+    for (const m of members) index.delete(m);
+    if (index.size === 0) this.#indexes.delete(key);
+  }
+
+  async indexRange(key: string, now: number): Promise<IndexEntry[]> {
+    const index = this.#indexes.get(key);
+    if (!index) return [];
+    const live: IndexEntry[] = [];
+    for (const [member, score] of index) if (score > now) live.push({ member, score });
+    return live.sort((a, b) => a.score - b.score);
+  }
+
+  async indexCount(key: string, now: number): Promise<number> {
+    const index = this.#indexes.get(key);
+    if (!index) return 0;
+    let n = 0;
+    for (const score of index.values()) if (score > now) n++;
+    return n;
+  }
+
+  async indexDelete(key: string): Promise<void> {
+    this.#indexes.delete(key);
+  }
+
+  async *entries(prefix: string): AsyncIterable<StoreEntry> {
+    const now = Date.now();
+    for (const [key, held] of this.#records.entries()) {
+      if (key.startsWith(prefix) && held.exp > now) yield { key, value: held.value, expiresAt: held.exp };
+    }
+  }
+
+  async sweep(now: number): Promise<number> {
+    let removed = 0;
+    for (const [key, held] of this.#records.entries()) {
+      if (held.exp <= now) {
+        this.#records.delete(key);
+        removed++;
+      }
+    }
+    for (const [key, index] of this.#indexes) {
+      for (const [m, s] of index) if (s <= now) index.delete(m);
+      if (index.size === 0) this.#indexes.delete(key);
+    }
+    return removed;
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+
+  /** True once `close()` ran (the store stays usable; nothing to release). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #read(key: string): unknown {
+    const held = this.#records.get(key);
+    if (held === undefined) return undefined;
+    if (held.exp <= Date.now()) {
+      this.#records.delete(key);
+      return undefined;
+    }
+    return held.value;
+  }
+}

@@ -1,0 +1,370 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { type CacheConfig, type CacheConfigInput, resolveConfig } from './config.js';
+import type { CacheContext } from './context.js';
+import { Counters } from './counters.js';
+import { Digester } from './crypto/digest.js';
+import { Sealer } from './crypto/sealer.js';
+import { InvalidInputError } from './errors.js';
+import type { CacheEventMap, SecurityEvent } from './events.js';
+import { FreshTokenFlight } from './fresh-token.js';
+import { RecordCodec } from './records/codec.js';
+import { RefreshRotation } from './refresh-rotation.js';
+import { SessionService } from './session-service.js';
+import type { CacheStore, KeyValueStore, StoredRecord } from './store/contract.js';
+import { adaptKeyValueStore, isCacheStore } from './store/keyvalue-adapter.js';
+import { MemoryStore } from './store/memory-store.js';
+import { TokenService } from './token-service.js';
+import type {
+  CacheStats,
+  ExportedRecord,
+  FreshToken,
+  Refresher,
+  RotateOptions,
+  RotationResult,
+  Session,
+  StoredTokenInfo,
+  StoreTokenInput,
+  TokenListing,
+  TokenValidation,
+} from './types.js';
+
+/** Options of {@link createTokenCache}: config fields (over the environment's preset) plus wiring. */
+export interface TokenCacheOptions extends CacheConfigInput {
+  /** Where records live. A plain Keyv is accepted (single process only). Default: a new MemoryStore. */
+  store?: CacheStore | KeyValueStore;
+  /** A configuration already resolved (e.g. by `configFromEnv`); other config fields are then ignored. */
+  config?: CacheConfig;
+  /** Clock (epoch ms), for tests. */
+  now?: () => number;
+  /** Start the periodic cleanup timer (default true when `cleanupInterval` > 0). */
+  autoCleanup?: boolean;
+}
+
+/** Record key prefixes `exportRecords` lists (indexes are rebuilt on import, not exported). */
+const EXPORTED = ['at:', 'rt:', 'rc:', 'fr:', 's:', 'x:'];
+
+/**
+ * The token and session cache. One instance per process; several processes share state through
+ * a shared store (SQLite file, Redis). See the package README for a tour.
+ */
+export class TokenCache {
+  /** The resolved configuration. */
+  readonly config: CacheConfig;
+  /** The store, adapted to the full contract. */
+  readonly store: CacheStore;
+  /** `operation`, `security`, `cleanup` and `error` events; attach metrics and logs here. */
+  readonly events = new EventEmitter<CacheEventMap>();
+
+  readonly #ctx: CacheContext;
+  readonly #tokens: TokenService;
+  readonly #rotation: RefreshRotation;
+  readonly #sessions: SessionService;
+  readonly #fresh: FreshTokenFlight;
+  readonly #counters = new Counters();
+  #cleanupTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(options: TokenCacheOptions = {}) {
+    const { store, config, now, autoCleanup, ...configInput } = options;
+    const resolved = config ?? resolveConfig(configInput);
+    const ephemeral: string[] = [];
+    if (!resolved.secret) ephemeral.push('secret');
+    if (resolved.encryptionKeys.length === 0) ephemeral.push('encryption key');
+    this.config = {
+      ...resolved,
+      // Without configured keys nothing survives a restart; say so through a security event.
+      secret: resolved.secret ?? randomBytes(32),
+      encryptionKeys: resolved.encryptionKeys.length
+        ? resolved.encryptionKeys
+        : [{ kid: 'ephemeral', key: randomBytes(32) }],
+    };
+    const rawStore: CacheStore | KeyValueStore = store ?? new MemoryStore();
+    this.store = isCacheStore(rawStore) ? rawStore : adaptKeyValueStore(rawStore as KeyValueStore);
+    const digester = new Digester(this.config.secret!);
+    const sealer = new Sealer(this.config.encryptionKeys);
+    const prefix = this.config.prefix;
+    const clock = now ?? Date.now;
+    const counters = this.#counters;
+    const events = this.events;
+    this.#ctx = {
+      config: this.config,
+      store: this.store,
+      codec: new RecordCodec(this.config.securityLevel, sealer, prefix),
+      digester,
+      sealer,
+      counters,
+      events,
+      now: clock,
+      key: (suffix) => prefix + suffix,
+      userHash: (userId) => digester.digest(`user:${userId}`),
+      security: (event) => {
+        const full: SecurityEvent = { ...event, at: clock() };
+        counters.security.events += 1;
+        counters.security.lastEvent = full;
+        events.emit('security', full);
+      },
+      operation: (subject, operation, result, started) => {
+        if (events.listenerCount('operation') === 0) return;
+        events.emit('operation', { subject, operation, result, duration: (performance.now() - started) / 1000 });
+      },
+    };
+    this.#tokens = new TokenService(this.#ctx);
+    this.#rotation = new RefreshRotation(this.#ctx, this.#tokens);
+    this.#sessions = new SessionService(this.#ctx);
+    this.#fresh = new FreshTokenFlight(this.#ctx, this.#tokens);
+    if (ephemeral.length) {
+      queueMicrotask(() =>
+        this.#ctx.security({
+          type: 'ephemeral_keys',
+          reason: `no ${ephemeral.join(' and no ')} configured: generated for this process only, stored tokens will not survive a restart`,
+        }),
+      );
+    }
+    if ((autoCleanup ?? true) && this.config.cleanupInterval > 0) {
+      this.#cleanupTimer = setInterval(() => {
+        this.purgeExpired().catch((error: Error) => this.#emitError(error));
+      }, this.config.cleanupInterval * 1000);
+      this.#cleanupTimer.unref();
+    }
+  }
+
+  /** Store an access and/or refresh token for a user. Never replaces the user's other tokens. */
+  storeToken(input: StoreTokenInput): Promise<StoredTokenInfo> {
+    return this.#tokens.storeToken(input);
+  }
+
+  /**
+   * Validate an access token: its metadata, or `null` for unknown, expired or revoked tokens.
+   * Throws `StoreUnavailableError` when the store cannot answer (never `null` for that).
+   */
+  validateAccessToken(token: string): Promise<TokenValidation | null> {
+    return this.#tokens.validateAccessToken(token);
+  }
+
+  /** Metadata of a live refresh token, or `null`. */
+  inspectRefreshToken(token: string): Promise<TokenValidation | null> {
+    return this.#tokens.inspectRefreshToken(token);
+  }
+
+  /**
+   * Consume a refresh token and issue the next pair in the same family. Throws `InvalidGrantError`;
+   * a consumed token presented again revokes the family (`reuse_detected`).
+   */
+  rotateRefreshToken(refreshToken: string, options?: RotateOptions): Promise<RotationResult> {
+    return this.#rotation.rotate(refreshToken, options);
+  }
+
+  /** The user's live tokens (metadata only). */
+  getTokensForUser(userId: string): Promise<TokenListing[]> {
+    return this.#tokens.getTokensForUser(userId);
+  }
+
+  /** Revoke a token given raw (a refresh token revokes its family). */
+  revokeToken(token: string): Promise<boolean> {
+    return this.#tokens.revokeToken(token);
+  }
+
+  /** Revoke a token by the id `getTokensForUser` lists. */
+  revokeTokenById(id: string): Promise<boolean> {
+    return this.#tokens.revokeTokenById(id);
+  }
+
+  /** Revoke every token of a family (grant). Resolves how many records were deleted. */
+  revokeFamily(familyId: string): Promise<number> {
+    return this.#tokens.revokeFamily(familyId);
+  }
+
+  /** Revoke every token of a user. */
+  revokeUserTokens(userId: string): Promise<number> {
+    return this.#tokens.revokeUserTokens(userId);
+  }
+
+  /**
+   * A usable access token for the user (tokens stored with `retrievable: true`), refreshed through
+   * `refresher` when inside `refreshThreshold`; at most one refresh at a time per user and client.
+   */
+  getFreshToken(userId: string, refresher: Refresher, options?: { clientId?: string }): Promise<FreshToken> {
+    return this.#fresh.get(userId, refresher, options);
+  }
+
+  /** Open a session; the user's least recently active sessions beyond the cap are evicted. */
+  createSession(userId: string, data?: unknown): Promise<Session> {
+    return this.#sessions.create(userId, data);
+  }
+
+  getSession(id: string): Promise<Session | null> {
+    return this.#sessions.get(id);
+  }
+
+  /** Record activity (sliding idle timeout, bounded by the absolute lifetime). */
+  touchSession(id: string): Promise<Session | null> {
+    return this.#sessions.touch(id);
+  }
+
+  /** End a session and every token bound to it. */
+  revokeSession(id: string): Promise<boolean> {
+    return this.#sessions.revoke(id);
+  }
+
+  /** The user's live sessions (without their ids, which are not stored). */
+  getSessionsForUser(userId: string) {
+    return this.#sessions.listForUser(userId);
+  }
+
+  /** Counters of this process plus gauges read from the store. */
+  async stats(): Promise<CacheStats> {
+    const now = Date.now();
+    const [tokens, sessions, users] = await Promise.all([
+      this.store.indexCount(this.#ctx.key('ix:tokens'), now),
+      this.store.indexCount(this.#ctx.key('ix:sessions'), now),
+      this.store.indexCount(this.#ctx.key('ix:users'), now),
+    ]);
+    const c = this.#counters;
+    return {
+      summary: {
+        totalActiveTokens: tokens,
+        totalActiveSessions: sessions,
+        totalUsers: users,
+        cacheHitRate: c.hitRate(),
+      },
+      tokens: { active: tokens, ...c.tokens },
+      sessions: { active: sessions, ...c.sessions },
+      security: {
+        level: this.config.securityLevel,
+        events: c.security.events,
+        reuseDetected: c.security.reuseDetected,
+        rejected: c.security.rejected,
+        ...(c.security.lastEvent ? { lastEvent: c.security.lastEvent } : {}),
+      },
+      store: { kind: this.store.kind },
+      cleanup: { ...c.cleanup },
+    };
+  }
+
+  /** Remove expired records now (the timer does this every `cleanupInterval` seconds). */
+  async purgeExpired(): Promise<number> {
+    const started = performance.now();
+    const removed = await this.store.sweep(this.#ctx.now());
+    const c = this.#counters.cleanup;
+    c.runs += 1;
+    c.removed += removed;
+    c.lastRunAt = Date.now();
+    this.events.emit('cleanup', { removed, duration: (performance.now() - started) / 1000 });
+    return removed;
+  }
+
+  /** Resolves when the store answers; throws `StoreUnavailableError` otherwise. */
+  ping(): Promise<void> {
+    return this.store.ping();
+  }
+
+  /** base64url HMAC-SHA-256 of `value` under the cache secret (for keying other secrets). */
+  digest(value: string): string {
+    return this.#ctx.digester.digest(value);
+  }
+
+  /** Prefixed store key for `suffix` (other components keep their records under `x:`). */
+  key(suffix: string): string {
+    return this.#ctx.key(suffix);
+  }
+
+  /** Seal any JSON value with the active key; `aad` binds it to its context (e.g. its store key). */
+  seal(value: unknown, aad: string): string {
+    return this.#ctx.sealer.seal(value, aad);
+  }
+
+  /** Open what `seal` produced with the same `aad`. Throws `SealError`. */
+  open(sealed: string, aad: string): unknown {
+    return this.#ctx.sealer.open(sealed, aad);
+  }
+
+  /** Every live record, keys relative to the prefix, sealed parts still sealed. */
+  async *exportRecords(): AsyncIterable<ExportedRecord> {
+    const prefix = this.config.prefix;
+    for await (const entry of this.store.entries(prefix)) {
+      const key = entry.key.slice(prefix.length);
+      if (!EXPORTED.some((p) => key.startsWith(p))) continue;
+      const record = entry.value as Partial<StoredRecord>;
+      const expiresAt = typeof record?.exp === 'number' ? record.exp : entry.expiresAt;
+      if (expiresAt === undefined || expiresAt <= Date.now()) continue;
+      yield { key, value: entry.value, expiresAt };
+    }
+  }
+
+  /**
+   * Write one exported record (same secret and keys as the source) and rebuild its indexes.
+   * Resolves `kept` when a record with a later or equal expiry is already there.
+   */
+  async importRecord(record: ExportedRecord): Promise<'written' | 'kept' | 'expired'> {
+    if (
+      typeof record !== 'object' ||
+      record === null ||
+      typeof record.key !== 'string' ||
+      !EXPORTED.some((p) => record.key.startsWith(p)) ||
+      typeof record.expiresAt !== 'number' ||
+      !Number.isFinite(record.expiresAt)
+    ) {
+      throw new InvalidInputError('record needs a known key, a value and a numeric expiresAt');
+    }
+    const now = this.#ctx.now();
+    if (record.expiresAt <= now) return 'expired';
+    const key = this.#ctx.key(record.key);
+    const existing = (await this.store.get(key)) as Partial<StoredRecord> | undefined;
+    if (existing !== undefined && (typeof existing?.exp !== 'number' || existing.exp >= record.expiresAt)) {
+      return 'kept';
+    }
+    const decoded = record.key.startsWith('x:') ? undefined : this.#ctx.codec.decode(key, record.value);
+    if (!record.key.startsWith('x:') && decoded === undefined) {
+      throw new InvalidInputError(`record ${record.key.slice(0, 3)}... is not an oauth-cache record`);
+    }
+    await this.store.set(key, record.value, record.expiresAt - now);
+    if (decoded) await this.#reindex(record.key, decoded.kind, decoded.body, record.expiresAt, now);
+    return 'written';
+  }
+
+  /** Stop timers and close the store. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#cleanupTimer) clearInterval(this.#cleanupTimer);
+    await this.store.close();
+  }
+
+  async #reindex(
+    key: string,
+    kind: string,
+    body: { uid?: string; fam?: string; sid?: string },
+    exp: number,
+    now: number,
+  ): Promise<void> {
+    const { store } = this;
+    const k = this.#ctx.key;
+    const id = key.slice(key.indexOf(':') + 1);
+    if (kind === 'access' || kind === 'refresh') {
+      const member = (kind === 'access' ? 'a:' : 'r:') + id;
+      if (body.uid) {
+        const uh = this.#ctx.userHash(body.uid);
+        await store.indexAdd(k(`ix:u:${uh}`), member, exp, { now });
+        await store.indexAdd(k('ix:users'), uh, exp, { now });
+      }
+      if (body.fam) await store.indexAdd(k(`ix:f:${body.fam}`), member, exp, { now });
+      if (body.sid) await store.indexAdd(k(`ix:st:${this.digest(body.sid)}`), member, exp, { now });
+      await store.indexAdd(k('ix:tokens'), member, exp, { now });
+    } else if (kind === 'session' && body.uid) {
+      const uh = this.#ctx.userHash(body.uid);
+      await store.indexAdd(k(`ix:us:${uh}`), id, exp, { now });
+      await store.indexAdd(k('ix:sessions'), id, exp, { now });
+      await store.indexAdd(k('ix:users'), uh, exp, { now });
+    }
+  }
+
+  #emitError(error: Error): void {
+    if (this.events.listenerCount('error') > 0) this.events.emit('error', error);
+  }
+}
+
+/** Create a cache. See {@link TokenCacheOptions}. */
+export function createTokenCache(options: TokenCacheOptions = {}): TokenCache {
+  return new TokenCache(options);
+}

@@ -1,0 +1,345 @@
+import { randomBytes } from 'node:crypto';
+import type { CacheContext } from './context.js';
+import { InvalidInputError } from './errors.js';
+import { assertToken, assertUserId, isPlausibleToken } from './limits.js';
+import type { DecodedRecord } from './records/codec.js';
+import type { RecordBody } from './store/contract.js';
+import type { StoredTokenInfo, StoreTokenInput, TokenListing, TokenValidation } from './types.js';
+
+/** Index member prefixes: `a:` access, `r:` refresh. */
+const ACCESS = 'a:';
+const REFRESH = 'r:';
+
+/** A new random opaque token: 32 bytes, base64url (43 characters). */
+export function randomToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/**
+ * Storing, validating, listing and revoking tokens. Every token is kept under the keyed digest of
+ * its value and belongs to a family (the grant), which is what reuse detection revokes.
+ */
+export class TokenService {
+  readonly #ctx: CacheContext;
+
+  constructor(ctx: CacheContext) {
+    this.#ctx = ctx;
+  }
+
+  async storeToken(input: StoreTokenInput, carried: { rot?: number } = {}): Promise<StoredTokenInfo> {
+    const ctx = this.#ctx;
+    const started = performance.now();
+    assertUserId(input.userId);
+    if (input.accessToken === undefined && input.refreshToken === undefined) {
+      throw new InvalidInputError('storeToken needs an accessToken or a refreshToken');
+    }
+    if (input.accessToken !== undefined) assertToken(input.accessToken, 'accessToken');
+    if (input.refreshToken !== undefined) assertToken(input.refreshToken, 'refreshToken');
+    if (input.scopes !== undefined && (!Array.isArray(input.scopes) || input.scopes.some((s) => typeof s !== 'string'))) {
+      throw new InvalidInputError('scopes must be an array of strings');
+    }
+    const now = ctx.now();
+    const familyId = input.familyId ?? randomToken();
+    const sid = input.sessionId;
+    const common: RecordBody = {
+      uid: input.userId,
+      fam: familyId,
+      cid: input.clientId,
+      scp: input.scopes ?? [],
+      res: input.resource,
+      typ: input.tokenType ?? 'Bearer',
+      sid,
+      iat: now,
+      ud: input.userData,
+    };
+    const info: StoredTokenInfo = { familyId };
+    const members: Array<{ member: string; exp: number }> = [];
+
+    if (input.accessToken !== undefined) {
+      const exp = input.expiresAt ?? now + seconds(input.expiresIn, ctx.config.tokenTtl, 'expiresIn') * 1000;
+      if (!(exp > now)) throw new InvalidInputError('the access token is already expired');
+      const id = ctx.digester.digest(input.accessToken);
+      const body = input.retrievable ? { ...common, tok: input.accessToken } : common;
+      await this.#writeRecord(`at:${id}`, 'access', exp, body, now);
+      info.accessTokenId = id;
+      info.expiresAt = exp;
+      members.push({ member: ACCESS + id, exp });
+    }
+    if (input.refreshToken !== undefined) {
+      const exp =
+        input.refreshExpiresAt ??
+        now + seconds(input.refreshExpiresIn, ctx.config.refreshTokenTtl, 'refreshExpiresIn') * 1000;
+      if (!(exp > now)) throw new InvalidInputError('the refresh token is already expired');
+      const id = ctx.digester.digest(input.refreshToken);
+      const rot = carried.rot ?? input.rotation ?? 0;
+      const body = { ...common, rot, ...(input.retrievable ? { tok: input.refreshToken } : {}) };
+      await this.#writeRecord(`rt:${id}`, 'refresh', exp, body, now);
+      info.refreshTokenId = id;
+      info.refreshExpiresAt = exp;
+      members.push({ member: REFRESH + id, exp });
+    }
+    await this.#index(input.userId, familyId, sid, members, now);
+    ctx.counters.tokens.stored += 1;
+    ctx.operation('token', 'store', 'ok', started);
+    return info;
+  }
+
+  /** The hot path: one digest, one store read, no write. */
+  async validateAccessToken(token: string): Promise<TokenValidation | null> {
+    const ctx = this.#ctx;
+    const started = ctx.events.listenerCount('operation') > 0 ? performance.now() : 0;
+    ctx.counters.tokens.validations += 1;
+    if (!isPlausibleToken(token)) return this.#reject('malformed', started);
+    const id = ctx.digester.digest(token);
+    const key = ctx.key(`at:${id}`);
+    const record = this.#decode(key, await ctx.store.get(key));
+    if (record === undefined || record.kind !== 'access') return this.#reject('miss', started, id);
+    const now = ctx.now();
+    if (record.exp <= now) {
+      ctx.counters.tokens.expired += 1;
+      return this.#reject('expired', started, id);
+    }
+    if (record.body.sid !== undefined && !(await this.#sessionAlive(record.body.sid, now))) {
+      return this.#reject('session_ended', started, id);
+    }
+    ctx.counters.tokens.hits += 1;
+    if (started) ctx.operation('token', 'validate', 'hit', started);
+    return toValidation(record, now, ctx.config.refreshThreshold);
+  }
+
+  /** Metadata of a live refresh token, or `null`. */
+  async inspectRefreshToken(token: string): Promise<TokenValidation | null> {
+    const ctx = this.#ctx;
+    if (!isPlausibleToken(token)) return null;
+    const key = ctx.key(`rt:${ctx.digester.digest(token)}`);
+    const record = this.#decode(key, await ctx.store.get(key));
+    const now = ctx.now();
+    if (record === undefined || record.kind !== 'refresh' || record.exp <= now) return null;
+    return toValidation(record, now, ctx.config.refreshThreshold);
+  }
+
+  async getTokensForUser(userId: string): Promise<TokenListing[]> {
+    const ctx = this.#ctx;
+    assertUserId(userId);
+    const now = ctx.now();
+    const indexKey = ctx.key(`ix:u:${ctx.userHash(userId)}`);
+    const entries = await ctx.store.indexRange(indexKey, now);
+    const keys = entries.map((e) => ctx.key(recordKeyOf(e.member)));
+    const values = keys.length ? await ctx.store.getMany(keys) : [];
+    const listing: TokenListing[] = [];
+    const stale: string[] = [];
+    entries.forEach((entry, i) => {
+      const record = this.#decode(keys[i]!, values[i]);
+      if (!record || record.exp <= now || (record.kind !== 'access' && record.kind !== 'refresh')) {
+        stale.push(entry.member);
+        return;
+      }
+      listing.push({
+        id: entry.member.slice(2),
+        kind: record.kind,
+        familyId: record.body.fam ?? '',
+        clientId: record.body.cid,
+        scopes: record.body.scp ?? [],
+        resource: record.body.res,
+        issuedAt: record.body.iat ?? 0,
+        expiresAt: record.exp,
+        sessionId: record.body.sid,
+      });
+    });
+    if (stale.length) await ctx.store.indexRemove(indexKey, stale);
+    return listing;
+  }
+
+  /**
+   * Revoke one token given raw. A refresh token takes its whole family with it (RFC 7009 §2.1:
+   * revoking a refresh token should also invalidate the access tokens of the same grant).
+   */
+  async revokeToken(token: string): Promise<boolean> {
+    const ctx = this.#ctx;
+    if (!isPlausibleToken(token)) return false;
+    const id = ctx.digester.digest(token);
+    return this.revokeTokenById(id);
+  }
+
+  /** Revoke by the id `getTokensForUser` lists (the digest). */
+  async revokeTokenById(id: string): Promise<boolean> {
+    const ctx = this.#ctx;
+    const started = performance.now();
+    const accessKey = ctx.key(`at:${id}`);
+    const access = this.#decode(accessKey, await ctx.store.take(accessKey));
+    if (access) {
+      ctx.counters.tokens.revoked += 1;
+      await this.#unindex(access, [ACCESS + id]);
+      ctx.security({ type: 'token_revoked', userId: access.body.uid, familyId: access.body.fam, tokenId: id });
+      ctx.operation('token', 'revoke', 'ok', started);
+      return true;
+    }
+    const refreshKey = ctx.key(`rt:${id}`);
+    const refresh = this.#decode(refreshKey, await ctx.store.get(refreshKey));
+    if (refresh?.body.fam) {
+      await this.revokeFamily(refresh.body.fam, 'refresh_token_revoked');
+      ctx.operation('token', 'revoke', 'ok', started);
+      return true;
+    }
+    ctx.operation('token', 'revoke', 'miss', started);
+    return false;
+  }
+
+  /**
+   * Revoke every token of a family and leave a marker so tokens a concurrent rotation writes into
+   * the family afterwards are refused too.
+   */
+  async revokeFamily(familyId: string, reason = 'revoked'): Promise<number> {
+    const ctx = this.#ctx;
+    if (typeof familyId !== 'string' || familyId.length === 0) throw new InvalidInputError('familyId must be a non-empty string');
+    const now = ctx.now();
+    const markerKey = ctx.key(`fr:${familyId}`);
+    const markerExp = now + ctx.config.refreshTokenTtl * 1000;
+    await ctx.store.set(markerKey, ctx.codec.encode(markerKey, 'family-revoked', markerExp, { fam: familyId, at: now }), markerExp - now);
+    const indexKey = ctx.key(`ix:f:${familyId}`);
+    const members = (await ctx.store.indexRange(indexKey, now)).map((e) => e.member);
+    const deleted = members.length ? await ctx.store.delete(...members.map((m) => ctx.key(recordKeyOf(m)))) : 0;
+    await ctx.store.indexDelete(indexKey);
+    if (members.length) await ctx.store.indexRemove(ctx.key('ix:tokens'), members);
+    ctx.counters.tokens.revoked += deleted;
+    ctx.security({ type: 'family_revoked', familyId, reason });
+    return deleted;
+  }
+
+  async isFamilyRevoked(familyId: string): Promise<boolean> {
+    return (await this.#ctx.store.get(this.#ctx.key(`fr:${familyId}`))) !== undefined;
+  }
+
+  async revokeUserTokens(userId: string): Promise<number> {
+    const ctx = this.#ctx;
+    assertUserId(userId);
+    const now = ctx.now();
+    const uh = ctx.userHash(userId);
+    const indexKey = ctx.key(`ix:u:${uh}`);
+    const members = (await ctx.store.indexRange(indexKey, now)).map((e) => e.member);
+    const keys = members.map((m) => ctx.key(recordKeyOf(m)));
+    const values = keys.length ? await ctx.store.getMany(keys) : [];
+    const families = new Set<string>();
+    values.forEach((v, i) => {
+      const fam = this.#decode(keys[i]!, v)?.body.fam;
+      if (fam) families.add(fam);
+    });
+    let count = 0;
+    for (const fam of families) count += await this.revokeFamily(fam, 'user_revoked');
+    if (keys.length) count += await ctx.store.delete(...keys);
+    await ctx.store.indexDelete(indexKey);
+    ctx.security({ type: 'user_revoked', userId, reason: `${count} tokens` });
+    return count;
+  }
+
+  /** Decode a stored value, reporting (not throwing) records that no configured key opens. */
+  decodeRecord(key: string, value: unknown): DecodedRecord | undefined {
+    return this.#decode(key, value);
+  }
+
+  async #writeRecord(suffix: string, kind: 'access' | 'refresh', exp: number, body: RecordBody, now: number) {
+    const key = this.#ctx.key(suffix);
+    await this.#ctx.store.set(key, this.#ctx.codec.encode(key, kind, exp, body), exp - now);
+  }
+
+  async #index(
+    userId: string,
+    familyId: string,
+    sid: string | undefined,
+    members: Array<{ member: string; exp: number }>,
+    now: number,
+  ): Promise<void> {
+    const ctx = this.#ctx;
+    const { store } = ctx;
+    const uh = ctx.userHash(userId);
+    let maxExp = 0;
+    for (const { member, exp } of members) {
+      maxExp = Math.max(maxExp, exp);
+      await store.indexAdd(ctx.key(`ix:u:${uh}`), member, exp, { now });
+      await store.indexAdd(ctx.key(`ix:f:${familyId}`), member, exp, { now });
+      if (sid !== undefined) await store.indexAdd(ctx.key(`ix:st:${ctx.digester.digest(sid)}`), member, exp, { now });
+      const evicted = await store.indexAdd(ctx.key('ix:tokens'), member, exp, { now, cap: ctx.config.maxTokens });
+      if (evicted.length) {
+        const n = await store.delete(...evicted.map((m) => ctx.key(recordKeyOf(m))));
+        ctx.counters.tokens.evicted += n;
+        ctx.operation('token', 'evict', 'ok', performance.now());
+      }
+    }
+    await store.indexAdd(ctx.key('ix:users'), uh, Math.max(maxExp, await this.#userScore(uh, now)), { now });
+  }
+
+  /** Highest expiry the user already has in the users index, so a short token never shortens it. */
+  async #userScore(uh: string, now: number): Promise<number> {
+    const entries = await this.#ctx.store.indexRange(this.#ctx.key(`ix:u:${uh}`), now);
+    return entries.reduce((max, e) => Math.max(max, e.score), 0);
+  }
+
+  async #unindex(record: DecodedRecord, members: string[]): Promise<void> {
+    const ctx = this.#ctx;
+    const { uid, fam, sid } = record.body;
+    if (uid) await ctx.store.indexRemove(ctx.key(`ix:u:${ctx.userHash(uid)}`), members);
+    if (fam) await ctx.store.indexRemove(ctx.key(`ix:f:${fam}`), members);
+    if (sid) await ctx.store.indexRemove(ctx.key(`ix:st:${ctx.digester.digest(sid)}`), members);
+    await ctx.store.indexRemove(ctx.key('ix:tokens'), members);
+  }
+
+  async #sessionAlive(sid: string, now: number): Promise<boolean> {
+    const key = this.#ctx.key(`s:${this.#ctx.digester.digest(sid)}`);
+    const session = this.#decode(key, await this.#ctx.store.get(key));
+    return session !== undefined && session.kind === 'session' && session.exp > now;
+  }
+
+  #decode(key: string, value: unknown): DecodedRecord | undefined {
+    if (value === undefined) return undefined;
+    try {
+      return this.#ctx.codec.decode(key, value);
+    } catch {
+      // A record no configured key opens is unusable: treat it as absent, and say so loudly.
+      this.#ctx.security({ type: 'seal_failed', reason: 'a stored record could not be opened with the configured keys' });
+      return undefined;
+    }
+  }
+
+  #reject(reason: string, started: number, tokenId?: string): null {
+    const ctx = this.#ctx;
+    if (reason !== 'expired') ctx.counters.tokens.misses += 1;
+    if (started) ctx.operation('token', 'validate', reason, started);
+    if (ctx.config.securityLevel === 'maximum') {
+      ctx.counters.security.rejected += 1;
+      ctx.security({ type: 'token_rejected', reason, tokenId: tokenId?.slice(0, 12) });
+    }
+    return null;
+  }
+}
+
+/** Record key (without prefix) of an index member `a:<id>` / `r:<id>`. */
+export function recordKeyOf(member: string): string {
+  return member.startsWith(REFRESH) ? `rt:${member.slice(2)}` : `at:${member.slice(2)}`;
+}
+
+export function toValidation(record: DecodedRecord, now: number, refreshThreshold: number): TokenValidation {
+  const b = record.body;
+  const expiresIn = Math.max(0, Math.floor((record.exp - now) / 1000));
+  return {
+    valid: true,
+    userId: b.uid ?? '',
+    clientId: b.cid,
+    scopes: b.scp ?? [],
+    resource: b.res,
+    tokenType: b.typ ?? 'Bearer',
+    expiresAt: record.exp,
+    expiresIn,
+    sessionId: b.sid,
+    familyId: b.fam ?? '',
+    userData: b.ud,
+    needsRefresh: record.exp - now <= refreshThreshold * 1000,
+  };
+}
+
+function seconds(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new InvalidInputError(`${name} must be a positive number of seconds`);
+  }
+  return value;
+}

@@ -1,0 +1,176 @@
+import type { SecurityEvent } from './events.js';
+
+/** What `storeToken` takes. Lifetimes are in seconds. */
+export interface StoreTokenInput {
+  userId: string;
+  /** At least one of `accessToken` and `refreshToken` is required. */
+  accessToken?: string;
+  refreshToken?: string;
+  /** Usually `Bearer`. */
+  tokenType?: string;
+  /** Access token lifetime in seconds (defaults to the config's `tokenTtl`). */
+  expiresIn?: number;
+  /** Refresh token lifetime in seconds (defaults to the config's `refreshTokenTtl`). */
+  refreshExpiresIn?: number;
+  /** Absolute access token expiry (epoch ms); wins over `expiresIn` (migrations). */
+  expiresAt?: number;
+  /** Absolute refresh token expiry (epoch ms); wins over `refreshExpiresIn`. */
+  refreshExpiresAt?: number;
+  /** Rotation counter carried over (migrations). */
+  rotation?: number;
+  scopes?: string[];
+  clientId?: string;
+  /** RFC 8707 resource (audience) the token is issued for. */
+  resource?: string;
+  /** Session id the tokens die with. */
+  sessionId?: string;
+  /** Opaque JSON carried with the token, sealed at rest from `enhanced` on (e.g. 1C credentials). */
+  userData?: unknown;
+  /** Family (grant) id; a new one is generated when missing. */
+  familyId?: string;
+  /** Keep the raw tokens sealed in the record so {@link TokenCache.getFreshToken} can hand them back. */
+  retrievable?: boolean;
+}
+
+/** What `storeToken` and `rotateRefreshToken` resolve. Never contains a raw token. */
+export interface StoredTokenInfo {
+  familyId: string;
+  /** Stable id of the access token record (a digest, usable with `revokeTokenById`). */
+  accessTokenId?: string;
+  refreshTokenId?: string;
+  expiresAt?: number;
+  refreshExpiresAt?: number;
+}
+
+/** A successful validation. */
+export interface TokenValidation {
+  valid: true;
+  userId: string;
+  clientId: string | undefined;
+  scopes: string[];
+  resource: string | undefined;
+  tokenType: string;
+  /** Epoch ms. */
+  expiresAt: number;
+  /** Whole seconds left. */
+  expiresIn: number;
+  sessionId: string | undefined;
+  familyId: string;
+  userData: unknown;
+  /** True inside `refreshThreshold` of expiry. */
+  needsRefresh: boolean;
+}
+
+/** One token of a user as listed by `getTokensForUser` (no raw token). */
+export interface TokenListing {
+  id: string;
+  kind: 'access' | 'refresh';
+  familyId: string;
+  clientId: string | undefined;
+  scopes: string[];
+  resource: string | undefined;
+  issuedAt: number;
+  expiresAt: number;
+  sessionId: string | undefined;
+}
+
+/** New tokens issued by a rotation or a refresher. */
+export interface IssuedTokens {
+  accessToken: string;
+  refreshToken?: string;
+  /** Seconds. */
+  expiresIn?: number;
+  refreshExpiresIn?: number;
+  tokenType?: string;
+  scopes?: string[];
+}
+
+/** What `rotateRefreshToken` takes besides the presented token. */
+export interface RotateOptions {
+  /** The client presenting the token: must match the family's client when set. */
+  clientId?: string;
+  /** Issues the new pair; receives the consumed refresh token's metadata. */
+  issue?: (current: TokenValidation) => IssuedTokens | Promise<IssuedTokens>;
+}
+
+/** What `rotateRefreshToken` resolves. */
+export interface RotationResult {
+  tokens: IssuedTokens & { expiresIn: number; tokenType: string };
+  info: StoredTokenInfo;
+  /** The metadata carried over (userId, scopes, userData...). */
+  previous: TokenValidation;
+}
+
+/** A session. `id` is the raw session id: hand it to the client, it is stored only as a digest. */
+export interface Session {
+  id: string;
+  userId: string;
+  data: unknown;
+  createdAt: number;
+  lastSeenAt: number;
+  /** When it ends if idle (epoch ms). */
+  expiresAt: number;
+  /** Absolute end of life (epoch ms). */
+  absoluteExpiresAt: number;
+}
+
+/** Refresher used by `getFreshToken`: exchange the refresh token for new tokens. */
+export type Refresher = (current: {
+  userId: string;
+  refreshToken: string | undefined;
+  accessToken: string | undefined;
+  validation: TokenValidation | undefined;
+}) => Promise<IssuedTokens>;
+
+/** What `getFreshToken` resolves. */
+export interface FreshToken {
+  accessToken: string;
+  expiresAt: number;
+  refreshed: boolean;
+}
+
+/** The shape of `stats()`. Counters never go negative. */
+export interface CacheStats {
+  summary: {
+    totalActiveTokens: number;
+    totalActiveSessions: number;
+    totalUsers: number;
+    /** Percentage of validations that found a live token (0-100). */
+    cacheHitRate: number;
+  };
+  tokens: {
+    active: number;
+    stored: number;
+    validations: number;
+    hits: number;
+    misses: number;
+    expired: number;
+    revoked: number;
+    evicted: number;
+    rotations: number;
+    refreshes: number;
+  };
+  sessions: {
+    active: number;
+    created: number;
+    touched: number;
+    revoked: number;
+    evicted: number;
+  };
+  security: {
+    level: 'basic' | 'enhanced' | 'maximum';
+    events: number;
+    reuseDetected: number;
+    rejected: number;
+    lastEvent?: SecurityEvent;
+  };
+  store: { kind: string };
+  cleanup: { runs: number; removed: number; lastRunAt?: number };
+}
+
+/** One exported record (JSONL line of `export`): sealed fields stay sealed. */
+export interface ExportedRecord {
+  key: string;
+  value: unknown;
+  expiresAt: number;
+}

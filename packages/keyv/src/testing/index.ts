@@ -1,0 +1,7 @@
+/**
+ * Test support shared by the oauth-cache packages (`@oauth-cache/keyv/testing`): real servers only.
+ * @packageDocumentation
+ */
+export { freePort } from './free-port.js';
+export { pingRedis } from './redis-ping.js';
+export { type RedisServerHandle, type RedisServerOptions, startRedisServer } from './redis-server.js';

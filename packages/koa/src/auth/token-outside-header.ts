@@ -1,0 +1,78 @@
+import type { Context } from 'koa';
+
+/** Where a token was found outside the `Authorization` header, or why the body could not be checked. */
+export type TokenPlacement = 'query' | 'body' | 'body_too_large' | undefined;
+
+const FORM_TYPE = 'application/x-www-form-urlencoded';
+
+/**
+ * Look for an `access_token` in the query string or in a form body (RFC 6750 sections 2.2 and 2.3).
+ * MCP forbids both, so the middleware answers 400 `invalid_request` instead of using them.
+ *
+ * A form body not yet parsed is read here (at most `limitBytes`) and left parsed on
+ * `ctx.request.body` / `ctx.request.rawBody`, which body parsers such as `@koa/bodyparser` honour,
+ * so later middleware still sees it.
+ */
+export async function findTokenOutsideHeader(ctx: Context, limitBytes: number): Promise<TokenPlacement> {
+  if (ctx.querystring.includes('access_token') && new URLSearchParams(ctx.querystring).has('access_token')) {
+    return 'query';
+  }
+  if (!ctx.request.is(FORM_TYPE)) return undefined;
+  const request = ctx.request as unknown as { body?: unknown; rawBody?: string };
+  if (request.body === undefined) {
+    const text = await readLimited(ctx, limitBytes);
+    if (text === undefined) return 'body_too_large';
+    request.rawBody = text;
+    request.body = formToObject(new URLSearchParams(text));
+  }
+  const body = request.body;
+  return typeof body === 'object' && body !== null && 'access_token' in body ? 'body' : undefined;
+}
+
+function formToObject(params: URLSearchParams): Record<string, string | string[]> {
+  const result: Record<string, string | string[]> = Object.create(null);
+  for (const [key, value] of params) {
+    const previous = result[key];
+    result[key] = previous === undefined ? value : Array.isArray(previous) ? [...previous, value] : [previous, value];
+  }
+  return result;
+}
+
+/**
+ * Read the body as UTF-8, or resolve `undefined` as soon as it exceeds `limitBytes` (the rest is
+ * left unread: the caller answers 413 and closes the connection). Not `for await`, whose early exit
+ * would destroy the socket before the 413 is sent.
+ */
+function readLimited(ctx: Context, limitBytes: number): Promise<string | undefined> {
+  const declared = Number(ctx.get('content-length') || '0');
+  if (declared > limitBytes) return Promise.resolve(undefined);
+  const req = ctx.req;
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limitBytes) {
+        cleanup();
+        req.pause();
+        resolve(undefined);
+      } else chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
+}

@@ -1,0 +1,113 @@
+import { InvalidInputError } from '@oauth-cache/core';
+import type { Context, Middleware } from 'koa';
+import type { Logger } from 'pino';
+import type { OAuthErrorBody } from '../http/oauth-error-body.js';
+import { DEFAULT_RETRY_AFTER_SECONDS, isStoreUnavailable } from './store-unavailable.js';
+
+/** Options of {@link oauthErrorHandler}. */
+export interface OAuthErrorHandlerOptions {
+  /** Where unexpected errors are logged (default: the Koa app's `error` event). */
+  logger?: Logger;
+  /** `Retry-After` seconds on 503 (default 5). */
+  retryAfterSeconds?: number;
+}
+
+/** Error types raised by raw-body / co-body based parsers (koa-bodyparser, @koa/bodyparser). */
+const PARSE_ERROR_TYPES = new Set([
+  'entity.parse.failed',
+  'encoding.unsupported',
+  'charset.unsupported',
+  'request.size.invalid',
+  'request.aborted',
+  'stream.encoding.set',
+]);
+
+const CLIENT_ERROR_CODES: Record<number, string> = {
+  400: 'invalid_request',
+  401: 'invalid_token',
+  403: 'access_denied',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  429: 'too_many_requests',
+};
+
+interface HttpishError {
+  status?: unknown;
+  statusCode?: unknown;
+  expose?: unknown;
+  type?: unknown;
+  headers?: unknown;
+  message?: unknown;
+}
+
+/**
+ * Koa middleware (mount it first) turning every thrown error into a JSON answer, never an HTML or
+ * stack-trace 500: store unavailable -> 503 + `Retry-After`; body parse errors -> 400
+ * `invalid_request`; too large -> 413; other client errors keep their status; anything else ->
+ * 500 `{"error":"server_error"}` with no details (the error is logged instead).
+ */
+export function oauthErrorHandler(options: OAuthErrorHandlerOptions = {}): Middleware {
+  const retryAfter = String(options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS);
+  return async function oauthErrorMiddleware(ctx, next) {
+    try {
+      await next();
+    } catch (error) {
+      const mapped = mapError(error);
+      if (mapped.status >= 500 && !isStoreUnavailable(error)) report(ctx, error, options.logger);
+      if (ctx.headerSent || !ctx.writable) return;
+      ctx.status = mapped.status;
+      ctx.set('Cache-Control', 'no-store');
+      if (mapped.status === 503) ctx.set('Retry-After', retryAfter);
+      if (mapped.status === 413) ctx.set('Connection', 'close');
+      if (mapped.allow) ctx.set('Allow', mapped.allow);
+      ctx.body = mapped.body;
+    }
+  };
+}
+
+/** The status and OAuth-shaped body an error maps to (exported for other runtimes and tests). */
+export function mapError(error: unknown): { status: number; body: OAuthErrorBody; allow?: string } {
+  if (isStoreUnavailable(error)) {
+    return {
+      status: 503,
+      body: { error: 'temporarily_unavailable', error_description: 'The token store is temporarily unavailable; retry later' },
+    };
+  }
+  if (error instanceof InvalidInputError) {
+    return { status: 400, body: { error: 'invalid_request', error_description: error.message } };
+  }
+  const httpish = (typeof error === 'object' && error !== null ? error : {}) as HttpishError;
+  const status = statusOf(httpish);
+  if (status === 413 || httpish.type === 'entity.too.large') {
+    return { status: 413, body: { error: 'invalid_request', error_description: 'Request body too large' } };
+  }
+  if (typeof httpish.type === 'string' && PARSE_ERROR_TYPES.has(httpish.type)) {
+    return { status: 400, body: { error: 'invalid_request', error_description: 'The request body could not be parsed' } };
+  }
+  if (status !== undefined && status >= 400 && status < 500) {
+    const message = httpish.expose === true && typeof httpish.message === 'string' ? httpish.message : undefined;
+    const allow = status === 405 ? allowHeader(httpish.headers) : undefined;
+    return {
+      status,
+      body: { error: CLIENT_ERROR_CODES[status] ?? 'invalid_request', ...(message ? { error_description: message } : {}) },
+      ...(allow ? { allow } : {}),
+    };
+  }
+  return { status: 500, body: { error: 'server_error' } };
+}
+
+function statusOf(error: HttpishError): number | undefined {
+  const status = typeof error.status === 'number' ? error.status : error.statusCode;
+  return typeof status === 'number' && Number.isInteger(status) && status >= 400 && status <= 599 ? status : undefined;
+}
+
+function allowHeader(headers: unknown): string | undefined {
+  if (typeof headers !== 'object' || headers === null) return undefined;
+  const allow = (headers as Record<string, unknown>).Allow ?? (headers as Record<string, unknown>).allow;
+  return typeof allow === 'string' && /^[A-Z, ]*$/.test(allow) ? allow : undefined;
+}
+
+function report(ctx: Context, error: unknown, logger: Logger | undefined): void {
+  if (logger) logger.error({ err: error, method: ctx.method, path: ctx.path }, 'unhandled error');
+  else ctx.app.emit('error', error, ctx);
+}
