@@ -25,7 +25,11 @@ const env = { ...process.env };
 if (!env.npm_config_nodedir && existsSync('/usr/include/node/node.h')) env.npm_config_nodedir = '/usr';
 
 function run(args) {
-  const result = spawnSync('npx', ['--yes', `pnpm@${pnpmVersion}`, ...args], { cwd: root, env, stdio: 'inherit' });
+  const result = spawnSync('npx', ['--yes', `pnpm@${pnpmVersion}`, ...args], {
+    cwd: root,
+    env,
+    stdio: 'inherit',
+  });
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 

@@ -14,7 +14,10 @@ const check = await cache.validateAccessToken('access-token-from-your-authorizat
 console.log('valid:', check?.valid, 'user:', check?.userId, 'family:', familyId === check?.familyId);
 
 const { tokens } = await cache.rotateRefreshToken('refresh-token-from-your-authorization-server');
-console.log('rotated; new access token validates:', (await cache.validateAccessToken(tokens.accessToken)) !== null);
+console.log(
+  'rotated; new access token validates:',
+  (await cache.validateAccessToken(tokens.accessToken)) !== null,
+);
 
 const stats = await cache.stats();
 console.log('active tokens:', stats.summary.totalActiveTokens, 'hit rate %:', stats.summary.cacheHitRate);

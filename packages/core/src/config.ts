@@ -113,7 +113,10 @@ const inputSchema = z
     cleanupInterval: nonNegativeInt,
     reuseLeewayMs: nonNegativeInt,
     touchInterval: nonNegativeInt,
-    prefix: z.string().max(64).regex(/^[A-Za-z0-9:_.-]*$/, 'letters, digits and : _ . - only'),
+    prefix: z
+      .string()
+      .max(64)
+      .regex(/^[A-Za-z0-9:_.-]*$/, 'letters, digits and : _ . - only'),
   })
   .partial()
   .strict();
@@ -132,7 +135,9 @@ export function parseSecret(value: string | Buffer, name = 'secret'): Buffer {
     if (decoded.length >= MIN_SECRET_BYTES) return decoded;
   }
   if (trimmed.length >= MIN_SECRET_BYTES) return Buffer.from(trimmed, 'utf8');
-  throw new ConfigError([`${name}: expected base64 of at least 32 bytes or a passphrase of at least 32 characters`]);
+  throw new ConfigError([
+    `${name}: expected base64 of at least 32 bytes or a passphrase of at least 32 characters`,
+  ]);
 }
 
 /**
@@ -151,7 +156,9 @@ export function parseEncryptionKeys(value: string, name = 'OAUTH_CACHE_ENCRYPTIO
     const kid = sep > 0 ? part.slice(0, sep) : '';
     const raw = sep > 0 ? part.slice(sep + 1) : '';
     if (!/^[A-Za-z0-9_-]{1,32}$/.test(kid)) {
-      throw new ConfigError([`${name}[${i}]: expected kid:base64key with a kid of 1-32 letters, digits, _ or -`]);
+      throw new ConfigError([
+        `${name}[${i}]: expected kid:base64key with a kid of 1-32 letters, digits, _ or -`,
+      ]);
     }
     if (seen.has(kid)) throw new ConfigError([`${name}[${i}]: duplicate key id "${kid}"`]);
     seen.add(kid);
@@ -280,7 +287,8 @@ export function configFromEnv(
     issues.push(...(e as ConfigError).issues);
   }
   try {
-    if (env.OAUTH_CACHE_ENCRYPTION_KEYS) encryptionKeys = parseEncryptionKeys(env.OAUTH_CACHE_ENCRYPTION_KEYS);
+    if (env.OAUTH_CACHE_ENCRYPTION_KEYS)
+      encryptionKeys = parseEncryptionKeys(env.OAUTH_CACHE_ENCRYPTION_KEYS);
   } catch (e) {
     issues.push(...(e as ConfigError).issues);
   }

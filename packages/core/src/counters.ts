@@ -18,7 +18,12 @@ export class Counters {
     refreshes: 0,
   };
   sessions = { created: 0, touched: 0, revoked: 0, evicted: 0 };
-  security = { events: 0, reuseDetected: 0, rejected: 0, lastEvent: undefined as CacheStats['security']['lastEvent'] };
+  security = {
+    events: 0,
+    reuseDetected: 0,
+    rejected: 0,
+    lastEvent: undefined as CacheStats['security']['lastEvent'],
+  };
   cleanup = { runs: 0, removed: 0, lastRunAt: undefined as number | undefined };
 
   /** Percentage of validations that found a live token, one decimal. */

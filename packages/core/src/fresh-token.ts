@@ -36,7 +36,9 @@ export class FreshTokenFlight {
     const flightKey = `${userId}\u0000${options.clientId ?? ''}`;
     const pending = this.#inFlight.get(flightKey);
     if (pending) return pending;
-    const flight = this.#run(userId, refresher, options.clientId).finally(() => this.#inFlight.delete(flightKey));
+    const flight = this.#run(userId, refresher, options.clientId).finally(() =>
+      this.#inFlight.delete(flightKey),
+    );
     this.#inFlight.set(flightKey, flight);
     return flight;
   }
@@ -86,7 +88,11 @@ export class FreshTokenFlight {
         familyId: validation?.familyId || undefined,
         retrievable: true,
       });
-      if (current.refresh && issued.refreshToken !== undefined && issued.refreshToken !== current.refresh.token) {
+      if (
+        current.refresh &&
+        issued.refreshToken !== undefined &&
+        issued.refreshToken !== current.refresh.token
+      ) {
         // The refresher rotated the refresh token: the old one is dead upstream, drop ours.
         await ctx.store.delete(ctx.key(`rt:${current.refresh.id}`));
       }

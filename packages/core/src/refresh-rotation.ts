@@ -33,8 +33,17 @@ export class RefreshRotation {
     // Read before taking: a client mismatch must not consume the legitimate client's token.
     const peeked = this.#tokens.decodeRecord(key, await ctx.store.get(key));
     if (peeked && peeked.kind === 'refresh' && peeked.exp > now) {
-      if (options.clientId !== undefined && peeked.body.cid !== undefined && peeked.body.cid !== options.clientId) {
-        ctx.security({ type: 'client_mismatch', familyId: peeked.body.fam, clientId: options.clientId, tokenId: id.slice(0, 12) });
+      if (
+        options.clientId !== undefined &&
+        peeked.body.cid !== undefined &&
+        peeked.body.cid !== options.clientId
+      ) {
+        ctx.security({
+          type: 'client_mismatch',
+          familyId: peeked.body.fam,
+          clientId: options.clientId,
+          tokenId: id.slice(0, 12),
+        });
         ctx.operation('token', 'rotate', 'mismatch', started);
         throw new InvalidGrantError('mismatch', 'the refresh token was issued to another client');
       }
@@ -53,7 +62,8 @@ export class RefreshRotation {
     );
     await ctx.store.indexRemove(ctx.key(`ix:f:${familyId}`), [`r:${id}`]);
     await ctx.store.indexRemove(ctx.key('ix:tokens'), [`r:${id}`]);
-    if (taken.body.uid) await ctx.store.indexRemove(ctx.key(`ix:u:${ctx.userHash(taken.body.uid)}`), [`r:${id}`]);
+    if (taken.body.uid)
+      await ctx.store.indexRemove(ctx.key(`ix:u:${ctx.userHash(taken.body.uid)}`), [`r:${id}`]);
     if (await this.#tokens.isFamilyRevoked(familyId)) {
       ctx.operation('token', 'rotate', 'family_revoked', started);
       throw new InvalidGrantError('family_revoked', 'the grant of this refresh token has been revoked');
@@ -120,4 +130,3 @@ export class RefreshRotation {
     throw new InvalidGrantError('reused', 'the refresh token was already used; its grant has been revoked');
   }
 }
-

@@ -38,7 +38,10 @@ export class SessionService {
         now,
         cap: ctx.config.maxSessionsPerUser,
       })),
-      ...(await ctx.store.indexAdd(ctx.key('ix:sessions'), sd, session.expiresAt, { now, cap: ctx.config.maxSessions })),
+      ...(await ctx.store.indexAdd(ctx.key('ix:sessions'), sd, session.expiresAt, {
+        now,
+        cap: ctx.config.maxSessions,
+      })),
     ];
     await ctx.store.indexAdd(ctx.key('ix:users'), uh, session.absoluteExpiresAt, { now });
     for (const victim of new Set(evicted)) {
@@ -77,7 +80,9 @@ export class SessionService {
       expiresAt: Math.min(now + ctx.config.sessionTimeout * 1000, session.absoluteExpiresAt),
     };
     await this.#write(sd, touched, now);
-    await ctx.store.indexAdd(ctx.key(`ix:us:${ctx.userHash(session.userId)}`), sd, touched.expiresAt, { now });
+    await ctx.store.indexAdd(ctx.key(`ix:us:${ctx.userHash(session.userId)}`), sd, touched.expiresAt, {
+      now,
+    });
     await ctx.store.indexAdd(ctx.key('ix:sessions'), sd, touched.expiresAt, { now });
     ctx.counters.sessions.touched += 1;
     ctx.operation('session', 'touch', 'ok', started);
@@ -150,7 +155,8 @@ export class SessionService {
     }
     await ctx.store.indexDelete(tokenIndex);
     await ctx.store.indexRemove(ctx.key('ix:sessions'), [sd]);
-    if (record?.body.uid) await ctx.store.indexRemove(ctx.key(`ix:us:${ctx.userHash(record.body.uid)}`), [sd]);
+    if (record?.body.uid)
+      await ctx.store.indexRemove(ctx.key(`ix:us:${ctx.userHash(record.body.uid)}`), [sd]);
     return record;
   }
 
@@ -160,7 +166,10 @@ export class SessionService {
       const record = this.#ctx.codec.decode(key, value);
       return record?.kind === 'session' ? record : undefined;
     } catch {
-      this.#ctx.security({ type: 'seal_failed', reason: 'a stored session could not be opened with the configured keys' });
+      this.#ctx.security({
+        type: 'seal_failed',
+        reason: 'a stored session could not be opened with the configured keys',
+      });
       return undefined;
     }
   }

@@ -106,7 +106,12 @@ export class TokenCache {
       },
       operation: (subject, operation, result, started) => {
         if (events.listenerCount('operation') === 0) return;
-        events.emit('operation', { subject, operation, result, duration: (performance.now() - started) / 1000 });
+        events.emit('operation', {
+          subject,
+          operation,
+          result,
+          duration: (performance.now() - started) / 1000,
+        });
       },
     };
     this.#tokens = new TokenService(this.#ctx);

@@ -35,7 +35,10 @@ export class TokenService {
     }
     if (input.accessToken !== undefined) assertToken(input.accessToken, 'accessToken');
     if (input.refreshToken !== undefined) assertToken(input.refreshToken, 'refreshToken');
-    if (input.scopes !== undefined && (!Array.isArray(input.scopes) || input.scopes.some((s) => typeof s !== 'string'))) {
+    if (
+      input.scopes !== undefined &&
+      (!Array.isArray(input.scopes) || input.scopes.some((s) => typeof s !== 'string'))
+    ) {
       throw new InvalidInputError('scopes must be an array of strings');
     }
     const now = ctx.now();
@@ -170,7 +173,12 @@ export class TokenService {
     if (access) {
       ctx.counters.tokens.revoked += 1;
       await this.#unindex(access, [ACCESS + id]);
-      ctx.security({ type: 'token_revoked', userId: access.body.uid, familyId: access.body.fam, tokenId: id });
+      ctx.security({
+        type: 'token_revoked',
+        userId: access.body.uid,
+        familyId: access.body.fam,
+        tokenId: id,
+      });
       ctx.operation('token', 'revoke', 'ok', started);
       return true;
     }
@@ -191,14 +199,21 @@ export class TokenService {
    */
   async revokeFamily(familyId: string, reason = 'revoked'): Promise<number> {
     const ctx = this.#ctx;
-    if (typeof familyId !== 'string' || familyId.length === 0) throw new InvalidInputError('familyId must be a non-empty string');
+    if (typeof familyId !== 'string' || familyId.length === 0)
+      throw new InvalidInputError('familyId must be a non-empty string');
     const now = ctx.now();
     const markerKey = ctx.key(`fr:${familyId}`);
     const markerExp = now + ctx.config.refreshTokenTtl * 1000;
-    await ctx.store.set(markerKey, ctx.codec.encode(markerKey, 'family-revoked', markerExp, { fam: familyId, at: now }), markerExp - now);
+    await ctx.store.set(
+      markerKey,
+      ctx.codec.encode(markerKey, 'family-revoked', markerExp, { fam: familyId, at: now }),
+      markerExp - now,
+    );
     const indexKey = ctx.key(`ix:f:${familyId}`);
     const members = (await ctx.store.indexRange(indexKey, now)).map((e) => e.member);
-    const deleted = members.length ? await ctx.store.delete(...members.map((m) => ctx.key(recordKeyOf(m)))) : 0;
+    const deleted = members.length
+      ? await ctx.store.delete(...members.map((m) => ctx.key(recordKeyOf(m))))
+      : 0;
     await ctx.store.indexDelete(indexKey);
     if (members.length) await ctx.store.indexRemove(ctx.key('ix:tokens'), members);
     ctx.counters.tokens.revoked += deleted;
@@ -257,8 +272,12 @@ export class TokenService {
       maxExp = Math.max(maxExp, exp);
       await store.indexAdd(ctx.key(`ix:u:${uh}`), member, exp, { now });
       await store.indexAdd(ctx.key(`ix:f:${familyId}`), member, exp, { now });
-      if (sid !== undefined) await store.indexAdd(ctx.key(`ix:st:${ctx.digester.digest(sid)}`), member, exp, { now });
-      const evicted = await store.indexAdd(ctx.key('ix:tokens'), member, exp, { now, cap: ctx.config.maxTokens });
+      if (sid !== undefined)
+        await store.indexAdd(ctx.key(`ix:st:${ctx.digester.digest(sid)}`), member, exp, { now });
+      const evicted = await store.indexAdd(ctx.key('ix:tokens'), member, exp, {
+        now,
+        cap: ctx.config.maxTokens,
+      });
       if (evicted.length) {
         const n = await store.delete(...evicted.map((m) => ctx.key(recordKeyOf(m))));
         ctx.counters.tokens.evicted += n;
@@ -295,7 +314,10 @@ export class TokenService {
       return this.#ctx.codec.decode(key, value);
     } catch {
       // A record no configured key opens is unusable: treat it as absent, and say so loudly.
-      this.#ctx.security({ type: 'seal_failed', reason: 'a stored record could not be opened with the configured keys' });
+      this.#ctx.security({
+        type: 'seal_failed',
+        reason: 'a stored record could not be opened with the configured keys',
+      });
       return undefined;
     }
   }

@@ -29,4 +29,7 @@ function mapStore(): KeyValueStore & { iterator: () => AsyncIterable<[string, un
   };
 }
 
-runConformanceSuite({ name: 'plain key-value (Keyv-shaped) through adaptKeyValueStore', createStore: async () => adaptKeyValueStore(mapStore()) });
+runConformanceSuite({
+  name: 'plain key-value (Keyv-shaped) through adaptKeyValueStore',
+  createStore: async () => adaptKeyValueStore(mapStore()),
+});

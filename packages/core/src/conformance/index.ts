@@ -85,7 +85,9 @@ export function runConformanceSuite(options: ConformanceOptions): void {
         expect(await store.add('t:nx', { who: 0 }, 60_000)).toBe(true);
         expect(await store.add('t:nx', { who: 1 }, 60_000)).toBe(false);
         expect(await store.get('t:nx')).toEqual({ who: 0 });
-        const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.add('t:race', { i }, 60_000)));
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => store.add('t:race', { i }, 60_000)),
+        );
         expect(results.filter(Boolean)).toHaveLength(1);
       });
 
@@ -117,7 +119,9 @@ export function runConformanceSuite(options: ConformanceOptions): void {
       it('keeps the cap under concurrent adds', async () => {
         const now = Date.now();
         await Promise.all(
-          Array.from({ length: 30 }, (_, i) => store.indexAdd('t:cap', `m${i}`, now + 1000 + i, { now, cap: 5 })),
+          Array.from({ length: 30 }, (_, i) =>
+            store.indexAdd('t:cap', `m${i}`, now + 1000 + i, { now, cap: 5 }),
+          ),
         );
         expect(await store.indexCount('t:cap', now)).toBe(5);
       });
@@ -226,12 +230,12 @@ export function runConformanceSuite(options: ConformanceOptions): void {
         await expect(cache.storeToken({ userId: 'u' })).rejects.toThrow(/accessToken or a refreshToken/);
         const long = 's'.repeat(5000);
         await expect(cache.storeToken({ userId: 'u', accessToken: long })).rejects.toThrow(/longer than/);
-        await expect(cache.storeToken({ userId: 'u', accessToken: 'secret-tok', expiresIn: -1 })).rejects.toThrow(
-          /positive/,
-        );
-        await expect(cache.storeToken({ userId: 'u', accessToken: 'secret-tok', expiresIn: -1 })).rejects.not.toThrow(
-          /secret-tok/,
-        );
+        await expect(
+          cache.storeToken({ userId: 'u', accessToken: 'secret-tok', expiresIn: -1 }),
+        ).rejects.toThrow(/positive/);
+        await expect(
+          cache.storeToken({ userId: 'u', accessToken: 'secret-tok', expiresIn: -1 }),
+        ).rejects.not.toThrow(/secret-tok/);
         expect(await cache.validateAccessToken(long)).toBeNull();
       });
     });
@@ -253,7 +257,8 @@ export function runConformanceSuite(options: ConformanceOptions): void {
           const session = await cache.createSession('ivanov', { note: password });
           await cache.rotateRefreshToken(refresh);
           const seen: string[] = [];
-          for await (const e of store.entries(cache.config.prefix)) seen.push(e.key + JSON.stringify(e.value));
+          for await (const e of store.entries(cache.config.prefix))
+            seen.push(e.key + JSON.stringify(e.value));
           const text = seen.join('\n') + (options.rawDump ? await options.rawDump(store) : '');
           expect(text).not.toContain(access);
           expect(text).not.toContain(refresh);
@@ -333,7 +338,9 @@ export function runConformanceSuite(options: ConformanceOptions): void {
         expect(await cache.validateAccessToken('a0')).toBeNull();
         expect(await cache.validateAccessToken(next.tokens.accessToken)).toBeNull();
         expect(await cache.inspectRefreshToken(next.tokens.refreshToken!)).toBeNull();
-        await expect(cache.rotateRefreshToken(next.tokens.refreshToken!)).rejects.toBeInstanceOf(InvalidGrantError);
+        await expect(cache.rotateRefreshToken(next.tokens.refreshToken!)).rejects.toBeInstanceOf(
+          InvalidGrantError,
+        );
         expect((await cache.stats()).security.reuseDetected).toBe(1);
       });
 
@@ -349,25 +356,34 @@ export function runConformanceSuite(options: ConformanceOptions): void {
       it('concurrent rotation of one refresh token: exactly one caller wins, the family survives', async () => {
         const cache = open({ reuseLeewayMs: 60_000 });
         await cache.storeToken({ userId: 'u', accessToken: 'a0', refreshToken: 'r0' });
-        const results = await Promise.allSettled(Array.from({ length: 10 }, () => cache.rotateRefreshToken('r0')));
+        const results = await Promise.allSettled(
+          Array.from({ length: 10 }, () => cache.rotateRefreshToken('r0')),
+        );
         const won = results.filter((r) => r.status === 'fulfilled');
         expect(won).toHaveLength(1);
-        for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(InvalidGrantError);
-        const winner = (won[0] as PromiseFulfilledResult<Awaited<ReturnType<TokenCache['rotateRefreshToken']>>>).value;
+        for (const r of results)
+          if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(InvalidGrantError);
+        const winner = (
+          won[0] as PromiseFulfilledResult<Awaited<ReturnType<TokenCache['rotateRefreshToken']>>>
+        ).value;
         expect(await cache.validateAccessToken(winner.tokens.accessToken)).not.toBeNull();
       });
 
       it('refuses a refresh token presented by another client without consuming it', async () => {
         const cache = open();
         await cache.storeToken({ userId: 'u', refreshToken: 'r0', clientId: 'good' });
-        const err = (await cache.rotateRefreshToken('r0', { clientId: 'evil' }).catch((e: unknown) => e)) as InvalidGrantError;
+        const err = (await cache
+          .rotateRefreshToken('r0', { clientId: 'evil' })
+          .catch((e: unknown) => e)) as InvalidGrantError;
         expect(err.reason).toBe('mismatch');
         await expect(cache.rotateRefreshToken('r0', { clientId: 'good' })).resolves.toBeDefined();
       });
 
       it('unknown refresh tokens are invalid_grant', async () => {
         const cache = open();
-        const err = (await cache.rotateRefreshToken('never-issued').catch((e: unknown) => e)) as InvalidGrantError;
+        const err = (await cache
+          .rotateRefreshToken('never-issued')
+          .catch((e: unknown) => e)) as InvalidGrantError;
         expect(err.code).toBe('invalid_grant');
         expect(err.reason).toBe('unknown');
         expect(err.message).not.toContain('never-issued');
@@ -387,7 +403,13 @@ export function runConformanceSuite(options: ConformanceOptions): void {
       it('getFreshToken returns the stored token while fresh, refreshes once near expiry for concurrent callers', async () => {
         const c = clock();
         const cache = open({ now: c.now, refreshThreshold: 300 });
-        await cache.storeToken({ userId: 'u', accessToken: 'a0', refreshToken: 'r0', expiresIn: 600, retrievable: true });
+        await cache.storeToken({
+          userId: 'u',
+          accessToken: 'a0',
+          refreshToken: 'r0',
+          expiresIn: 600,
+          retrievable: true,
+        });
         let calls = 0;
         const refresher = async ({ refreshToken }: { refreshToken: string | undefined }) => {
           calls++;
@@ -395,13 +417,21 @@ export function runConformanceSuite(options: ConformanceOptions): void {
           await new Promise((r) => setTimeout(r, 50));
           return { accessToken: `a${calls}`, refreshToken: `r${calls}`, expiresIn: 3600 };
         };
-        expect(await cache.getFreshToken('u', refresher)).toMatchObject({ accessToken: 'a0', refreshed: false });
+        expect(await cache.getFreshToken('u', refresher)).toMatchObject({
+          accessToken: 'a0',
+          refreshed: false,
+        });
         c.advance(400_000);
-        const results = await Promise.all(Array.from({ length: 5 }, () => cache.getFreshToken('u', refresher)));
+        const results = await Promise.all(
+          Array.from({ length: 5 }, () => cache.getFreshToken('u', refresher)),
+        );
         expect(calls).toBe(1);
         expect(new Set(results.map((r) => r.accessToken))).toEqual(new Set(['a1']));
         expect(await cache.validateAccessToken('a1')).not.toBeNull();
-        expect(await cache.getFreshToken('u', refresher)).toMatchObject({ accessToken: 'a1', refreshed: false });
+        expect(await cache.getFreshToken('u', refresher)).toMatchObject({
+          accessToken: 'a1',
+          refreshed: false,
+        });
         expect(calls).toBe(1);
       });
     });
@@ -409,7 +439,12 @@ export function runConformanceSuite(options: ConformanceOptions): void {
     describe('sessions', () => {
       it('creates, reads, touches (sliding) and revokes sessions', async () => {
         const c = clock();
-        const cache = open({ now: c.now, sessionTimeout: 600, sessionAbsoluteTimeout: 1000, touchInterval: 0 });
+        const cache = open({
+          now: c.now,
+          sessionTimeout: 600,
+          sessionAbsoluteTimeout: 1000,
+          touchInterval: 0,
+        });
         const s = await cache.createSession('u', { device: 'laptop' });
         expect(await cache.getSession(s.id)).toMatchObject({ userId: 'u', data: { device: 'laptop' } });
         c.advance(500_000);
@@ -456,7 +491,12 @@ export function runConformanceSuite(options: ConformanceOptions): void {
       it('tokens bound to a session die with it', async () => {
         const cache = open();
         const s = await cache.createSession('u');
-        await cache.storeToken({ userId: 'u', accessToken: 'bound', refreshToken: 'rbound', sessionId: s.id });
+        await cache.storeToken({
+          userId: 'u',
+          accessToken: 'bound',
+          refreshToken: 'rbound',
+          sessionId: s.id,
+        });
         await cache.storeToken({ userId: 'u', accessToken: 'free' });
         expect((await cache.validateAccessToken('bound'))!.sessionId).toBe(s.id);
         await cache.revokeSession(s.id);
@@ -478,7 +518,8 @@ export function runConformanceSuite(options: ConformanceOptions): void {
     describe('limits, cleanup, stats', () => {
       it('enforces maxTokens without blocking: the soonest-expiring tokens are evicted', async () => {
         const cache = open({ maxTokens: 5 });
-        for (let i = 0; i < 12; i++) await cache.storeToken({ userId: `u${i % 3}`, accessToken: `t${i}`, expiresIn: 100 + i });
+        for (let i = 0; i < 12; i++)
+          await cache.storeToken({ userId: `u${i % 3}`, accessToken: `t${i}`, expiresIn: 100 + i });
         const alive = [];
         for (let i = 0; i < 12; i++) if (await cache.validateAccessToken(`t${i}`)) alive.push(i);
         expect(alive).toEqual([7, 8, 9, 10, 11]);
@@ -515,7 +556,12 @@ export function runConformanceSuite(options: ConformanceOptions): void {
         await cache.revokeToken('a');
         await cache.revokeUserTokens('nobody');
         const s = await cache.stats();
-        expect(s.summary).toEqual({ totalActiveTokens: 1, totalActiveSessions: 0, totalUsers: 2, cacheHitRate: 50 });
+        expect(s.summary).toEqual({
+          totalActiveTokens: 1,
+          totalActiveSessions: 0,
+          totalUsers: 2,
+          cacheHitRate: 50,
+        });
         const numbers = JSON.stringify(s).match(/-\d/g);
         expect(numbers).toBeNull();
         expect(s.tokens).toMatchObject({ validations: 2, hits: 1, misses: 1, revoked: 1, stored: 2 });
@@ -544,7 +590,12 @@ export function runConformanceSuite(options: ConformanceOptions): void {
     describe('export and import', () => {
       it('exports every live record and imports it idempotently into another cache on the same keys', async () => {
         const source = open();
-        await source.storeToken({ userId: 'u', accessToken: 'a', refreshToken: 'r', userData: { password: 'p' } });
+        await source.storeToken({
+          userId: 'u',
+          accessToken: 'a',
+          refreshToken: 'r',
+          userData: { password: 'p' },
+        });
         await source.createSession('u');
         const records = [];
         for await (const r of source.exportRecords()) records.push(r);

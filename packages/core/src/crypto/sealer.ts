@@ -51,7 +51,10 @@ export class Sealer {
       const decipher = createDecipheriv('aes-256-gcm', key, iv);
       decipher.setAAD(Buffer.from(aad, 'utf8'));
       decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
-      const plaintext = Buffer.concat([decipher.update(body.subarray(0, body.length - TAG_BYTES)), decipher.final()]);
+      const plaintext = Buffer.concat([
+        decipher.update(body.subarray(0, body.length - TAG_BYTES)),
+        decipher.final(),
+      ]);
       return JSON.parse(plaintext.toString('utf8'));
     } catch {
       throw new SealError(`sealed value failed authentication (key id "${kid}")`);

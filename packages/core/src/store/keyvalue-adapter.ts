@@ -179,7 +179,9 @@ class KeyValueCacheStore implements CacheStore {
 }
 
 function isEnvelope(value: unknown): value is Envelope {
-  return typeof value === 'object' && value !== null && typeof (value as Envelope).e === 'number' && 'v' in value;
+  return (
+    typeof value === 'object' && value !== null && typeof (value as Envelope).e === 'number' && 'v' in value
+  );
 }
 
 function isIndexRecord(value: unknown): value is IndexRecord {

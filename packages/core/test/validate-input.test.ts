@@ -1,0 +1,66 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createTokenCache, InvalidInputError, MemoryStore } from '../src/index.js';
+
+describe('token strings from outside (property)', () => {
+  it('validate never throws for any string; only the stored token validates', async () => {
+    const cache = createTokenCache({ store: new MemoryStore(), environment: 'test', autoCleanup: false });
+    await cache.storeToken({ userId: 'u', accessToken: 'the-one' });
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: 'binary', maxLength: 6000 }), async (token) => {
+        const result = await cache.validateAccessToken(token);
+        expect(result === null || token === 'the-one').toBe(true);
+      }),
+      { numRuns: 1000 },
+    );
+    await cache.close();
+  });
+
+  it('stores tokens of any length and bytes up to the limit, refuses others with InvalidInputError', async () => {
+    const cache = createTokenCache({
+      store: new MemoryStore(),
+      environment: 'test',
+      autoCleanup: false,
+      maxTokens: 100000,
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: 'binary', minLength: 1, maxLength: 4096 }), async (token) => {
+        await cache.storeToken({ userId: 'u', accessToken: token });
+        expect((await cache.validateAccessToken(token))?.userId).toBe('u');
+      }),
+      { numRuns: 300 },
+    );
+    for (const bad of ['', 'x'.repeat(4097), 42, null]) {
+      await expect(cache.storeToken({ userId: 'u', accessToken: bad as string })).rejects.toBeInstanceOf(
+        InvalidInputError,
+      );
+    }
+    await cache.close();
+  });
+});
+
+describe('lifecycle', () => {
+  it('close() stops the cleanup timer so the process can exit', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const cache = createTokenCache({ environment: 'test', cleanupInterval: 1 });
+    expect(timers()).toBe(before + 1);
+    await cache.close();
+    await cache.close();
+    expect(timers()).toBe(before);
+  });
+
+  it('warns through a security event when keys are generated for this process only', async () => {
+    const cache = createTokenCache({ environment: 'development', autoCleanup: false });
+    const event = await new Promise((resolve) => cache.events.once('security', resolve));
+    expect(event).toMatchObject({ type: 'ephemeral_keys' });
+    await cache.close();
+  });
+
+  it('runs the periodic cleanup', async () => {
+    const cache = createTokenCache({ environment: 'test', cleanupInterval: 1 });
+    const event = await new Promise((resolve) => cache.events.once('cleanup', resolve));
+    expect(event).toMatchObject({ removed: expect.any(Number) });
+    await cache.close();
+  });
+});
