@@ -43,7 +43,7 @@ export class SessionService {
         cap: ctx.config.maxSessions,
       })),
     ];
-    await ctx.store.indexAdd(ctx.key('ix:users'), uh, session.absoluteExpiresAt, { now });
+    await ctx.store.indexAdd(ctx.key('ix:users'), uh, session.absoluteExpiresAt, { now, keepGreater: true });
     for (const victim of new Set(evicted)) {
       if (await this.#remove(victim, now)) {
         ctx.counters.sessions.evicted += 1;

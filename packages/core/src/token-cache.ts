@@ -139,6 +139,11 @@ export class TokenCache {
     return this.#tokens.storeToken(input);
   }
 
+  /** Store many tokens in one batch where the store supports it (migrations). */
+  storeTokens(inputs: StoreTokenInput[]): Promise<StoredTokenInfo[]> {
+    return this.#tokens.storeTokens(inputs);
+  }
+
   /**
    * Validate an access token: its metadata, or `null` for unknown, expired or revoked tokens.
    * Throws `StoreUnavailableError` when the store cannot answer (never `null` for that).
@@ -351,7 +356,7 @@ export class TokenCache {
       if (body.uid) {
         const uh = this.#ctx.userHash(body.uid);
         await store.indexAdd(k(`ix:u:${uh}`), member, exp, { now });
-        await store.indexAdd(k('ix:users'), uh, exp, { now });
+        await store.indexAdd(k('ix:users'), uh, exp, { now, keepGreater: true });
       }
       if (body.fam) await store.indexAdd(k(`ix:f:${body.fam}`), member, exp, { now });
       if (body.sid) await store.indexAdd(k(`ix:st:${this.digest(body.sid)}`), member, exp, { now });
@@ -360,7 +365,7 @@ export class TokenCache {
       const uh = this.#ctx.userHash(body.uid);
       await store.indexAdd(k(`ix:us:${uh}`), id, exp, { now });
       await store.indexAdd(k('ix:sessions'), id, exp, { now });
-      await store.indexAdd(k('ix:users'), uh, exp, { now });
+      await store.indexAdd(k('ix:users'), uh, exp, { now, keepGreater: true });
     }
   }
 

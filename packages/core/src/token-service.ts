@@ -3,8 +3,15 @@ import type { CacheContext } from './context.js';
 import { InvalidInputError } from './errors.js';
 import { assertToken, assertUserId, isPlausibleToken } from './limits.js';
 import type { DecodedRecord } from './records/codec.js';
-import type { RecordBody } from './store/contract.js';
+import type { BatchOp, RecordBody } from './store/contract.js';
 import type { StoredTokenInfo, StoreTokenInput, TokenListing, TokenValidation } from './types.js';
+
+/** Everything one `storeToken` writes, computed before any I/O. */
+interface WritePlan {
+  info: StoredTokenInfo;
+  writes: Array<{ key: string; value: unknown; ttlMs: number }>;
+  indexes: Array<{ key: string; member: string; score: number; cap?: number; keepGreater?: boolean }>;
+}
 
 /** Index member prefixes: `a:` access, `r:` refresh. */
 const ACCESS = 'a:';
@@ -29,6 +36,63 @@ export class TokenService {
   async storeToken(input: StoreTokenInput, carried: { rot?: number } = {}): Promise<StoredTokenInfo> {
     const ctx = this.#ctx;
     const started = performance.now();
+    const now = ctx.now();
+    const plan = this.#plan(input, carried, now);
+    for (const w of plan.writes) await ctx.store.set(w.key, w.value, w.ttlMs);
+    for (const ix of plan.indexes) {
+      const evicted = await ctx.store.indexAdd(ix.key, ix.member, ix.score, {
+        now,
+        cap: ix.cap,
+        keepGreater: ix.keepGreater,
+      });
+      if (evicted.length) await this.#evict(evicted);
+    }
+    ctx.counters.tokens.stored += 1;
+    ctx.operation('token', 'store', 'ok', started);
+    return plan.info;
+  }
+
+  /**
+   * Store many tokens at once (migrations). Uses the store's `writeBatch` (one transaction or
+   * pipeline) when it has one; `maxTokens` is enforced once at the end of the batch.
+   */
+  async storeTokens(inputs: StoreTokenInput[]): Promise<StoredTokenInfo[]> {
+    const ctx = this.#ctx;
+    if (!ctx.store.writeBatch) {
+      const out: StoredTokenInfo[] = [];
+      for (const input of inputs) out.push(await this.storeToken(input));
+      return out;
+    }
+    const started = performance.now();
+    const now = ctx.now();
+    const plans = inputs.map((input) => this.#plan(input, {}, now));
+    const ops: BatchOp[] = [];
+    for (const plan of plans) {
+      for (const w of plan.writes) ops.push({ op: 'set', key: w.key, value: w.value, ttlMs: w.ttlMs });
+      for (const ix of plan.indexes) {
+        ops.push({
+          op: 'indexAdd',
+          key: ix.key,
+          member: ix.member,
+          score: ix.score,
+          keepGreater: ix.keepGreater,
+        });
+      }
+    }
+    await ctx.store.writeBatch(ops);
+    const last = plans.at(-1)?.indexes.find((ix) => ix.cap !== undefined);
+    if (last) {
+      const evicted = await ctx.store.indexAdd(last.key, last.member, last.score, { now, cap: last.cap });
+      if (evicted.length) await this.#evict(evicted);
+    }
+    ctx.counters.tokens.stored += inputs.length;
+    ctx.operation('token', 'store_batch', 'ok', started);
+    return plans.map((p) => p.info);
+  }
+
+  /** Validate one input and compute every record and index entry it produces. No I/O. */
+  #plan(input: StoreTokenInput, carried: { rot?: number }, now: number): WritePlan {
+    const ctx = this.#ctx;
     assertUserId(input.userId);
     if (input.accessToken === undefined && input.refreshToken === undefined) {
       throw new InvalidInputError('storeToken needs an accessToken or a refreshToken');
@@ -41,7 +105,6 @@ export class TokenService {
     ) {
       throw new InvalidInputError('scopes must be an array of strings');
     }
-    const now = ctx.now();
     const familyId = input.familyId ?? randomToken();
     const sid = input.sessionId;
     const common: RecordBody = {
@@ -55,17 +118,20 @@ export class TokenService {
       iat: now,
       ud: input.userData,
     };
-    const info: StoredTokenInfo = { familyId };
+    const plan: WritePlan = { info: { familyId }, writes: [], indexes: [] };
     const members: Array<{ member: string; exp: number }> = [];
+    const record = (suffix: string, kind: 'access' | 'refresh', exp: number, body: RecordBody) => {
+      const key = ctx.key(suffix);
+      plan.writes.push({ key, value: ctx.codec.encode(key, kind, exp, body), ttlMs: exp - now });
+    };
 
     if (input.accessToken !== undefined) {
       const exp = input.expiresAt ?? now + seconds(input.expiresIn, ctx.config.tokenTtl, 'expiresIn') * 1000;
       if (!(exp > now)) throw new InvalidInputError('the access token is already expired');
       const id = ctx.digester.digest(input.accessToken);
-      const body = input.retrievable ? { ...common, tok: input.accessToken } : common;
-      await this.#writeRecord(`at:${id}`, 'access', exp, body, now);
-      info.accessTokenId = id;
-      info.expiresAt = exp;
+      record(`at:${id}`, 'access', exp, input.retrievable ? { ...common, tok: input.accessToken } : common);
+      plan.info.accessTokenId = id;
+      plan.info.expiresAt = exp;
       members.push({ member: ACCESS + id, exp });
     }
     if (input.refreshToken !== undefined) {
@@ -75,16 +141,36 @@ export class TokenService {
       if (!(exp > now)) throw new InvalidInputError('the refresh token is already expired');
       const id = ctx.digester.digest(input.refreshToken);
       const rot = carried.rot ?? input.rotation ?? 0;
-      const body = { ...common, rot, ...(input.retrievable ? { tok: input.refreshToken } : {}) };
-      await this.#writeRecord(`rt:${id}`, 'refresh', exp, body, now);
-      info.refreshTokenId = id;
-      info.refreshExpiresAt = exp;
+      record(`rt:${id}`, 'refresh', exp, {
+        ...common,
+        rot,
+        ...(input.retrievable ? { tok: input.refreshToken } : {}),
+      });
+      plan.info.refreshTokenId = id;
+      plan.info.refreshExpiresAt = exp;
       members.push({ member: REFRESH + id, exp });
     }
-    await this.#index(input.userId, familyId, sid, members, now);
-    ctx.counters.tokens.stored += 1;
-    ctx.operation('token', 'store', 'ok', started);
-    return info;
+    const uh = ctx.userHash(input.userId);
+    let maxExp = 0;
+    for (const { member, exp } of members) {
+      maxExp = Math.max(maxExp, exp);
+      plan.indexes.push({ key: ctx.key(`ix:u:${uh}`), member, score: exp });
+      plan.indexes.push({ key: ctx.key(`ix:f:${familyId}`), member, score: exp });
+      if (sid !== undefined)
+        plan.indexes.push({ key: ctx.key(`ix:st:${ctx.digester.digest(sid)}`), member, score: exp });
+      plan.indexes.push({ key: ctx.key('ix:tokens'), member, score: exp, cap: ctx.config.maxTokens });
+    }
+    // The users index keeps a user while any of their tokens lives; a later, shorter token must
+    // not shorten it, hence "greatest" semantics on re-add.
+    plan.indexes.push({ key: ctx.key('ix:users'), member: uh, score: maxExp, keepGreater: true });
+    return plan;
+  }
+
+  async #evict(members: string[]): Promise<void> {
+    const ctx = this.#ctx;
+    const n = await ctx.store.delete(...members.map((m) => ctx.key(recordKeyOf(m))));
+    ctx.counters.tokens.evicted += n;
+    ctx.operation('token', 'evict', 'ok', performance.now());
   }
 
   /** The hot path: one digest, one store read, no write. */
@@ -255,42 +341,6 @@ export class TokenService {
   async #writeRecord(suffix: string, kind: 'access' | 'refresh', exp: number, body: RecordBody, now: number) {
     const key = this.#ctx.key(suffix);
     await this.#ctx.store.set(key, this.#ctx.codec.encode(key, kind, exp, body), exp - now);
-  }
-
-  async #index(
-    userId: string,
-    familyId: string,
-    sid: string | undefined,
-    members: Array<{ member: string; exp: number }>,
-    now: number,
-  ): Promise<void> {
-    const ctx = this.#ctx;
-    const { store } = ctx;
-    const uh = ctx.userHash(userId);
-    let maxExp = 0;
-    for (const { member, exp } of members) {
-      maxExp = Math.max(maxExp, exp);
-      await store.indexAdd(ctx.key(`ix:u:${uh}`), member, exp, { now });
-      await store.indexAdd(ctx.key(`ix:f:${familyId}`), member, exp, { now });
-      if (sid !== undefined)
-        await store.indexAdd(ctx.key(`ix:st:${ctx.digester.digest(sid)}`), member, exp, { now });
-      const evicted = await store.indexAdd(ctx.key('ix:tokens'), member, exp, {
-        now,
-        cap: ctx.config.maxTokens,
-      });
-      if (evicted.length) {
-        const n = await store.delete(...evicted.map((m) => ctx.key(recordKeyOf(m))));
-        ctx.counters.tokens.evicted += n;
-        ctx.operation('token', 'evict', 'ok', performance.now());
-      }
-    }
-    await store.indexAdd(ctx.key('ix:users'), uh, Math.max(maxExp, await this.#userScore(uh, now)), { now });
-  }
-
-  /** Highest expiry the user already has in the users index, so a short token never shortens it. */
-  async #userScore(uh: string, now: number): Promise<number> {
-    const entries = await this.#ctx.store.indexRange(this.#ctx.key(`ix:u:${uh}`), now);
-    return entries.reduce((max, e) => Math.max(max, e.score), 0);
   }
 
   async #unindex(record: DecodedRecord, members: string[]): Promise<void> {

@@ -116,6 +116,15 @@ export function runConformanceSuite(options: ConformanceOptions): void {
         expect(await store.indexCount('t:ix', now)).toBe(0);
       });
 
+      it('keepGreater only raises a score', async () => {
+        const now = Date.now();
+        await store.indexAdd('t:gt', 'u', now + 50_000, { now });
+        await store.indexAdd('t:gt', 'u', now + 10_000, { now, keepGreater: true });
+        expect((await store.indexRange('t:gt', now))[0]!.score).toBe(now + 50_000);
+        await store.indexAdd('t:gt', 'u', now + 90_000, { now, keepGreater: true });
+        expect((await store.indexRange('t:gt', now))[0]!.score).toBe(now + 90_000);
+      });
+
       it('keeps the cap under concurrent adds', async () => {
         const now = Date.now();
         await Promise.all(
@@ -199,6 +208,25 @@ export function runConformanceSuite(options: ConformanceOptions): void {
         c.advance(300_000);
         expect(await cache.validateAccessToken('short')).toBeNull();
         expect((await cache.stats()).tokens.expired).toBe(1);
+      });
+
+      it('stores a batch of tokens (migrations) that validate like single ones', async () => {
+        const cache = open({ maxTokens: 1000 });
+        const infos = await cache.storeTokens(
+          Array.from({ length: 50 }, (_, i) => ({
+            userId: `user${i % 7}`,
+            accessToken: `batch-a${i}`,
+            refreshToken: `batch-r${i}`,
+            userData: { login: `user${i % 7}`, password: 'p' },
+          })),
+        );
+        expect(infos).toHaveLength(50);
+        for (let i = 0; i < 50; i += 7) {
+          expect((await cache.validateAccessToken(`batch-a${i}`))!.userId).toBe(`user${i % 7}`);
+        }
+        expect((await cache.getTokensForUser('user0')).length).toBe(16);
+        await expect(cache.rotateRefreshToken('batch-r3')).resolves.toBeDefined();
+        expect((await cache.stats()).summary.totalUsers).toBe(7);
       });
 
       it('revokes one token, and all tokens of a user', async () => {

@@ -79,6 +79,8 @@ export interface IndexAddOptions {
   cap?: number;
   /** Current time (epoch ms): members with a score at or below it are dropped first. */
   now: number;
+  /** Only raise an existing member's score, never lower it (Redis `ZADD GT`). */
+  keepGreater?: boolean;
 }
 
 /** A record as it is listed by {@link CacheStore.entries}. */
@@ -152,7 +154,7 @@ export interface StoreLock {
 /** One operation of {@link CacheStore.writeBatch}. */
 export type BatchOp =
   | { op: 'set'; key: string; value: unknown; ttlMs: number }
-  | { op: 'indexAdd'; key: string; member: string; score: number };
+  | { op: 'indexAdd'; key: string; member: string; score: number; keepGreater?: boolean };
 
 /** The kinds of record core writes. */
 export type RecordKind = 'access' | 'refresh' | 'consumed' | 'family-revoked' | 'session';

@@ -84,7 +84,8 @@ class KeyValueCacheStore implements CacheStore {
   indexAdd(key: string, member: string, score: number, options: IndexAddOptions): Promise<string[]> {
     return this.#lock.run(key, async () => {
       const entries = new Map((await this.#readIndex(key)).filter(([, s]) => s > options.now));
-      entries.set(member, score);
+      const previous = entries.get(member);
+      entries.set(member, options.keepGreater && previous !== undefined ? Math.max(previous, score) : score);
       let evicted: string[] = [];
       if (options.cap !== undefined && entries.size > options.cap) {
         evicted = [...entries]

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { CacheStore, IndexAddOptions, IndexEntry, StoreEntry } from './contract.js';
+import type { BatchOp, CacheStore, IndexAddOptions, IndexEntry, StoreEntry } from './contract.js';
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -69,7 +69,8 @@ export class MemoryStore implements CacheStore {
       index = new Map();
       this.#indexes.set(key, index);
     }
-    index.set(member, score);
+    const previous = index.get(member);
+    index.set(member, options.keepGreater && previous !== undefined ? Math.max(previous, score) : score);
     const cap = options.cap;
     if (cap === undefined || index.size <= cap) return [];
     for (const [m, s] of index) if (s <= options.now) index.delete(m);
@@ -129,6 +130,14 @@ export class MemoryStore implements CacheStore {
       if (index.size === 0) this.#indexes.delete(key);
     }
     return removed;
+  }
+
+  async writeBatch(ops: BatchOp[]): Promise<void> {
+    const now = Date.now();
+    for (const op of ops) {
+      if (op.op === 'set') await this.set(op.key, op.value, op.ttlMs);
+      else await this.indexAdd(op.key, op.member, op.score, { now, keepGreater: op.keepGreater });
+    }
   }
 
   async ping(): Promise<void> {}
