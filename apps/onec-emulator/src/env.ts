@@ -6,7 +6,10 @@ export function readEmulatorEnv(env: NodeJS.ProcessEnv): EmulatorOptions {
   if (!/^\d{1,5}$/.test(rawPort) || Number(rawPort) > 65535) {
     throw new Error(`ONEC_EMULATOR_PORT: expected an integer from 0 to 65535, got "${rawPort}"`);
   }
-  const options: EmulatorOptions = { port: Number(rawPort), host: env.ONEC_EMULATOR_HOST?.trim() || '127.0.0.1' };
+  const options: EmulatorOptions = {
+    port: Number(rawPort),
+    host: env.ONEC_EMULATOR_HOST?.trim() || '127.0.0.1',
+  };
   if (env.ONEC_EMULATOR_USERS?.trim()) options.usersFile = env.ONEC_EMULATOR_USERS.trim();
   if (env.ONEC_EMULATOR_BASE !== undefined) options.basePath = env.ONEC_EMULATOR_BASE;
   if (env.ONEC_EMULATOR_SERVICE_ROOT?.trim()) options.serviceRoot = env.ONEC_EMULATOR_SERVICE_ROOT.trim();

@@ -1,10 +1,10 @@
 import {
-  RpcError,
   callTool,
   getPrompt,
   listPrompts,
   listResources,
   listTools,
+  RpcError,
   readResource,
 } from './mcp-catalog.js';
 import type { EmulatorUser } from './users.js';
@@ -34,7 +34,11 @@ type Handler = (params: Params, user: EmulatorUser) => unknown;
 const METHODS: Record<string, Handler> = {
   initialize: () => ({
     protocolVersion: '2025-06-18',
-    capabilities: { tools: { listChanged: false }, resources: { listChanged: false, subscribe: false }, prompts: { listChanged: false } },
+    capabilities: {
+      tools: { listChanged: false },
+      resources: { listChanged: false, subscribe: false },
+      prompts: { listChanged: false },
+    },
     serverInfo: { name: 'onec-emulator (NOT 1C: a development emulator)', version: '0.1.0' },
   }),
   'tools/list': () => listTools(),
@@ -64,7 +68,11 @@ export function handleRpc(text: string, user: EmulatorUser): RpcOutcome {
   const validId = id === undefined || id === null || typeof id === 'string' || typeof id === 'number';
   const replyId: RpcId = validId && id !== undefined ? (id as RpcId) : null;
   if (jsonrpc !== '2.0' || !validId || typeof method !== 'string' || method === '') {
-    return failure(replyId, RPC_ERRORS.invalidRequest, 'Invalid Request: need jsonrpc "2.0", a method and a valid id');
+    return failure(
+      replyId,
+      RPC_ERRORS.invalidRequest,
+      'Invalid Request: need jsonrpc "2.0", a method and a valid id',
+    );
   }
   const outcome = dispatch(method, params, user, replyId);
   // A notification (no id) is executed but never answered.
@@ -80,7 +88,11 @@ function dispatch(method: string, params: unknown, user: EmulatorUser, id: RpcId
   const args = (params ?? {}) as Params;
   const target = targetOf(args);
   try {
-    return { body: { jsonrpc: '2.0', id, result: handler(args, user) }, method, ...(target ? { target } : {}) };
+    return {
+      body: { jsonrpc: '2.0', id, result: handler(args, user) },
+      method,
+      ...(target ? { target } : {}),
+    };
   } catch (error) {
     const code = error instanceof RpcError ? error.code : RPC_ERRORS.internalError;
     const message = error instanceof RpcError ? error.message : 'Internal error';

@@ -13,12 +13,16 @@ async function main(): Promise<void> {
     ...options,
     onCall: (call) => {
       const what = [call.rpcMethod, call.target].filter(Boolean).join(' ');
-      console.log(`${call.httpMethod} ${call.path} ${what ? `${what} ` : ''}user=${call.user ?? '-'} -> ${call.status}`);
+      console.log(
+        `${call.httpMethod} ${call.path} ${what ? `${what} ` : ''}user=${call.user ?? '-'} -> ${call.status}`,
+      );
     },
   });
   console.log(`onec-emulator: ${NOT_1C_NOTICE}.`);
   console.log(`onec-emulator: listening on ${emulator.url}`);
-  console.log(`onec-emulator: service URL ${emulator.serviceUrl} (users: ${emulator.users.map((u) => u.login).join(', ')})`);
+  console.log(
+    `onec-emulator: service URL ${emulator.serviceUrl} (users: ${emulator.users.map((u) => u.login).join(', ')})`,
+  );
   const stop = () => {
     emulator.close().then(
       () => process.exit(0),

@@ -153,7 +153,8 @@ export function getPrompt(
   user: EmulatorUser,
 ): { description: string; messages: Array<{ role: 'user'; content: { type: 'text'; text: string } }> } {
   const name = params.name;
-  if (typeof name !== 'string' || name === '') throw new RpcError(-32602, 'params.name: prompt name required');
+  if (typeof name !== 'string' || name === '')
+    throw new RpcError(-32602, 'params.name: prompt name required');
   const args = params.arguments ?? {};
   if (!isArgs(args)) throw new RpcError(-32602, 'params.arguments: expected an object');
   const prompt = PROMPTS.find((candidate) => candidate.name === name);

@@ -1,4 +1,4 @@
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { authenticate } from './basic-auth.js';
 import type { EmulatorCall } from './calls.js';
@@ -52,7 +52,9 @@ const BASIC_CHALLENGE = 'Basic realm="1C:Enterprise (emulator)", charset="UTF-8"
  * `GET /__emulator/calls` (recorded calls, no auth), `DELETE /__emulator/calls`.
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const users = options.users ? parseUsers(options.users, 'options.users') : loadUsersFile(options.usersFile ?? DEFAULT_USERS_FILE);
+  const users = options.users
+    ? parseUsers(options.users, 'options.users')
+    : loadUsersFile(options.usersFile ?? DEFAULT_USERS_FILE);
   const servicePath = `${normalizeBase(options.basePath ?? '')}/hs/${normalizeRoot(options.serviceRoot ?? 'mcp')}`;
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const calls: EmulatorCall[] = [];
@@ -82,12 +84,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       else send(res, 405, { error: 'method_not_allowed' }, { Allow: 'GET, DELETE' });
       return;
     }
-    const endpoint = path === `${servicePath}/health` ? 'health' : path === `${servicePath}/rpc` ? 'rpc' : 'other';
+    const endpoint =
+      path === `${servicePath}/health` ? 'health' : path === `${servicePath}/rpc` ? 'rpc' : 'other';
     const expected = endpoint === 'health' ? 'GET' : 'POST';
     if (endpoint === 'other' || method !== expected) {
       const status = endpoint === 'other' ? 404 : 405;
       record({ endpoint, user: null, authorized: false, status });
-      send(res, status, { error: status === 404 ? 'not_found' : 'method_not_allowed' }, status === 405 ? { Allow: expected } : {});
+      send(
+        res,
+        status,
+        { error: status === 404 ? 'not_found' : 'method_not_allowed' },
+        status === 405 ? { Allow: expected } : {},
+      );
       return;
     }
 
@@ -110,7 +118,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const body = await readBody(req, maxBodyBytes);
     if (body === undefined) {
       record({ endpoint, user: login, authorized: true, status: 413 });
-      send(res, 413, { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Request body too large' } }, { Connection: 'close' });
+      send(
+        res,
+        413,
+        { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Request body too large' } },
+        { Connection: 'close' },
+      );
       return;
     }
     const outcome = handleRpc(body, auth.user);
@@ -147,7 +160,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     ...headers,

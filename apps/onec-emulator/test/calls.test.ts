@@ -14,7 +14,9 @@ describe('recorded calls', () => {
     await rpc(emulator, 'tools/call', { name: 'get_current_user' }, basic('ivanov', 'Пароль123'));
     await fetch(`${emulator.serviceUrl}/health`, { headers: { authorization: basic('demo', 'demo') } });
     await fetch(`${emulator.serviceUrl}/health`, { headers: { authorization: basic('demo', 'bad') } });
-    await fetch(`${emulator.serviceUrl}/health`, { headers: { authorization: basic('noaccess', 'noaccess') } });
+    await fetch(`${emulator.serviceUrl}/health`, {
+      headers: { authorization: basic('noaccess', 'noaccess') },
+    });
     await fetch(`${emulator.serviceUrl}/health`);
 
     expect(emulator.calls.map(({ at: _at, ...call }) => call)).toEqual([
@@ -28,10 +30,38 @@ describe('recorded calls', () => {
         target: 'get_current_user',
         status: 200,
       },
-      { endpoint: 'health', httpMethod: 'GET', path: '/hs/mcp/health', user: 'demo', authorized: true, status: 200 },
-      { endpoint: 'health', httpMethod: 'GET', path: '/hs/mcp/health', user: 'demo', authorized: false, status: 401 },
-      { endpoint: 'health', httpMethod: 'GET', path: '/hs/mcp/health', user: 'noaccess', authorized: false, status: 403 },
-      { endpoint: 'health', httpMethod: 'GET', path: '/hs/mcp/health', user: null, authorized: false, status: 401 },
+      {
+        endpoint: 'health',
+        httpMethod: 'GET',
+        path: '/hs/mcp/health',
+        user: 'demo',
+        authorized: true,
+        status: 200,
+      },
+      {
+        endpoint: 'health',
+        httpMethod: 'GET',
+        path: '/hs/mcp/health',
+        user: 'demo',
+        authorized: false,
+        status: 401,
+      },
+      {
+        endpoint: 'health',
+        httpMethod: 'GET',
+        path: '/hs/mcp/health',
+        user: 'noaccess',
+        authorized: false,
+        status: 403,
+      },
+      {
+        endpoint: 'health',
+        httpMethod: 'GET',
+        path: '/hs/mcp/health',
+        user: null,
+        authorized: false,
+        status: 401,
+      },
     ]);
   });
 

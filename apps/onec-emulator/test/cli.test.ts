@@ -11,8 +11,13 @@ afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGTERM');
 });
 
-function run(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number> } {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "pnpm --filter @oauth-cache/onec-emulator build" first`);
+function run(env: Record<string, string>): {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number>;
+} {
+  if (!existsSync(MAIN))
+    throw new Error(`${MAIN} is missing: run "pnpm --filter @oauth-cache/onec-emulator build" first`);
   const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env } });
   children.push(child);
   let text = '';
@@ -31,7 +36,8 @@ async function waitFor(output: () => string, pattern: RegExp, timeoutMs = 15_000
   for (;;) {
     const match = pattern.exec(output());
     if (match) return match;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; output so far:\n${output()}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${pattern}; output so far:\n${output()}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -41,7 +47,9 @@ describe('node dist/main.js', () => {
     const cli = run({ ONEC_EMULATOR_PORT: '0', ONEC_EMULATOR_HOST: '127.0.0.1' });
     const [, serviceUrl] = await waitFor(cli.output, /service URL (http:\/\/127\.0\.0\.1:\d+\/hs\/mcp)/);
     expect(cli.output()).toContain('NOT 1C: a development emulator');
-    const response = await fetch(`${serviceUrl}/health`, { headers: { authorization: basic('ivanov', 'Пароль123') } });
+    const response = await fetch(`${serviceUrl}/health`, {
+      headers: { authorization: basic('ivanov', 'Пароль123') },
+    });
     expect(response.status).toBe(200);
     await waitFor(cli.output, /GET \/hs\/mcp\/health user=ivanov -> 200/);
     expect(cli.output()).not.toContain('Пароль123');

@@ -15,7 +15,9 @@ describe('GET /hs/mcp/health', () => {
   });
 
   it('answers 200 {"status":"ok"} to a user with access and says it is not 1C', async () => {
-    const response = await fetch(`${emulator.serviceUrl}/health`, { headers: { authorization: basic('demo', 'demo') } });
+    const response = await fetch(`${emulator.serviceUrl}/health`, {
+      headers: { authorization: basic('demo', 'demo') },
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get('x-emulator')).toBe(NOT_1C_NOTICE);
     expect(await response.json()).toEqual({ status: 'ok', emulator: 'NOT 1C: a development emulator' });
@@ -56,10 +58,15 @@ describe('GET /hs/mcp/health', () => {
   });
 
   it('answers 405 to POST /health and 404 elsewhere', async () => {
-    const post = await fetch(`${emulator.serviceUrl}/health`, { method: 'POST', headers: { authorization: basic('demo', 'demo') } });
+    const post = await fetch(`${emulator.serviceUrl}/health`, {
+      method: 'POST',
+      headers: { authorization: basic('demo', 'demo') },
+    });
     expect(post.status).toBe(405);
     expect(post.headers.get('allow')).toBe('GET');
-    const missing = await fetch(`${emulator.url}/hs/other/health`, { headers: { authorization: basic('demo', 'demo') } });
+    const missing = await fetch(`${emulator.url}/hs/other/health`, {
+      headers: { authorization: basic('demo', 'demo') },
+    });
     expect(missing.status).toBe(404);
   });
 });
@@ -69,9 +76,13 @@ describe('publication path options', () => {
     const emulator = await startEmulator({ basePath: 'trade/', serviceRoot: '/api/' });
     try {
       expect(emulator.serviceUrl).toBe(`${emulator.url}/trade/hs/api`);
-      const ok = await fetch(`${emulator.serviceUrl}/health`, { headers: { authorization: basic('demo', 'demo') } });
+      const ok = await fetch(`${emulator.serviceUrl}/health`, {
+        headers: { authorization: basic('demo', 'demo') },
+      });
       expect(ok.status).toBe(200);
-      const oldPath = await fetch(`${emulator.url}/hs/mcp/health`, { headers: { authorization: basic('demo', 'demo') } });
+      const oldPath = await fetch(`${emulator.url}/hs/mcp/health`, {
+        headers: { authorization: basic('demo', 'demo') },
+      });
       expect(oldPath.status).toBe(404);
     } finally {
       await emulator.close();

@@ -6,7 +6,11 @@ export function basic(login: string, password: string): string {
 }
 
 /** POST a raw body to the emulator's /rpc. */
-export async function postRpc(emulator: Emulator, body: string, authorization = basic('demo', 'demo')): Promise<Response> {
+export async function postRpc(
+  emulator: Emulator,
+  body: string,
+  authorization = basic('demo', 'demo'),
+): Promise<Response> {
   return fetch(`${emulator.serviceUrl}/rpc`, {
     method: 'POST',
     headers: { authorization, 'content-type': 'application/json' },
@@ -28,7 +32,11 @@ export async function rpc(
   params?: unknown,
   authorization = basic('demo', 'demo'),
 ): Promise<RpcReply> {
-  const response = await postRpc(emulator, JSON.stringify({ jsonrpc: '2.0', id: 7, method, params }), authorization);
+  const response = await postRpc(
+    emulator,
+    JSON.stringify({ jsonrpc: '2.0', id: 7, method, params }),
+    authorization,
+  );
   if (response.status !== 200) throw new Error(`expected 200 from ${method}, got ${response.status}`);
   return (await response.json()) as RpcReply;
 }

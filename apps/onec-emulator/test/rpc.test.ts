@@ -12,7 +12,7 @@ describe('POST /hs/mcp/rpc', () => {
   it('lists the demo tools with input schemas', async () => {
     const reply = await rpc(emulator, 'tools/list');
     expect(reply).toMatchObject({ jsonrpc: '2.0', id: 7 });
-    const tools = reply.result?.tools as Array<{ name: string; inputSchema: { type: string } }>;
+    const tools = (reply.result?.tools ?? []) as Array<{ name: string; inputSchema: { type: string } }>;
     expect(tools.map((tool) => tool.name)).toEqual(['get_current_user', 'echo', 'list_catalog']);
     for (const tool of tools) expect(tool.inputSchema.type).toBe('object');
   });
@@ -23,8 +23,13 @@ describe('POST /hs/mcp/rpc', () => {
       content: [{ type: 'text', text: JSON.stringify({ login: 'demo', fullName: 'Демо Пользователь' }) }],
       isError: false,
     });
-    const ivanov = await rpc(emulator, 'tools/call', { name: 'get_current_user' }, basic('ivanov', 'Пароль123'));
-    const text = (ivanov.result?.content as Array<{ text: string }>)[0]?.text ?? '';
+    const ivanov = await rpc(
+      emulator,
+      'tools/call',
+      { name: 'get_current_user' },
+      basic('ivanov', 'Пароль123'),
+    );
+    const text = ((ivanov.result?.content ?? []) as Array<{ text: string }>)[0]?.text ?? '';
     expect(JSON.parse(text)).toEqual({ login: 'ivanov', fullName: 'Иванов Иван Иванович' });
   });
 
@@ -39,13 +44,26 @@ describe('POST /hs/mcp/rpc', () => {
   });
 
   it('list_catalog returns demo rows and honours limit', async () => {
-    const reply = await rpc(emulator, 'tools/call', { name: 'list_catalog', arguments: { catalog: 'products', limit: 2 } });
-    const rows = JSON.parse((reply.result?.content as Array<{ text: string }>)[0]?.text ?? '[]') as Array<{ name: string }>;
+    const reply = await rpc(emulator, 'tools/call', {
+      name: 'list_catalog',
+      arguments: { catalog: 'products', limit: 2 },
+    });
+    const rows = JSON.parse(
+      ((reply.result?.content ?? []) as Array<{ text: string }>)[0]?.text ?? '[]',
+    ) as Array<{
+      name: string;
+    }>;
     expect(rows).toHaveLength(2);
     expect(rows[0]?.name).toBe('Бумага офисная А4');
-    const unknown = await rpc(emulator, 'tools/call', { name: 'list_catalog', arguments: { catalog: 'nope' } });
+    const unknown = await rpc(emulator, 'tools/call', {
+      name: 'list_catalog',
+      arguments: { catalog: 'nope' },
+    });
     expect(unknown.result?.isError).toBe(true);
-    const badLimit = await rpc(emulator, 'tools/call', { name: 'list_catalog', arguments: { catalog: 'products', limit: 0 } });
+    const badLimit = await rpc(emulator, 'tools/call', {
+      name: 'list_catalog',
+      arguments: { catalog: 'products', limit: 0 },
+    });
     expect(badLimit.result?.isError).toBe(true);
   });
 
@@ -57,9 +75,14 @@ describe('POST /hs/mcp/rpc', () => {
 
   it('lists and reads resources; unknown uri is -32002', async () => {
     const list = await rpc(emulator, 'resources/list');
-    const uris = (list.result?.resources as Array<{ uri: string }>).map((resource) => resource.uri);
+    const uris = ((list.result?.resources ?? []) as Array<{ uri: string }>).map((resource) => resource.uri);
     expect(uris).toEqual(['1c://catalog/products', '1c://catalog/counterparties', '1c://session/user']);
-    const read = await rpc(emulator, 'resources/read', { uri: '1c://session/user' }, basic('ivanov', 'Пароль123'));
+    const read = await rpc(
+      emulator,
+      'resources/read',
+      { uri: '1c://session/user' },
+      basic('ivanov', 'Пароль123'),
+    );
     expect(read.result?.contents).toEqual([
       {
         uri: '1c://session/user',
@@ -74,16 +97,21 @@ describe('POST /hs/mcp/rpc', () => {
 
   it('lists and gets prompts; a missing required argument is -32602', async () => {
     const list = await rpc(emulator, 'prompts/list');
-    expect((list.result?.prompts as Array<{ name: string }>).map((prompt) => prompt.name)).toEqual([
+    expect(((list.result?.prompts ?? []) as Array<{ name: string }>).map((prompt) => prompt.name)).toEqual([
       'catalog_report',
       'greeting',
     ]);
     const greeting = await rpc(emulator, 'prompts/get', { name: 'greeting' });
     expect(greeting.result).toEqual({
       description: 'Greets the current 1C user',
-      messages: [{ role: 'user', content: { type: 'text', text: 'Поприветствуй пользователя 1С Демо Пользователь.' } }],
+      messages: [
+        { role: 'user', content: { type: 'text', text: 'Поприветствуй пользователя 1С Демо Пользователь.' } },
+      ],
     });
-    const report = await rpc(emulator, 'prompts/get', { name: 'catalog_report', arguments: { catalog: 'products' } });
+    const report = await rpc(emulator, 'prompts/get', {
+      name: 'catalog_report',
+      arguments: { catalog: 'products' },
+    });
     expect(JSON.stringify(report.result)).toContain('products');
     expect((await rpc(emulator, 'prompts/get', { name: 'catalog_report' })).error?.code).toBe(-32602);
     expect((await rpc(emulator, 'prompts/get', { name: 'nope' })).error?.code).toBe(-32602);
@@ -96,7 +124,11 @@ describe('POST /hs/mcp/rpc', () => {
 
   it('unknown method is -32601 with the request id', async () => {
     const reply = await rpc(emulator, 'tools/delete');
-    expect(reply).toEqual({ jsonrpc: '2.0', id: 7, error: { code: -32601, message: 'Method not found: tools/delete' } });
+    expect(reply).toEqual({
+      jsonrpc: '2.0',
+      id: 7,
+      error: { code: -32601, message: 'Method not found: tools/delete' },
+    });
     // Inherited object keys are not methods.
     expect((await rpc(emulator, 'toString')).error?.code).toBe(-32601);
   });
@@ -113,7 +145,10 @@ describe('POST /hs/mcp/rpc', () => {
     expect(((await batch.json()) as { error: { code: number } }).error.code).toBe(-32600);
     const noMethod = await postRpc(emulator, JSON.stringify({ jsonrpc: '2.0', id: 3 }));
     expect(await noMethod.json()).toMatchObject({ id: 3, error: { code: -32600 } });
-    const oldVersion = await postRpc(emulator, JSON.stringify({ jsonrpc: '1.0', id: 4, method: 'tools/list' }));
+    const oldVersion = await postRpc(
+      emulator,
+      JSON.stringify({ jsonrpc: '1.0', id: 4, method: 'tools/list' }),
+    );
     expect(await oldVersion.json()).toMatchObject({ id: 4, error: { code: -32600 } });
   });
 
@@ -134,7 +169,10 @@ describe('POST /hs/mcp/rpc', () => {
   it('answers 413 to an oversized body', async () => {
     const small = await startEmulator({ maxBodyBytes: 100 });
     try {
-      const response = await postRpc(small, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'echo', params: { text: 'x'.repeat(500) } }));
+      const response = await postRpc(
+        small,
+        JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'echo', params: { text: 'x'.repeat(500) } }),
+      );
       expect(response.status).toBe(413);
       expect(await response.json()).toMatchObject({ error: { code: -32600 } });
     } finally {
@@ -143,7 +181,9 @@ describe('POST /hs/mcp/rpc', () => {
   });
 
   it('answers 405 to GET /rpc', async () => {
-    const response = await fetch(`${emulator.serviceUrl}/rpc`, { headers: { authorization: basic('demo', 'demo') } });
+    const response = await fetch(`${emulator.serviceUrl}/rpc`, {
+      headers: { authorization: basic('demo', 'demo') },
+    });
     expect(response.status).toBe(405);
     expect(response.headers.get('allow')).toBe('POST');
   });

@@ -23,8 +23,20 @@ describe('users', () => {
     [{ users: [{ password: 'x' }] }, /users\[0\]\.login/],
     [[{ login: 'a:b', password: 'x' }], /users\[0\]\.login/],
     [[{ login: 'a', password: 1 }], /users\[0\]\.password/],
-    [[{ login: 'a', password: 'x' }, { login: 'b', password: 'y', access: 'yes' }], /users\[1\]\.access/],
-    [[{ login: 'a', password: 'x' }, { login: 'a', password: 'y' }], /users\[1\]\.login: duplicate/],
+    [
+      [
+        { login: 'a', password: 'x' },
+        { login: 'b', password: 'y', access: 'yes' },
+      ],
+      /users\[1\]\.access/,
+    ],
+    [
+      [
+        { login: 'a', password: 'x' },
+        { login: 'a', password: 'y' },
+      ],
+      /users\[1\]\.login: duplicate/,
+    ],
     [{ people: [] }, /expected \{"users"/],
   ])('rejects %j naming the field', (document, message) => {
     expect(() => parseUsers(document, 'test.json')).toThrow(message);
@@ -34,7 +46,9 @@ describe('users', () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, '{"users": [');
     expect(() => loadUsersFile(bad)).toThrow(`${bad}: invalid JSON`);
-    expect(() => loadUsersFile(join(dir, 'missing.json'))).toThrow(/missing\.json: cannot read users file \(ENOENT\)/);
+    expect(() => loadUsersFile(join(dir, 'missing.json'))).toThrow(
+      /missing\.json: cannot read users file \(ENOENT\)/,
+    );
   });
 
   it('serves users from a custom file and from in-process options', async () => {
@@ -43,9 +57,13 @@ describe('users', () => {
     const fromFile = await startEmulator({ usersFile: file });
     const inline = await startEmulator({ users: [{ login: 'x', password: 'y' }] });
     try {
-      const ok = await fetch(`${fromFile.serviceUrl}/health`, { headers: { authorization: basic('Петров', 'секрет') } });
+      const ok = await fetch(`${fromFile.serviceUrl}/health`, {
+        headers: { authorization: basic('Петров', 'секрет') },
+      });
       expect(ok.status).toBe(200);
-      const demo = await fetch(`${fromFile.serviceUrl}/health`, { headers: { authorization: basic('demo', 'demo') } });
+      const demo = await fetch(`${fromFile.serviceUrl}/health`, {
+        headers: { authorization: basic('demo', 'demo') },
+      });
       expect(demo.status).toBe(401);
       const x = await fetch(`${inline.serviceUrl}/health`, { headers: { authorization: basic('x', 'y') } });
       expect(x.status).toBe(200);

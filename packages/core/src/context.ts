@@ -23,4 +23,6 @@ export interface CacheContext {
   userHash: (userId: string) => string;
   security: (event: Omit<SecurityEvent, 'at'>) => void;
   operation: (subject: 'token' | 'session', operation: string, result: string, started: number) => void;
+  /** Report a failed call: an `operation` event with result `error` and an `error` event. */
+  failure: (subject: 'token' | 'session', operation: string, error: unknown, started: number) => void;
 }

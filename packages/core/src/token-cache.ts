@@ -5,7 +5,7 @@ import type { CacheContext } from './context.js';
 import { Counters } from './counters.js';
 import { Digester } from './crypto/digest.js';
 import { Sealer } from './crypto/sealer.js';
-import { InvalidInputError } from './errors.js';
+import { InvalidInputError, StoreUnavailableError } from './errors.js';
 import type { CacheEventMap, SecurityEvent } from './events.js';
 import { FreshTokenFlight } from './fresh-token.js';
 import { RecordCodec } from './records/codec.js';
@@ -113,6 +113,12 @@ export class TokenCache {
           duration: (performance.now() - started) / 1000,
         });
       },
+      failure: (subject, operation, error, started) => {
+        this.#ctx.operation(subject, operation, 'error', started || performance.now());
+        if (events.listenerCount('error') > 0) {
+          events.emit('error', error instanceof Error ? error : new Error(String(error)));
+        }
+      },
     };
     this.#tokens = new TokenService(this.#ctx);
     this.#rotation = new RefreshRotation(this.#ctx, this.#tokens);
@@ -136,12 +142,12 @@ export class TokenCache {
 
   /** Store an access and/or refresh token for a user. Never replaces the user's other tokens. */
   storeToken(input: StoreTokenInput): Promise<StoredTokenInfo> {
-    return this.#tokens.storeToken(input);
+    return this.#observe('token', 'store', () => this.#tokens.storeToken(input));
   }
 
   /** Store many tokens in one batch where the store supports it (migrations). */
   storeTokens(inputs: StoreTokenInput[]): Promise<StoredTokenInfo[]> {
-    return this.#tokens.storeTokens(inputs);
+    return this.#observe('token', 'store_batch', () => this.#tokens.storeTokens(inputs));
   }
 
   /**
@@ -154,7 +160,7 @@ export class TokenCache {
 
   /** Metadata of a live refresh token, or `null`. */
   inspectRefreshToken(token: string): Promise<TokenValidation | null> {
-    return this.#tokens.inspectRefreshToken(token);
+    return this.#observe('token', 'inspect', () => this.#tokens.inspectRefreshToken(token));
   }
 
   /**
@@ -162,32 +168,32 @@ export class TokenCache {
    * a consumed token presented again revokes the family (`reuse_detected`).
    */
   rotateRefreshToken(refreshToken: string, options?: RotateOptions): Promise<RotationResult> {
-    return this.#rotation.rotate(refreshToken, options);
+    return this.#observe('token', 'rotate', () => this.#rotation.rotate(refreshToken, options));
   }
 
   /** The user's live tokens (metadata only). */
   getTokensForUser(userId: string): Promise<TokenListing[]> {
-    return this.#tokens.getTokensForUser(userId);
+    return this.#observe('token', 'list', () => this.#tokens.getTokensForUser(userId));
   }
 
   /** Revoke a token given raw (a refresh token revokes its family). */
   revokeToken(token: string): Promise<boolean> {
-    return this.#tokens.revokeToken(token);
+    return this.#observe('token', 'revoke', () => this.#tokens.revokeToken(token));
   }
 
   /** Revoke a token by the id `getTokensForUser` lists. */
   revokeTokenById(id: string): Promise<boolean> {
-    return this.#tokens.revokeTokenById(id);
+    return this.#observe('token', 'revoke', () => this.#tokens.revokeTokenById(id));
   }
 
   /** Revoke every token of a family (grant). Resolves how many records were deleted. */
   revokeFamily(familyId: string): Promise<number> {
-    return this.#tokens.revokeFamily(familyId);
+    return this.#observe('token', 'revoke_family', () => this.#tokens.revokeFamily(familyId));
   }
 
   /** Revoke every token of a user. */
   revokeUserTokens(userId: string): Promise<number> {
-    return this.#tokens.revokeUserTokens(userId);
+    return this.#observe('token', 'revoke_user', () => this.#tokens.revokeUserTokens(userId));
   }
 
   /**
@@ -195,31 +201,31 @@ export class TokenCache {
    * `refresher` when inside `refreshThreshold`; at most one refresh at a time per user and client.
    */
   getFreshToken(userId: string, refresher: Refresher, options?: { clientId?: string }): Promise<FreshToken> {
-    return this.#fresh.get(userId, refresher, options);
+    return this.#observe('token', 'fresh', () => this.#fresh.get(userId, refresher, options));
   }
 
   /** Open a session; the user's least recently active sessions beyond the cap are evicted. */
   createSession(userId: string, data?: unknown): Promise<Session> {
-    return this.#sessions.create(userId, data);
+    return this.#observe('session', 'create', () => this.#sessions.create(userId, data));
   }
 
   getSession(id: string): Promise<Session | null> {
-    return this.#sessions.get(id);
+    return this.#observe('session', 'get', () => this.#sessions.get(id));
   }
 
   /** Record activity (sliding idle timeout, bounded by the absolute lifetime). */
   touchSession(id: string): Promise<Session | null> {
-    return this.#sessions.touch(id);
+    return this.#observe('session', 'touch', () => this.#sessions.touch(id));
   }
 
   /** End a session and every token bound to it. */
   revokeSession(id: string): Promise<boolean> {
-    return this.#sessions.revoke(id);
+    return this.#observe('session', 'revoke', () => this.#sessions.revoke(id));
   }
 
   /** The user's live sessions (without their ids, which are not stored). */
   getSessionsForUser(userId: string) {
-    return this.#sessions.listForUser(userId);
+    return this.#observe('session', 'list', () => this.#sessions.listForUser(userId));
   }
 
   /** Counters of this process plus gauges read from the store. */
@@ -366,6 +372,21 @@ export class TokenCache {
       await store.indexAdd(k(`ix:us:${uh}`), id, exp, { now });
       await store.indexAdd(k('ix:sessions'), id, exp, { now });
       await store.indexAdd(k('ix:users'), uh, exp, { now, keepGreater: true });
+    }
+  }
+
+  /**
+   * Run a call and report a store failure as an `operation` event with result `error` and an
+   * `error` event before rethrowing. Refusals on purpose (`InvalidGrantError`, `InvalidInputError`)
+   * are not failures and are reported by the services themselves.
+   */
+  async #observe<T>(subject: 'token' | 'session', operation: string, call: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) this.#ctx.failure(subject, operation, error, started);
+      throw error;
     }
   }
 

@@ -181,7 +181,14 @@ export class TokenService {
     if (!isPlausibleToken(token)) return this.#reject('malformed', started);
     const id = ctx.digester.digest(token);
     const key = ctx.key(`at:${id}`);
-    const record = this.#decode(key, await ctx.store.get(key));
+    let raw: unknown;
+    try {
+      raw = await ctx.store.get(key);
+    } catch (error) {
+      ctx.failure('token', 'validate', error, started);
+      throw error;
+    }
+    const record = this.#decode(key, raw);
     if (record === undefined || record.kind !== 'access') return this.#reject('miss', started, id);
     const now = ctx.now();
     if (record.exp <= now) {

@@ -64,3 +64,27 @@ describe('lifecycle', () => {
     await cache.close();
   });
 });
+
+describe('store failures', () => {
+  it('are reported as operation result "error" and an error event, and rethrown as they are', async () => {
+    const { StoreUnavailableError } = await import('../src/index.js');
+    const store = new MemoryStore();
+    const cache = createTokenCache({ store, environment: 'test', autoCleanup: false });
+    await cache.storeToken({ userId: 'u', accessToken: 't' });
+    store.get = async () => {
+      throw new StoreUnavailableError('down');
+    };
+    store.set = store.get as never;
+    const ops: string[] = [];
+    const errors: Error[] = [];
+    cache.events.on('operation', (e) => ops.push(`${e.operation}:${e.result}`));
+    cache.events.on('error', (e) => errors.push(e));
+    await expect(cache.validateAccessToken('t')).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(cache.storeToken({ userId: 'u', accessToken: 'x' })).rejects.toBeInstanceOf(
+      StoreUnavailableError,
+    );
+    expect(ops).toEqual(['validate:error', 'store:error']);
+    expect(errors).toHaveLength(2);
+    await cache.close();
+  });
+});

@@ -1,7 +1,7 @@
 import type { TokenCache, TokenValidation } from '@oauth-cache/core';
 import type { Context, Middleware } from 'koa';
-import { type ChallengeResponse, bearerChallenge } from './challenge.js';
-import { findTokenOutsideHeader } from './token-outside-header.js';
+import { bearerChallenge, type ChallengeResponse } from './challenge.js';
+import { findTokenInForm, hasFormBody, hasQueryToken } from './token-outside-header.js';
 import { type BearerOutcome, type BearerOutcomeKind, verifyBearer } from './verify-bearer.js';
 
 /** What {@link bearerAuth} leaves on `ctx.state`. */
@@ -46,14 +46,19 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 export function bearerAuth(options: BearerAuthOptions): Middleware<BearerAuthState> {
   const { cache, requiredScopes, resource } = options;
   for (const scope of requiredScopes ?? []) {
-    if (!SCOPE_TOKEN.test(scope)) throw new TypeError(`bearerAuth: requiredScopes contains an invalid scope token`);
+    if (!SCOPE_TOKEN.test(scope)) {
+      throw new TypeError('bearerAuth: requiredScopes contains an invalid scope token');
+    }
   }
   const resourceMetadataUrl = options.resourceMetadataUrl && absoluteUrl(options.resourceMetadataUrl);
   const challengeOptions = {
     ...(resourceMetadataUrl ? { resourceMetadataUrl } : {}),
     ...(options.retryAfterSeconds !== undefined ? { retryAfterSeconds: options.retryAfterSeconds } : {}),
   };
-  const verifyOptions = { ...(requiredScopes ? { requiredScopes } : {}), ...(resource !== undefined ? { resource } : {}) };
+  const verifyOptions = {
+    ...(requiredScopes ? { requiredScopes } : {}),
+    ...(resource !== undefined ? { resource } : {}),
+  };
   const isExcluded = excluder(options.exclude);
   const formBodyLimit = options.formBodyLimitBytes ?? 64 * 1024;
   const touch = options.touchSession ?? true;
@@ -63,7 +68,12 @@ export function bearerAuth(options: BearerAuthOptions): Middleware<BearerAuthSta
       ctx.state.authOutcome = 'excluded';
       return next();
     }
-    const placement = await findTokenOutsideHeader(ctx, formBodyLimit);
+    // Synchronous checks first: GET requests (the hot path) never wait on a body read.
+    const placement = hasQueryToken(ctx)
+      ? 'query'
+      : hasFormBody(ctx)
+        ? await findTokenInForm(ctx, formBodyLimit)
+        : undefined;
     if (placement === 'body_too_large') {
       ctx.set('Connection', 'close');
       ctx.status = 413;
@@ -71,7 +81,10 @@ export function bearerAuth(options: BearerAuthOptions): Middleware<BearerAuthSta
       return;
     }
     const outcome: BearerOutcome = placement
-      ? { kind: 'invalid_request', description: `Access tokens are accepted only in the Authorization header, not in the ${placement === 'query' ? 'query string' : 'request body'}` }
+      ? {
+          kind: 'invalid_request',
+          description: `Access tokens are accepted only in the Authorization header, not in the ${placement === 'query' ? 'query string' : 'request body'}`,
+        }
       : await verifyBearer(authorizationOf(ctx), cache, verifyOptions);
     ctx.state.authOutcome = outcome.kind;
     if (outcome.kind !== 'authorized') {
@@ -97,14 +110,14 @@ function respond(ctx: Context, challenge: ChallengeResponse): void {
 /** The Authorization header value(s); Node keeps only the first of duplicates, so count raw headers. */
 function authorizationOf(ctx: Context): string | string[] | undefined {
   const raw = ctx.req.rawHeaders;
-  let values: string[] | undefined;
+  const values: string[] = [];
   for (let index = 0; index < raw.length; index += 2) {
     const name = raw[index];
     if (name !== undefined && name.length === 13 && name.toLowerCase() === 'authorization') {
-      (values ??= []).push(raw[index + 1] ?? '');
+      values.push(raw[index + 1] ?? '');
     }
   }
-  return values && values.length === 1 ? values[0] : values;
+  return values.length === 0 ? undefined : values.length === 1 ? values[0] : values;
 }
 
 function excluder(exclude: BearerAuthOptions['exclude']): (ctx: Context) => boolean {

@@ -24,7 +24,10 @@ export function parseBearerHeader(value: string | readonly string[] | undefined)
       : { kind: 'malformed', description: 'Multiple Authorization headers' };
   }
   if (value.length > MAX_AUTHORIZATION_LENGTH) {
-    return { kind: 'malformed', description: `Authorization header longer than ${MAX_AUTHORIZATION_LENGTH} characters` };
+    return {
+      kind: 'malformed',
+      description: `Authorization header longer than ${MAX_AUTHORIZATION_LENGTH} characters`,
+    };
   }
   const header = value.trim();
   if (header === '') return { kind: 'malformed', description: 'Empty Authorization header' };
@@ -35,9 +38,13 @@ export function parseBearerHeader(value: string | readonly string[] | undefined)
   }
   const credentials = space === -1 ? '' : header.slice(space + 1).replace(/^ +/, '');
   if (credentials === '') return { kind: 'malformed', description: 'Bearer token missing after the scheme' };
-  if (/\s/.test(credentials)) return { kind: 'malformed', description: 'More than one token in the Authorization header' };
+  if (/\s/.test(credentials))
+    return { kind: 'malformed', description: 'More than one token in the Authorization header' };
   if (!B64TOKEN.test(credentials)) {
-    return { kind: 'malformed', description: 'Bearer token contains characters outside the RFC 6750 token syntax' };
+    return {
+      kind: 'malformed',
+      description: 'Bearer token contains characters outside the RFC 6750 token syntax',
+    };
   }
   return { kind: 'token', token: credentials };
 }

@@ -5,19 +5,26 @@ export type TokenPlacement = 'query' | 'body' | 'body_too_large' | undefined;
 
 const FORM_TYPE = 'application/x-www-form-urlencoded';
 
+/** True when the query string carries an `access_token` parameter (RFC 6750 section 2.3). */
+export function hasQueryToken(ctx: Context): boolean {
+  const query = ctx.querystring;
+  return query.includes('access_token') && new URLSearchParams(query).has('access_token');
+}
+
+/** True when the request has a form body (RFC 6750 section 2.2 placement), checked without reading it. */
+export function hasFormBody(ctx: Context): boolean {
+  return Boolean(ctx.request.is(FORM_TYPE));
+}
+
 /**
- * Look for an `access_token` in the query string or in a form body (RFC 6750 sections 2.2 and 2.3).
- * MCP forbids both, so the middleware answers 400 `invalid_request` instead of using them.
+ * Look for an `access_token` field in a form body (call only when {@link hasFormBody}). MCP forbids
+ * tokens outside the Authorization header, so the middleware answers 400 `invalid_request`.
  *
  * A form body not yet parsed is read here (at most `limitBytes`) and left parsed on
  * `ctx.request.body` / `ctx.request.rawBody`, which body parsers such as `@koa/bodyparser` honour,
  * so later middleware still sees it.
  */
-export async function findTokenOutsideHeader(ctx: Context, limitBytes: number): Promise<TokenPlacement> {
-  if (ctx.querystring.includes('access_token') && new URLSearchParams(ctx.querystring).has('access_token')) {
-    return 'query';
-  }
-  if (!ctx.request.is(FORM_TYPE)) return undefined;
+export async function findTokenInForm(ctx: Context, limitBytes: number): Promise<TokenPlacement> {
   const request = ctx.request as unknown as { body?: unknown; rawBody?: string };
   if (request.body === undefined) {
     const text = await readLimited(ctx, limitBytes);
@@ -33,7 +40,8 @@ function formToObject(params: URLSearchParams): Record<string, string | string[]
   const result: Record<string, string | string[]> = Object.create(null);
   for (const [key, value] of params) {
     const previous = result[key];
-    result[key] = previous === undefined ? value : Array.isArray(previous) ? [...previous, value] : [previous, value];
+    result[key] =
+      previous === undefined ? value : Array.isArray(previous) ? [...previous, value] : [previous, value];
   }
   return result;
 }

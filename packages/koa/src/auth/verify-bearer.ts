@@ -57,10 +57,12 @@ export async function verifyBearer(
     if (isStoreUnavailable(error)) {
       return { kind: 'unavailable', description: 'The token store is temporarily unavailable; retry later' };
     }
-    if (error instanceof InvalidInputError) return { kind: 'invalid_token', description: 'The access token is malformed' };
+    if (error instanceof InvalidInputError)
+      return { kind: 'invalid_token', description: 'The access token is malformed' };
     throw error;
   }
-  if (!validation) return { kind: 'invalid_token', description: 'The access token is invalid, expired or revoked' };
+  if (!validation)
+    return { kind: 'invalid_token', description: 'The access token is invalid, expired or revoked' };
   if (options.resource !== undefined && validation.resource !== options.resource) {
     return { kind: 'invalid_token', description: 'The access token was not issued for this resource' };
   }

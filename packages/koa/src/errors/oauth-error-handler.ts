@@ -44,13 +44,22 @@ interface HttpishError {
  * Koa middleware (mount it first) turning every thrown error into a JSON answer, never an HTML or
  * stack-trace 500: store unavailable -> 503 + `Retry-After`; body parse errors -> 400
  * `invalid_request`; too large -> 413; other client errors keep their status; anything else ->
- * 500 `{"error":"server_error"}` with no details (the error is logged instead).
+ * 500 `{"error":"server_error"}` with no details (the error is logged instead). Error statuses left
+ * without a body (unmatched route 404, router 405) get a JSON `{error}` body as well.
  */
 export function oauthErrorHandler(options: OAuthErrorHandlerOptions = {}): Middleware {
   const retryAfter = String(options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS);
   return async function oauthErrorMiddleware(ctx, next) {
     try {
       await next();
+      // Bodyless error statuses (unmatched route 404, router 405/501) get a JSON body too, not Koa's text.
+      if (ctx.body == null && ctx.status >= 400 && ctx.writable && !ctx.headerSent) {
+        const status = ctx.status;
+        ctx.status = status;
+        ctx.body = {
+          error: status < 500 ? (CLIENT_ERROR_CODES[status] ?? 'invalid_request') : 'server_error',
+        };
+      }
     } catch (error) {
       const mapped = mapError(error);
       if (mapped.status >= 500 && !isStoreUnavailable(error)) report(ctx, error, options.logger);
@@ -70,7 +79,10 @@ export function mapError(error: unknown): { status: number; body: OAuthErrorBody
   if (isStoreUnavailable(error)) {
     return {
       status: 503,
-      body: { error: 'temporarily_unavailable', error_description: 'The token store is temporarily unavailable; retry later' },
+      body: {
+        error: 'temporarily_unavailable',
+        error_description: 'The token store is temporarily unavailable; retry later',
+      },
     };
   }
   if (error instanceof InvalidInputError) {
@@ -81,15 +93,26 @@ export function mapError(error: unknown): { status: number; body: OAuthErrorBody
   if (status === 413 || httpish.type === 'entity.too.large') {
     return { status: 413, body: { error: 'invalid_request', error_description: 'Request body too large' } };
   }
-  if (typeof httpish.type === 'string' && PARSE_ERROR_TYPES.has(httpish.type)) {
-    return { status: 400, body: { error: 'invalid_request', error_description: 'The request body could not be parsed' } };
+  // co-body (used by @koa/bodyparser) throws the JSON.parse SyntaxError with status 400 and no type.
+  const parseFailure =
+    (typeof httpish.type === 'string' && PARSE_ERROR_TYPES.has(httpish.type)) ||
+    (error instanceof SyntaxError && status === 400);
+  if (parseFailure) {
+    return {
+      status: 400,
+      body: { error: 'invalid_request', error_description: 'The request body could not be parsed' },
+    };
   }
   if (status !== undefined && status >= 400 && status < 500) {
-    const message = httpish.expose === true && typeof httpish.message === 'string' ? httpish.message : undefined;
+    const message =
+      httpish.expose === true && typeof httpish.message === 'string' ? httpish.message : undefined;
     const allow = status === 405 ? allowHeader(httpish.headers) : undefined;
     return {
       status,
-      body: { error: CLIENT_ERROR_CODES[status] ?? 'invalid_request', ...(message ? { error_description: message } : {}) },
+      body: {
+        error: CLIENT_ERROR_CODES[status] ?? 'invalid_request',
+        ...(message ? { error_description: message } : {}),
+      },
       ...(allow ? { allow } : {}),
     };
   }
@@ -98,7 +121,9 @@ export function mapError(error: unknown): { status: number; body: OAuthErrorBody
 
 function statusOf(error: HttpishError): number | undefined {
   const status = typeof error.status === 'number' ? error.status : error.statusCode;
-  return typeof status === 'number' && Number.isInteger(status) && status >= 400 && status <= 599 ? status : undefined;
+  return typeof status === 'number' && Number.isInteger(status) && status >= 400 && status <= 599
+    ? status
+    : undefined;
 }
 
 function allowHeader(headers: unknown): string | undefined {

@@ -10,6 +10,8 @@ export const DEFAULT_RETRY_AFTER_SECONDS = 5;
 export function isStoreUnavailable(error: unknown): boolean {
   return (
     error instanceof StoreUnavailableError ||
-    (typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'store_unavailable')
+    (typeof error === 'object' &&
+      error !== null &&
+      (error as { code?: unknown }).code === 'store_unavailable')
   );
 }

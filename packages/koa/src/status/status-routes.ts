@@ -59,7 +59,10 @@ export function statusRoutes(options: StatusRoutesOptions): Router {
       ctx.body = await cache.stats();
     } catch (error) {
       if (!isStoreUnavailable(error)) throw error;
-      unavailable(ctx, { error: 'temporarily_unavailable', error_description: 'The token store is temporarily unavailable' });
+      unavailable(ctx, {
+        error: 'temporarily_unavailable',
+        error_description: 'The token store is temporarily unavailable',
+      });
     }
   });
 
