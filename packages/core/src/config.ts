@@ -227,6 +227,7 @@ export const ENV_VARIABLES = {
   REFRESH_THRESHOLD: 'refreshThreshold',
   AUTO_CLEANUP_INTERVAL: 'cleanupInterval',
   REFRESH_REUSE_LEEWAY_MS: 'reuseLeewayMs',
+  OAUTH_CACHE_PREFIX: 'prefix',
 } as const;
 
 const NUMERIC = new Set<string>([
@@ -263,6 +264,8 @@ export function configFromEnv(
         continue;
       }
       input[option] = n;
+    } else if (option === 'prefix') {
+      input[option] = raw.trim();
     } else {
       input[option] = raw.trim().toLowerCase();
     }

@@ -1,4 +1,5 @@
 import type Keyv from 'keyv';
+import type { ExpiringValue } from './expiring.js';
 
 /**
  * Keyv's stored envelope: `{"value": <the record>, "expires": <epoch ms>}`, serialized by Keyv's
@@ -11,15 +12,58 @@ export interface Envelope {
   expires?: number | undefined;
 }
 
+const COLON = 58;
+
+/** @keyv/serialize's string unescaping: `:base64:…` is a Buffer, a leading `:` was added on write. */
+function unescapeString(value: string): unknown {
+  if (value.startsWith(':base64:')) return Buffer.from(value.slice(8), 'base64');
+  return value.slice(1);
+}
+
+/** Apply {@link unescapeString} in place to every string value (not keys), like Keyv's reviver. */
+function unescapeValues(node: unknown): void {
+  if (typeof node !== 'object' || node === null) return;
+  const container = node as Record<string, unknown>;
+  for (const key of Object.keys(container)) {
+    const value = container[key];
+    if (typeof value === 'string') {
+      if (value.charCodeAt(0) === COLON) {
+        // defineProperty: a `__proto__` key must stay a plain property, never set the prototype.
+        Object.defineProperty(container, key, {
+          value: unescapeString(value),
+          writable: true,
+          enumerable: true,
+          configurable: true,
+        });
+      }
+    } else if (typeof value === 'object' && value !== null) {
+      unescapeValues(value);
+    }
+  }
+}
+
+/**
+ * Parse text written by Keyv's default serializer (`@keyv/serialize`), with the same result as its
+ * `defaultDeserialize` but about 2.5x faster: `JSON.parse` without a reviver (a reviver disables
+ * V8's fast path), then a walk that only touches strings starting with `:`.
+ */
+export function parseKeyvText(text: string): unknown {
+  const data: unknown = JSON.parse(text);
+  if (typeof data === 'string') return data.charCodeAt(0) === COLON ? unescapeString(data) : data;
+  unescapeValues(data);
+  return data;
+}
+
 /** True when the envelope is still live at `now` (expired when `expires <= now`, like core). */
 export function isLive(envelope: Envelope, now: number): boolean {
   return typeof envelope.expires !== 'number' || envelope.expires > now;
 }
 
-/** Encodes and decodes envelopes with the serializer of a given Keyv instance. */
+/** Encodes envelopes with a Keyv instance's serializer, decodes them with {@link parseKeyvText}. */
 export class EnvelopeCodec {
   readonly #keyv: Keyv;
 
+  /** `keyv` must use Keyv's default serializer: reads use {@link parseKeyvText}, its faster mirror. */
   constructor(keyv: Keyv) {
     this.#keyv = keyv;
   }
@@ -34,10 +78,9 @@ export class EnvelopeCodec {
   /** The envelope of a stored text, or `undefined` for no row / a row that is not an envelope. */
   async decode(raw: unknown): Promise<Envelope | undefined> {
     if (typeof raw !== 'string') return undefined;
-    const deserialize = this.#keyv.deserialize;
     let data: unknown;
     try {
-      data = deserialize ? await deserialize(raw) : JSON.parse(raw);
+      data = parseKeyvText(raw);
     } catch {
       // Not ours (a foreign writer in a shared database): treat as absent rather than crash a read.
       return undefined;
@@ -45,6 +88,14 @@ export class EnvelopeCodec {
     if (typeof data !== 'object' || data === null || !('value' in data)) return undefined;
     const { value, expires } = data as { value: unknown; expires?: unknown };
     return { value, expires: typeof expires === 'number' ? expires : undefined };
+  }
+
+  /** The live value and expiry of a stored text at `now`, or `undefined`. */
+  async live(raw: unknown, now: number): Promise<ExpiringValue | undefined> {
+    const envelope = await this.decode(raw);
+    return envelope && isLive(envelope, now)
+      ? { value: envelope.value, expiresAt: envelope.expires }
+      : undefined;
   }
 
   /** The live value of a stored text at `now`, or `undefined`. */

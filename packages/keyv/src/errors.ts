@@ -11,8 +11,12 @@ const MAX_DETAIL = 200;
 export function storeUnavailable(store: string, operation: string, cause: unknown): StoreUnavailableError {
   if (cause instanceof StoreUnavailableError) return cause;
   const detail =
-    cause instanceof Error ? `${cause.name === 'Error' ? '' : `${cause.name}: `}${cause.message}` : String(cause);
-  return new StoreUnavailableError(`${store}: ${operation} failed: ${detail.slice(0, MAX_DETAIL)}`, { cause });
+    cause instanceof Error
+      ? `${cause.name === 'Error' ? '' : `${cause.name}: `}${cause.message}`
+      : String(cause);
+  return new StoreUnavailableError(`${store}: ${operation} failed: ${detail.slice(0, MAX_DETAIL)}`, {
+    cause,
+  });
 }
 
 /** Validate a TTL handed to `set`/`add`: a non-finite TTL would be stored as "forever" by Keyv. */

@@ -4,8 +4,11 @@ import { ConfigError } from '@oauth-cache/core';
 /** A parsed `OAUTH_CACHE_STORE` URL. */
 export type StoreUrl =
   | { scheme: 'memory'; max?: number }
-  | { scheme: 'sqlite'; /** Absolute file path, or `:memory:`. */ path: string }
-  | { scheme: 'redis'; /** The URL as given (node-redis parses user, password, host, port, db, TLS). */ url: string };
+  | { scheme: 'sqlite' /** Absolute file path, or `:memory:`. */; path: string }
+  | {
+      scheme: 'redis' /** The URL as given (node-redis parses user, password, host, port, db, TLS). */;
+      url: string;
+    };
 
 const SECRET_QUERY_PARAMS = /([?&](?:password|pass|pwd|token|secret|key|auth)=)[^&#]*/gi;
 
@@ -55,7 +58,10 @@ function parseSqlite(url: string, cwd: string): StoreUrl {
     throw invalid(url, 'sqlite:// path is not valid percent-encoding');
   }
   if (path === '' || path === '/') {
-    throw invalid(url, 'sqlite:// needs a file path, e.g. sqlite:///var/lib/oc/cache.db or sqlite://./cache.db');
+    throw invalid(
+      url,
+      'sqlite:// needs a file path, e.g. sqlite:///var/lib/oc/cache.db or sqlite://./cache.db',
+    );
   }
   if (path === ':memory:') return { scheme: 'sqlite', path };
   if (path.endsWith('/')) throw invalid(url, 'sqlite:// path names a directory, not a file');
@@ -86,7 +92,9 @@ function parseRedis(url: string): StoreUrl {
  */
 export function parseStoreUrl(url: string, cwd = process.cwd()): StoreUrl {
   if (typeof url !== 'string' || url.trim() === '') {
-    throw new ConfigError(['OAUTH_CACHE_STORE: empty; expected memory://, sqlite://<path> or redis://host:port']);
+    throw new ConfigError([
+      'OAUTH_CACHE_STORE: empty; expected memory://, sqlite://<path> or redis://host:port',
+    ]);
   }
   const trimmed = url.trim();
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(trimmed)?.[1]?.toLowerCase();

@@ -116,6 +116,14 @@ export function runConformanceSuite(options: ConformanceOptions): void {
         expect(await store.indexCount('t:ix', now)).toBe(0);
       });
 
+      it('never evicts the member just added (unless the cap is 0)', async () => {
+        const now = Date.now();
+        await store.indexAdd('t:new', 'old', now + 50_000, { now });
+        const evicted = await store.indexAdd('t:new', 'young', now + 10_000, { now, cap: 1 });
+        expect(evicted).toEqual(['old']);
+        expect((await store.indexRange('t:new', now)).map((e) => e.member)).toEqual(['young']);
+      });
+
       it('keepGreater only raises a score', async () => {
         const now = Date.now();
         await store.indexAdd('t:gt', 'u', now + 50_000, { now });

@@ -88,7 +88,9 @@ class KeyValueCacheStore implements CacheStore {
       entries.set(member, options.keepGreater && previous !== undefined ? Math.max(previous, score) : score);
       let evicted: string[] = [];
       if (options.cap !== undefined && entries.size > options.cap) {
+        const cap = options.cap;
         evicted = [...entries]
+          .filter(([m]) => cap === 0 || m !== member)
           .sort((a, b) => a[1] - b[1])
           .slice(0, entries.size - options.cap)
           .map(([m]) => m);

@@ -75,7 +75,9 @@ export class MemoryStore implements CacheStore {
     if (cap === undefined || index.size <= cap) return [];
     for (const [m, s] of index) if (s <= options.now) index.delete(m);
     if (index.size <= cap) return [];
+    // The member just added is evicted only when nothing else can go (cap 0), as the contract says.
     const evicted = [...index.entries()]
+      .filter(([m]) => cap === 0 || m !== member)
       .sort((a, b) => a[1] - b[1])
       .slice(0, index.size - cap)
       .map(([m]) => m);

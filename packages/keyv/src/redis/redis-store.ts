@@ -1,0 +1,441 @@
+import { randomBytes } from 'node:crypto';
+import KeyvRedis, { createClient } from '@keyv/redis';
+import {
+  type BatchOp,
+  type CacheStore,
+  type IndexAddOptions,
+  type IndexEntry,
+  type StoreEntry,
+  type StoreLock,
+  StoreUnavailableError,
+} from '@oauth-cache/core';
+import Keyv from 'keyv';
+import { EnvelopeCodec, isLive } from '../envelope.js';
+import { assertTtl, storeUnavailable } from '../errors.js';
+import type { ExpiringValue, ExpiryAwareReads } from '../expiring.js';
+import { maskUrl } from '../url.js';
+import {
+  type RedisTimings,
+  type RedisTlsOptions,
+  type ResolvedTimings,
+  redisClientOptions,
+  resolveTimings,
+} from './client-options.js';
+import { withDeadline } from './deadline.js';
+import { DELETE, INDEX_ADD, type LuaScript, RELEASE_LOCK, SWEEP_INDEXES, TAKE } from './scripts.js';
+
+/** Options of {@link RedisStore.open}. */
+export interface RedisStoreOptions extends RedisTimings {
+  /** `redis://[user:pass@]host:port[/db]` or `rediss://…` (TLS). */
+  url: string;
+  /**
+   * The cache's key prefix (default `oc:`): names the invalidation channel (`<prefix>invalidate`)
+   * and bounds the sweep to `<prefix>*` keys. Use the same prefix as the cache.
+   */
+  prefix?: string;
+  /** Keys examined per `sweep()` call (the sweep is incremental). Default 10000. */
+  sweepScanBudget?: number;
+  /** For `rediss://`: trust settings (a private CA, client certificate). */
+  tls?: RedisTlsOptions;
+}
+
+type RedisClient = ReturnType<typeof createClient>;
+type RemoteDeleteListener = (keys: string[]) => void;
+
+const DELETE_CHUNK = 500;
+const SCAN_COUNT = 500;
+
+/** Escape glob metacharacters for SCAN MATCH. */
+function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+/**
+ * {@link CacheStore} on Redis through `@keyv/redis`, shared by any number of processes.
+ *
+ * - Values: Keyv's envelope `{"value","expires"}` as a Redis string with a native PTTL; no Keyv
+ *   namespace (the Redis key IS the cache key, e.g. `oc:at:<digest>`). `set` goes through Keyv
+ *   (`throwOnErrors` on Keyv and the adapter); `get`/`getMany` through the adapter (GET / one MGET).
+ * - Atomic parts on the raw node-redis client: `add` = SET NX PX, `take` = GETDEL, `indexAdd` = one
+ *   Lua script; indexes are sorted sets (score = expiry) that expire with their highest member.
+ * - `delete`/`take` publish the deleted keys on `<prefix>invalidate` in the same script; see
+ *   {@link RedisStore.onRemoteDelete}.
+ * - Fail fast: no offline queue, a deadline on every command, bounded reconnect backoff: with Redis
+ *   down every call rejects with {@link StoreUnavailableError} well under 2 s, and the same store
+ *   works again once Redis is back.
+ */
+export class RedisStore implements CacheStore, ExpiryAwareReads {
+  readonly kind = 'redis';
+  /** The URL with its password masked. */
+  readonly label: string;
+  /** Pub/sub channel carrying deleted keys. */
+  readonly channel: string;
+  readonly #client: RedisClient;
+  readonly #adapter: KeyvRedis<string>;
+  readonly #keyv: Keyv;
+  readonly #codec: EnvelopeCodec;
+  readonly #timings: ResolvedTimings;
+  readonly #prefix: string;
+  readonly #sweepBudget: number;
+  readonly #listeners = new Set<RemoteDeleteListener>();
+  #subscriber: Promise<RedisClient> | undefined;
+  #sweepCursor = '0';
+  #closed = false;
+  #lastError: unknown;
+
+  private constructor(client: RedisClient, options: RedisStoreOptions, timings: ResolvedTimings) {
+    this.#client = client;
+    this.#timings = timings;
+    this.label = maskUrl(options.url);
+    this.#prefix = options.prefix ?? 'oc:';
+    this.channel = `${this.#prefix}invalidate`;
+    this.#sweepBudget = options.sweepScanBudget ?? 10_000;
+    this.#adapter = new KeyvRedis<string>(client, { throwOnErrors: true, throwOnConnectError: true });
+    this.#keyv = new Keyv({ store: this.#adapter, namespace: '', useKeyPrefix: false, throwOnErrors: true });
+    this.#codec = new EnvelopeCodec(this.#keyv);
+    // node-redis emits 'error' on every failed reconnect; an EventEmitter without a listener would crash.
+    client.on('error', (error: unknown) => {
+      this.#lastError = error;
+    });
+    this.#keyv.on('error', (error: unknown) => {
+      this.#lastError = error;
+    });
+  }
+
+  /**
+   * Connect and PING. Throws {@link StoreUnavailableError} naming the URL (password masked) when the
+   * server cannot be reached within `connectTimeoutMs`.
+   */
+  static async open(options: RedisStoreOptions): Promise<RedisStore> {
+    const timings = resolveTimings(options);
+    const client = createClient(redisClientOptions(options.url, timings, options.tls)) as RedisClient;
+    const store = new RedisStore(client, options, timings);
+    try {
+      await withDeadline(client.connect(), timings.connectTimeoutMs);
+      await withDeadline(client.ping(), timings.commandTimeoutMs);
+    } catch (error) {
+      try {
+        client.destroy(); // stop the reconnect loop of a client that never got through
+      } catch {
+        // already closed
+      }
+      const reason = store.#lastError instanceof Error ? store.#lastError.message : '';
+      throw new StoreUnavailableError(
+        `${store.label}: cannot connect to Redis: ${(error as Error).message}${reason ? ` (${reason})` : ''}`,
+        { cause: error },
+      );
+    }
+    return store;
+  }
+
+  /** The last error reported by the client or Keyv as an event (diagnostics only). */
+  get lastError(): unknown {
+    return this.#lastError;
+  }
+
+  async get(key: string): Promise<unknown> {
+    const raw = await this.#run('get', () => this.#adapter.get<string>(key));
+    return this.#codec.liveValue(raw, Date.now());
+  }
+
+  async getMany(keys: string[]): Promise<unknown[]> {
+    if (keys.length === 0) return [];
+    const raws = await this.#run('getMany', () => this.#adapter.getMany<string>(keys));
+    const now = Date.now();
+    return Promise.all(raws.map((raw) => this.#codec.liveValue(raw, now)));
+  }
+
+  /** `get` with the record's expiry (used by the L1 so it never outlives the record). */
+  async getWithExpiry(key: string): Promise<ExpiringValue | undefined> {
+    const raw = await this.#run('get', () => this.#adapter.get<string>(key));
+    return this.#codec.live(raw, Date.now());
+  }
+
+  /** `getMany` with each record's expiry. */
+  async getManyWithExpiry(keys: string[]): Promise<Array<ExpiringValue | undefined>> {
+    if (keys.length === 0) return [];
+    const raws = await this.#run('getMany', () => this.#adapter.getMany<string>(keys));
+    const now = Date.now();
+    return Promise.all(raws.map((raw) => this.#codec.live(raw, now)));
+  }
+
+  async set(key: string, value: unknown, ttlMs: number): Promise<void> {
+    assertTtl(ttlMs);
+    if (ttlMs <= 0) {
+      // Keyv reads a TTL of 0 as "never expires": an already-expired write is a delete.
+      await this.delete(key);
+      return;
+    }
+    const written = await this.#run('set', () => this.#keyv.set(key, value, Math.ceil(ttlMs)));
+    if (written !== true)
+      throw storeUnavailable(this.label, 'set', this.#lastError ?? 'write not acknowledged');
+  }
+
+  async add(key: string, value: unknown, ttlMs: number): Promise<boolean> {
+    assertTtl(ttlMs);
+    if (ttlMs <= 0) return (await this.get(key)) === undefined;
+    const ttl = Math.ceil(ttlMs);
+    const text = await this.#codec.encode(value, Date.now() + ttl);
+    const reply = await this.#run('add', () =>
+      this.#client.set(key, text, { expiration: { type: 'PX', value: ttl }, condition: 'NX' }),
+    );
+    return reply === 'OK';
+  }
+
+  async take(key: string): Promise<unknown> {
+    const raw = await this.#run('take', () => this.#eval(TAKE, [key], [this.channel, JSON.stringify([key])]));
+    return this.#codec.liveValue(raw ?? undefined, Date.now());
+  }
+
+  async delete(...keys: string[]): Promise<number> {
+    let deleted = 0;
+    for (let i = 0; i < keys.length; i += DELETE_CHUNK) {
+      const chunk = keys.slice(i, i + DELETE_CHUNK);
+      const n = await this.#run('delete', () =>
+        this.#eval(DELETE, chunk, [this.channel, JSON.stringify(chunk)]),
+      );
+      deleted += Number(n);
+    }
+    return deleted;
+  }
+
+  async indexAdd(key: string, member: string, score: number, options: IndexAddOptions): Promise<string[]> {
+    const cap = options.cap === undefined ? -1 : Math.max(0, Math.floor(options.cap));
+    const reply = await this.#run('indexAdd', () =>
+      this.#eval(
+        INDEX_ADD,
+        [key],
+        [member, String(score), String(options.now), String(cap), options.keepGreater ? '1' : '0'],
+      ),
+    );
+    return Array.isArray(reply) ? reply.map(String) : [];
+  }
+
+  async indexRemove(key: string, members: string[]): Promise<void> {
+    if (members.length === 0) return;
+    await this.#run('indexRemove', () => this.#client.zRem(key, members));
+  }
+
+  async indexRange(key: string, now: number): Promise<IndexEntry[]> {
+    const rows = await this.#run('indexRange', () =>
+      this.#client.zRangeWithScores(key, `(${now}`, '+inf', { BY: 'SCORE' }),
+    );
+    return rows.map((r) => ({ member: String(r.value), score: Number(r.score) }));
+  }
+
+  async indexCount(key: string, now: number): Promise<number> {
+    return Number(await this.#run('indexCount', () => this.#client.zCount(key, `(${now}`, '+inf')));
+  }
+
+  async indexDelete(key: string): Promise<void> {
+    await this.#run('indexDelete', () => this.#client.unlink(key));
+  }
+
+  async *entries(prefix: string): AsyncIterable<StoreEntry> {
+    const match = `${globEscape(prefix)}*`;
+    const seen = new Set<string>(); // SCAN may return a key twice
+    let cursor = '0';
+    do {
+      const page = await this.#run('entries', () =>
+        this.#client.scan(cursor, { MATCH: match, COUNT: SCAN_COUNT, TYPE: 'string' }),
+      );
+      cursor = String(page.cursor);
+      const keys = page.keys.map(String).filter((k) => !seen.has(k));
+      if (keys.length === 0) continue;
+      for (const k of keys) seen.add(k);
+      const raws = await this.#run('entries', () => this.#client.mGet(keys));
+      const now = Date.now();
+      for (const [i, key] of keys.entries()) {
+        const envelope = await this.#codec.decode(raws[i] ?? undefined);
+        if (envelope && isLive(envelope, now)) {
+          yield envelope.expires === undefined
+            ? { key, value: envelope.value }
+            : { key, value: envelope.value, expiresAt: envelope.expires };
+        }
+      }
+    } while (cursor !== '0');
+  }
+
+  /**
+   * Records expire natively (PTTL), so this resolves 0. Dead index members are dropped by every
+   * `indexAdd` on that index and ignored by reads; this sweep also trims them incrementally: each
+   * call continues a SCAN of `<prefix>*` sorted sets for at most `sweepScanBudget` keys.
+   */
+  async sweep(now: number): Promise<number> {
+    let examined = 0;
+    const match = `${globEscape(this.#prefix)}*`;
+    do {
+      const cursor = this.#sweepCursor;
+      const page = await this.#run('sweep', () =>
+        this.#client.scan(cursor, { MATCH: match, COUNT: SCAN_COUNT, TYPE: 'zset' }),
+      );
+      this.#sweepCursor = String(page.cursor);
+      examined += SCAN_COUNT;
+      const keys = page.keys.map(String);
+      for (let i = 0; i < keys.length; i += 100) {
+        const chunk = keys.slice(i, i + 100);
+        await this.#run('sweep', () => this.#eval(SWEEP_INDEXES, chunk, [String(now)]));
+      }
+    } while (this.#sweepCursor !== '0' && examined < this.#sweepBudget);
+    return 0;
+  }
+
+  /** Cross-process mutex: SET NX PX of a random token, released by a compare-and-delete script. */
+  async lock(name: string, ttlMs: number): Promise<StoreLock | null> {
+    assertTtl(ttlMs);
+    const ttl = Math.max(1, Math.ceil(ttlMs));
+    const fencingToken = randomBytes(18).toString('base64url');
+    const text = await this.#codec.encode(fencingToken, Date.now() + ttl);
+    const reply = await this.#run('lock', () =>
+      this.#client.set(name, text, { expiration: { type: 'PX', value: ttl }, condition: 'NX' }),
+    );
+    if (reply !== 'OK') return null;
+    return {
+      fencingToken,
+      release: async () => {
+        // Best effort: if Redis cannot be reached the lock still expires after ttlMs, and a failing
+        // release must not turn the guarded work's success into an error.
+        await this.#run('unlock', () => this.#eval(RELEASE_LOCK, [name], [text])).catch(() => undefined);
+      },
+    };
+  }
+
+  /** Bulk write (import) in one MULTI/EXEC. Index adds carry no cap; index keys expire at their highest score. */
+  async writeBatch(ops: BatchOp[]): Promise<void> {
+    if (ops.length === 0) return;
+    const now = Date.now();
+    const multi = this.#client.multi();
+    for (const op of ops) {
+      if (op.op === 'set') {
+        assertTtl(op.ttlMs);
+        if (op.ttlMs <= 0) continue;
+        const ttl = Math.ceil(op.ttlMs);
+        multi.set(op.key, await this.#codec.encode(op.value, now + ttl), {
+          expiration: { type: 'PX', value: ttl },
+        });
+      } else {
+        const at = Math.ceil(op.score);
+        multi.zAdd(op.key, { score: op.score, value: op.member }, op.keepGreater ? { comparison: 'GT' } : {});
+        // NX sets an expiry on a new key, GT only ever extends it (GT alone skips keys without one).
+        multi.pExpireAt(op.key, at, 'NX');
+        multi.pExpireAt(op.key, at, 'GT');
+      }
+    }
+    await this.#run('writeBatch', () => multi.exec());
+  }
+
+  async ping(): Promise<void> {
+    await this.#run('ping', () => this.#client.ping());
+  }
+
+  /**
+   * Subscribe to keys deleted (`delete`, `take`) by any process sharing this Redis, this one
+   * included. One subscriber connection (a duplicate of the main client) serves all listeners;
+   * node-redis re-subscribes after a reconnect. Messages lost during an outage are not replayed:
+   * callers must bound staleness on their own (the L1 does, with `maxStaleMs`).
+   */
+  async onRemoteDelete(listener: RemoteDeleteListener): Promise<() => Promise<void>> {
+    this.#assertOpen('onRemoteDelete');
+    this.#listeners.add(listener);
+    if (!this.#subscriber) this.#subscriber = this.#startSubscriber();
+    try {
+      await this.#subscriber;
+    } catch (error) {
+      this.#listeners.delete(listener);
+      this.#subscriber = undefined;
+      throw storeUnavailable(this.label, 'subscribe', error);
+    }
+    return async () => {
+      this.#listeners.delete(listener);
+      if (this.#listeners.size === 0) await this.#stopSubscriber();
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listeners.clear();
+    await this.#stopSubscriber();
+    // close() lets in-flight replies arrive; when Redis is down it would wait: destroy then.
+    if (this.#client.isReady) {
+      await withDeadline(this.#client.close(), this.#timings.commandTimeoutMs).catch(() =>
+        this.#client.destroy(),
+      );
+    } else if (this.#client.isOpen) {
+      this.#client.destroy();
+    }
+  }
+
+  async #startSubscriber(): Promise<RedisClient> {
+    const subscriber = this.#client.duplicate();
+    subscriber.on('error', (error: unknown) => {
+      this.#lastError = error;
+    });
+    try {
+      await withDeadline(subscriber.connect(), this.#timings.connectTimeoutMs);
+      await withDeadline(
+        subscriber.subscribe(this.channel, (message: string) => this.#deliver(message)),
+        this.#timings.commandTimeoutMs,
+      );
+    } catch (error) {
+      try {
+        subscriber.destroy();
+      } catch {
+        // already closed
+      }
+      throw error;
+    }
+    return subscriber;
+  }
+
+  async #stopSubscriber(): Promise<void> {
+    const pending = this.#subscriber;
+    this.#subscriber = undefined;
+    if (!pending) return;
+    const subscriber = await pending.catch(() => undefined);
+    if (subscriber?.isOpen) subscriber.destroy();
+  }
+
+  #deliver(message: string): void {
+    let keys: unknown;
+    try {
+      keys = JSON.parse(message);
+    } catch {
+      return; // not ours
+    }
+    if (!Array.isArray(keys)) return;
+    const list = keys.filter((k): k is string => typeof k === 'string');
+    for (const listener of this.#listeners) {
+      try {
+        listener(list);
+      } catch {
+        // A listener's bug must not stop the others from hearing about the delete.
+      }
+    }
+  }
+
+  /** EVALSHA, or EVAL when the server has no copy (first use, or after a restart). */
+  async #eval(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+    try {
+      return await this.#client.evalSha(script.sha, { keys, arguments: args });
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
+        return this.#client.eval(script.source, { keys, arguments: args });
+      }
+      throw error;
+    }
+  }
+
+  async #run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    this.#assertOpen(operation);
+    try {
+      return await withDeadline(fn(), this.#timings.commandTimeoutMs);
+    } catch (error) {
+      throw storeUnavailable(this.label, operation, error);
+    }
+  }
+
+  #assertOpen(operation: string): void {
+    if (this.#closed) throw new StoreUnavailableError(`${this.label}: ${operation} after close()`);
+  }
+}

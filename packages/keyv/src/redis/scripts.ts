@@ -1,0 +1,89 @@
+import { createHash } from 'node:crypto';
+
+/** A Lua script run with EVALSHA, falling back to EVAL after a server restart (NOSCRIPT). */
+export interface LuaScript {
+  readonly source: string;
+  readonly sha: string;
+}
+
+function lua(source: string): LuaScript {
+  return { source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+/**
+ * take: GETDEL, and publish the key on the invalidation channel when something was deleted, in one
+ * atomic step (other processes drop it from their L1 caches).
+ * KEYS[1] key; ARGV[1] channel; ARGV[2] message (JSON array of keys).
+ */
+export const TAKE = lua(`
+local v = redis.call('GETDEL', KEYS[1])
+if v then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
+return v
+`);
+
+/**
+ * delete: DEL the keys, publish them when at least one existed. Resolves how many existed.
+ * KEYS: keys; ARGV[1] channel; ARGV[2] message.
+ */
+export const DELETE = lua(`
+local n = redis.call('DEL', unpack(KEYS))
+if n > 0 then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
+return n
+`);
+
+/**
+ * indexAdd on a sorted set (score = member expiry, epoch ms): ZADD, drop dead members
+ * (score <= now), evict the lowest scores beyond cap (the member just added last, so only when cap
+ * is 0), then PEXPIREAT the key to its highest score so an index dies with its last member.
+ * KEYS[1] index; ARGV[1] member; ARGV[2] score; ARGV[3] now; ARGV[4] cap (-1 = none);
+ * ARGV[5] '1' = keepGreater (ZADD GT: an existing member's score only rises).
+ * Returns the evicted members, lowest score first.
+ */
+export const INDEX_ADD = lua(`
+local key = KEYS[1]
+local member = ARGV[1]
+if ARGV[5] == '1' then
+  redis.call('ZADD', key, 'GT', ARGV[2], member)
+else
+  redis.call('ZADD', key, ARGV[2], member)
+end
+redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[3])
+local evicted = {}
+local cap = tonumber(ARGV[4])
+if cap >= 0 then
+  local excess = redis.call('ZCARD', key) - cap
+  if excess > 0 then
+    local candidates = redis.call('ZRANGE', key, 0, excess)
+    for _, m in ipairs(candidates) do
+      if #evicted >= excess then break end
+      if m ~= member or cap == 0 then evicted[#evicted + 1] = m end
+    end
+    for _, m in ipairs(evicted) do redis.call('ZREM', key, m) end
+  end
+end
+local top = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+if top[2] then
+  local s = tonumber(top[2])
+  if s and s < 1e15 then redis.call('PEXPIREAT', key, string.format('%d', math.ceil(s))) end
+end
+return evicted
+`);
+
+/**
+ * Compare-and-delete of a lock: only the holder (who knows the exact stored text) releases it.
+ * KEYS[1] lock key; ARGV[1] the text written at acquisition.
+ */
+export const RELEASE_LOCK = lua(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`);
+
+/**
+ * Drop dead members of the index keys given (used by the incremental sweep).
+ * KEYS: index keys; ARGV[1] now.
+ */
+export const SWEEP_INDEXES = lua(`
+local removed = 0
+for _, k in ipairs(KEYS) do removed = removed + redis.call('ZREMRANGEBYSCORE', k, '-inf', ARGV[1]) end
+return removed
+`);

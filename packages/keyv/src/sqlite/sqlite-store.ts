@@ -1,0 +1,366 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import KeyvSqlite from '@keyv/sqlite';
+import {
+  type BatchOp,
+  type CacheStore,
+  type IndexAddOptions,
+  type IndexEntry,
+  type StoreEntry,
+  type StoreLock,
+  StoreUnavailableError,
+} from '@oauth-cache/core';
+import Keyv from 'keyv';
+import { EnvelopeCodec, isLive } from '../envelope.js';
+import { assertTtl, storeUnavailable } from '../errors.js';
+import type { ExpiringValue, ExpiryAwareReads } from '../expiring.js';
+import { ConnectionGate } from '../gate.js';
+import { type SqliteSql, SWEEP_BATCH, sqliteSql } from './schema.js';
+
+/** Options of {@link SqliteStore.open}. */
+export interface SqliteStoreOptions {
+  /** Database file (absolute, or relative to the working directory), or `:memory:`. Its folder is created. */
+  path: string;
+  /** How long a statement waits for another process's write lock before failing. Default 5000 ms. */
+  busyTimeoutMs?: number;
+  /** Table name prefix: tables `<p>_kv`, `<p>_index`, `<p>_meta`. Default `oc`. */
+  tablePrefix?: string;
+  /** How the store is named in error messages (the store URL). Default `sqlite://<path>`. */
+  label?: string;
+}
+
+type Row = Record<string, unknown>;
+type Query = (sql: string, ...params: unknown[]) => Promise<Row[]>;
+
+/**
+ * {@link CacheStore} on a SQLite file through `@keyv/sqlite`, safe for several processes sharing
+ * the file.
+ *
+ * - Plain writes go through a `Keyv` instance (Keyv's envelope `{"value","expires"}`, no key
+ *   prefix: the row key IS the cache key, e.g. `oc:at:<digest>`); reads go through the same
+ *   adapter and Keyv's deserializer, with the expiry checked here (Keyv's own `get` deletes expired
+ *   rows in a second statement, which could delete a row another process has just re-added).
+ * - Atomic operations are single statements (`DELETE … RETURNING`, upsert `… WHERE expired`) or
+ *   `BEGIN IMMEDIATE` transactions (index add + cap), serialized per connection by a
+ *   {@link ConnectionGate}, and across processes by SQLite's write lock (WAL + busy timeout).
+ * - Every driver failure becomes {@link StoreUnavailableError}; a missing row is the only `undefined`.
+ */
+export class SqliteStore implements CacheStore, ExpiryAwareReads {
+  readonly kind = 'sqlite';
+  /** Database file path (or `:memory:`). */
+  readonly path: string;
+  readonly #label: string;
+  readonly #keyv: Keyv;
+  readonly #adapter: KeyvSqlite;
+  readonly #query: Query;
+  readonly #sql: SqliteSql;
+  readonly #codec: EnvelopeCodec;
+  readonly #gate = new ConnectionGate();
+  #closed = false;
+  #lastError: unknown;
+
+  private constructor(path: string, label: string, adapter: KeyvSqlite, keyv: Keyv, sql: SqliteSql) {
+    this.path = path;
+    this.#label = label;
+    this.#adapter = adapter;
+    this.#keyv = keyv;
+    this.#sql = sql;
+    this.#query = adapter.query as Query;
+    this.#codec = new EnvelopeCodec(keyv);
+    // Keyv swallows some failures and reports them as events; the throws below carry them too.
+    keyv.on('error', (error: unknown) => {
+      this.#lastError = error;
+    });
+  }
+
+  /**
+   * Open (creating folder, file and tables), switch to WAL, and prove the file is writable. Throws
+   * {@link StoreUnavailableError} naming the file on any failure: unwritable folder, read-only file,
+   * not a database, locked beyond the busy timeout.
+   */
+  static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
+    const path = options.path;
+    const label = options.label ?? `sqlite://${path}`;
+    const sql = sqliteSql(options.tablePrefix ?? 'oc');
+    const busyTimeout = options.busyTimeoutMs ?? 5000;
+    if (path !== ':memory:') {
+      try {
+        await mkdir(dirname(path), { recursive: true });
+      } catch (error) {
+        throw storeUnavailable(label, `creating the folder ${dirname(path)}`, error);
+      }
+    }
+    const adapter = new KeyvSqlite({ uri: `sqlite://${path}`, table: sql.kvTable, busyTimeout });
+    const keyv = new Keyv({ store: adapter, namespace: '', useKeyPrefix: false, throwOnErrors: true });
+    const store = new SqliteStore(path, label, adapter, keyv, sql);
+    try {
+      // Issued synchronously after construction: the adapter's connect promise gets a handler at once.
+      await store.#query('PRAGMA journal_mode=WAL');
+      for (const statement of sql.schema) await store.#query(statement);
+      await store.#query(sql.probeWrite);
+    } catch (error) {
+      await adapter.close().catch(() => undefined);
+      const code = (error as { code?: string }).code;
+      const hint =
+        code === 'SQLITE_READONLY'
+          ? ' (the file or its folder is read-only for this user)'
+          : code === 'SQLITE_CANTOPEN'
+            ? ' (cannot open the file: missing permission, or the path is a directory)'
+            : code === 'SQLITE_NOTADB'
+              ? ' (the file is not a SQLite database)'
+              : '';
+      throw new StoreUnavailableError(
+        `${label}: cannot open the SQLite database ${path}: ${(error as Error).message ?? String(error)}${hint}`,
+        { cause: error },
+      );
+    }
+    return store;
+  }
+
+  /** The last error Keyv reported as an event (diagnostics only). */
+  get lastError(): unknown {
+    return this.#lastError;
+  }
+
+  async get(key: string): Promise<unknown> {
+    const raw = await this.#shared('get', () => this.#adapter.get<string>(key));
+    return this.#codec.liveValue(raw, Date.now());
+  }
+
+  async getMany(keys: string[]): Promise<unknown[]> {
+    if (keys.length === 0) return [];
+    const rows = await this.#shared('getMany', () => this.#adapter.getMany<string>(keys));
+    const now = Date.now();
+    return Promise.all(rows.map((raw) => this.#codec.liveValue(raw, now)));
+  }
+
+  /** `get` with the record's expiry (used by the L1 so it never outlives the record). */
+  async getWithExpiry(key: string): Promise<ExpiringValue | undefined> {
+    const raw = await this.#shared('get', () => this.#adapter.get<string>(key));
+    return this.#codec.live(raw, Date.now());
+  }
+
+  /** `getMany` with each record's expiry. */
+  async getManyWithExpiry(keys: string[]): Promise<Array<ExpiringValue | undefined>> {
+    if (keys.length === 0) return [];
+    const rows = await this.#shared('getMany', () => this.#adapter.getMany<string>(keys));
+    const now = Date.now();
+    return Promise.all(rows.map((raw) => this.#codec.live(raw, now)));
+  }
+
+  async set(key: string, value: unknown, ttlMs: number): Promise<void> {
+    assertTtl(ttlMs);
+    if (ttlMs <= 0) {
+      // Keyv reads a TTL of 0 as "never expires": an already-expired write is a delete.
+      await this.delete(key);
+      return;
+    }
+    const written = await this.#shared('set', () => this.#keyv.set(key, value, Math.ceil(ttlMs)));
+    if (written !== true)
+      throw storeUnavailable(this.#label, 'set', this.#lastError ?? 'write not acknowledged');
+  }
+
+  async add(key: string, value: unknown, ttlMs: number): Promise<boolean> {
+    assertTtl(ttlMs);
+    const now = Date.now();
+    if (ttlMs <= 0) return (await this.get(key)) === undefined;
+    const text = await this.#codec.encode(value, now + Math.ceil(ttlMs));
+    const rows = await this.#shared('add', () => this.#query(this.#sql.add, key, text, now));
+    return rows.length === 1;
+  }
+
+  async take(key: string): Promise<unknown> {
+    const rows = await this.#shared('take', () => this.#query(this.#sql.take, key));
+    return this.#codec.liveValue(rows[0]?.value, Date.now());
+  }
+
+  async delete(...keys: string[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    const rows = await this.#shared('delete', () => this.#query(this.#sql.deleteMany, JSON.stringify(keys)));
+    const now = Date.now();
+    return rows.filter((r) => typeof r.expires !== 'number' || r.expires > now).length;
+  }
+
+  async indexAdd(key: string, member: string, score: number, options: IndexAddOptions): Promise<string[]> {
+    return this.#transaction('indexAdd', async (q) => {
+      await q(options.keepGreater ? this.#sql.indexUpsertGreater : this.#sql.indexUpsert, key, member, score);
+      await q(this.#sql.indexDropDead, key, options.now);
+      if (options.cap === undefined) return [];
+      const evicted = await q(this.#sql.indexEvict, key, member, Math.max(0, options.cap));
+      return evicted
+        .map((r) => ({ member: String(r.member), score: Number(r.score) }))
+        .sort((a, b) => a.score - b.score || (a.member < b.member ? -1 : 1))
+        .map((e) => e.member);
+    });
+  }
+
+  async indexRemove(key: string, members: string[]): Promise<void> {
+    if (members.length === 0) return;
+    await this.#shared('indexRemove', () => this.#query(this.#sql.indexRemove, key, JSON.stringify(members)));
+  }
+
+  async indexRange(key: string, now: number): Promise<IndexEntry[]> {
+    const rows = await this.#shared('indexRange', () => this.#query(this.#sql.indexRange, key, now));
+    return rows.map((r) => ({ member: String(r.member), score: Number(r.score) }));
+  }
+
+  async indexCount(key: string, now: number): Promise<number> {
+    const rows = await this.#shared('indexCount', () => this.#query(this.#sql.indexCount, key, now));
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async indexDelete(key: string): Promise<void> {
+    await this.#shared('indexDelete', () => this.#query(this.#sql.indexDelete, key));
+  }
+
+  async *entries(prefix: string): AsyncIterable<StoreEntry> {
+    // Keyset pagination over the primary key: keys sharing a prefix are contiguous in key order.
+    let cursor = prefix;
+    let statement = this.#sql.entriesFirst;
+    for (;;) {
+      const page = await this.#shared('entries', () => this.#query(statement, cursor));
+      if (page.length === 0) return;
+      const now = Date.now();
+      for (const row of page) {
+        const key = String(row.key);
+        if (!key.startsWith(prefix)) return;
+        const envelope = await this.#codec.decode(row.value);
+        if (envelope && isLive(envelope, now)) {
+          yield envelope.expires === undefined
+            ? { key, value: envelope.value }
+            : { key, value: envelope.value, expiresAt: envelope.expires };
+        }
+        cursor = key;
+      }
+      statement = this.#sql.entriesNext;
+    }
+  }
+
+  /**
+   * Delete expired records and dead index members, in batches of {@link SWEEP_BATCH} rows so the
+   * write lock is held briefly (other processes keep writing during a large sweep). Uses the
+   * expression index on the envelope's `expires`: cost follows what is expired, not the table size.
+   */
+  async sweep(now: number): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const n = await this.#exclusive('sweep', async () => {
+        await this.#query(this.#sql.sweepRecords, now);
+        return Number((await this.#query(this.#sql.changes))[0]?.n ?? 0);
+      });
+      removed += n;
+      if (n < SWEEP_BATCH) break;
+    }
+    for (;;) {
+      const n = await this.#exclusive('sweep', async () => {
+        await this.#query(this.#sql.sweepIndexes, now);
+        return Number((await this.#query(this.#sql.changes))[0]?.n ?? 0);
+      });
+      if (n < SWEEP_BATCH) break;
+    }
+    return removed;
+  }
+
+  /** Cross-process mutex: insert-if-absent-or-expired, released by compare-and-delete. */
+  async lock(name: string, ttlMs: number): Promise<StoreLock | null> {
+    assertTtl(ttlMs);
+    const fencingToken = randomBytes(18).toString('base64url');
+    const now = Date.now();
+    const text = await this.#codec.encode(fencingToken, now + Math.max(1, Math.ceil(ttlMs)));
+    const rows = await this.#shared('lock', () => this.#query(this.#sql.add, name, text, now));
+    if (rows.length !== 1) return null;
+    return {
+      fencingToken,
+      release: async () => {
+        // Best effort: if the database cannot be reached the lock still expires after ttlMs, and a
+        // failing release must not turn the guarded work's success into an error.
+        await this.#shared('unlock', () => this.#query(this.#sql.releaseLock, name, text)).catch(
+          () => undefined,
+        );
+      },
+    };
+  }
+
+  /** Bulk write (import) in one transaction. Index adds here carry no cap. */
+  async writeBatch(ops: BatchOp[]): Promise<void> {
+    if (ops.length === 0) return;
+    const now = Date.now();
+    const prepared: Array<[string, ...unknown[]]> = [];
+    for (const op of ops) {
+      if (op.op === 'set') {
+        assertTtl(op.ttlMs);
+        if (op.ttlMs <= 0) continue;
+        prepared.push([
+          this.#sql.upsertRecord,
+          op.key,
+          await this.#codec.encode(op.value, now + Math.ceil(op.ttlMs)),
+        ]);
+      } else {
+        const statement = op.keepGreater ? this.#sql.indexUpsertGreater : this.#sql.indexUpsert;
+        prepared.push([statement, op.key, op.member, op.score]);
+      }
+    }
+    await this.#transaction('writeBatch', async (q) => {
+      for (const [statement, ...params] of prepared) await q(statement, ...params);
+    });
+  }
+
+  async ping(): Promise<void> {
+    await this.#shared('ping', () => this.#query('SELECT 1 AS ok'));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    // Let queued transactions finish first: closing under them would fail them half-way.
+    await this.#gate.exclusive(async () => {
+      this.#closed = true;
+    });
+    try {
+      await this.#keyv.disconnect();
+    } catch (error) {
+      throw storeUnavailable(this.#label, 'close', error);
+    }
+  }
+
+  async #shared<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    this.#assertOpen(operation);
+    try {
+      return await this.#gate.shared(fn);
+    } catch (error) {
+      throw storeUnavailable(this.#label, operation, error);
+    }
+  }
+
+  async #exclusive<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    this.#assertOpen(operation);
+    try {
+      return await this.#gate.exclusive(fn);
+    } catch (error) {
+      throw storeUnavailable(this.#label, operation, error);
+    }
+  }
+
+  /**
+   * `BEGIN IMMEDIATE` takes the write lock up front (waiting up to the busy timeout): a deferred
+   * transaction that reads then writes can fail with SQLITE_BUSY at once in WAL mode, whatever the
+   * busy timeout.
+   */
+  async #transaction<T>(operation: string, body: (q: Query) => Promise<T>): Promise<T> {
+    return this.#exclusive(operation, async () => {
+      await this.#query('BEGIN IMMEDIATE');
+      try {
+        const result = await body(this.#query);
+        await this.#query('COMMIT');
+        return result;
+      } catch (error) {
+        await this.#query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  #assertOpen(operation: string): void {
+    if (this.#closed) throw new StoreUnavailableError(`${this.#label}: ${operation} after close()`);
+  }
+}

@@ -1,0 +1,52 @@
+import Keyv from 'keyv';
+import { describe, expect, it } from 'vitest';
+import { EnvelopeCodec, isLive, parseKeyvText } from '../src/envelope.js';
+
+const keyv = new Keyv();
+const serialize = (data: unknown) => keyv.serialize!({ value: data, expires: 123 }) as string;
+
+describe('parseKeyvText mirrors Keyv default deserializer', () => {
+  const samples: unknown[] = [
+    { v: 1, kind: 'access', exp: 1, body: { uid: 'u', scp: ['a', 'b'], ud: 'v1.k2.xyz' } },
+    ':leading colon',
+    '::two colons',
+    { nested: [':a', { deep: [':b', 'c', 1, null, true] }], ':key': ':value' },
+    Buffer.from('binary \u0000 data'),
+    { buf: Buffer.from([1, 2, 3]) },
+    'Пароль ✓ "quoted" \\ back',
+    [],
+    {},
+    0,
+    null,
+  ];
+  for (const sample of samples) {
+    it(`${JSON.stringify(sample)?.slice(0, 60)}`, async () => {
+      const text = serialize(sample);
+      expect(parseKeyvText(text)).toEqual(await keyv.deserialize!(text));
+    });
+  }
+
+  it('a "__proto__" key stays a plain property', () => {
+    const parsed = parseKeyvText('{"value":{"__proto__":":x"},"expires":1}') as { value: object };
+    expect(Object.getPrototypeOf(parsed.value)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(parsed.value, '__proto__')?.value).toBe('x');
+  });
+});
+
+describe('EnvelopeCodec', () => {
+  it('round-trips through Keyv serialization and reports liveness by expiry', async () => {
+    const codec = new EnvelopeCodec(keyv);
+    const text = await codec.encode({ a: ':b' }, 5000);
+    expect(await codec.decode(text)).toEqual({ value: { a: ':b' }, expires: 5000 });
+    expect(await codec.live(text, 4999)).toEqual({ value: { a: ':b' }, expiresAt: 5000 });
+    expect(await codec.live(text, 5000)).toBeUndefined();
+    expect(isLive({ value: 1 }, Number.MAX_SAFE_INTEGER)).toBe(true);
+  });
+
+  it('treats text that is not an envelope as absent', async () => {
+    const codec = new EnvelopeCodec(keyv);
+    expect(await codec.decode('not json')).toBeUndefined();
+    expect(await codec.decode('{"other":1}')).toBeUndefined();
+    expect(await codec.decode(undefined)).toBeUndefined();
+  });
+});

@@ -1,0 +1,140 @@
+import { join } from 'node:path';
+import type { CacheStore } from '@oauth-cache/core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { L1Store } from '../src/l1/l1-store.js';
+import { RedisStore } from '../src/redis/redis-store.js';
+import { SqliteStore } from '../src/sqlite/sqlite-store.js';
+import { type RedisServerHandle, startRedisServer } from '../src/testing/index.js';
+import { freshDbUrl } from './support/redis-admin.js';
+import { cleanupTempDirs, sleep, tempDir } from './support/temp.js';
+
+let server: RedisServerHandle;
+const opened: CacheStore[] = [];
+const track = <T extends CacheStore>(s: T): T => {
+  opened.push(s);
+  return s;
+};
+
+beforeAll(async () => {
+  server = await startRedisServer();
+});
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((s) => s.close().catch(() => undefined)));
+});
+afterAll(async () => {
+  await server?.stop();
+  await cleanupTempDirs();
+});
+
+const record = (n: number) => ({ v: 1, kind: 'access', exp: Date.now() + 60_000, body: { n } });
+
+async function sqlitePair(maxStaleMs: number) {
+  const path = join(await tempDir(), 'l1.db');
+  const a = track(await L1Store.wrap(await SqliteStore.open({ path }), { maxStaleMs }));
+  const b = track(await SqliteStore.open({ path }));
+  return { a, b };
+}
+
+describe('L1Store', () => {
+  it('returns the same object on every hit and only caches access-token keys', async () => {
+    const { a } = await sqlitePair(60_000);
+    await a.set('oc:at:x', record(1), 60_000);
+    await a.set('oc:rt:x', record(2), 60_000);
+    const first = await a.get('oc:at:x');
+    expect(first).toMatchObject({ kind: 'access', body: { n: 1 } });
+    expect(await a.get('oc:at:x')).toBe(first);
+    expect((await a.getMany(['oc:at:x']))[0]).toBe(first);
+    expect(await a.get('oc:rt:x')).not.toBe(await a.get('oc:rt:x')); // read through: a new object each time
+    expect(a.l1Stats).toMatchObject({ hits: 2, misses: 1, size: 1 });
+  });
+
+  it('never caches a miss: a token stored by another process is seen at once', async () => {
+    const { a, b } = await sqlitePair(60_000);
+    expect(await a.get('oc:at:new')).toBeUndefined();
+    await b.set('oc:at:new', record(3), 60_000);
+    expect(await a.get('oc:at:new')).toMatchObject({ body: { n: 3 } });
+  });
+
+  it('local set, add, take and delete invalidate', async () => {
+    const { a } = await sqlitePair(60_000);
+    await a.set('oc:at:k', record(1), 60_000);
+    await a.get('oc:at:k');
+    await a.set('oc:at:k', record(2), 60_000);
+    expect(await a.get('oc:at:k')).toMatchObject({ body: { n: 2 } });
+    expect(await a.take('oc:at:k')).toMatchObject({ body: { n: 2 } });
+    expect(await a.get('oc:at:k')).toBeUndefined();
+    expect(await a.add('oc:at:k', record(4), 60_000)).toBe(true);
+    expect(await a.get('oc:at:k')).toMatchObject({ body: { n: 4 } });
+    expect(await a.delete('oc:at:k')).toBe(1);
+    expect(await a.get('oc:at:k')).toBeUndefined();
+  });
+
+  it('on SQLite a delete by another process is seen after at most maxStaleMs', async () => {
+    const { a, b } = await sqlitePair(300);
+    await a.set('oc:at:rev', record(1), 60_000);
+    await a.get('oc:at:rev');
+    await b.delete('oc:at:rev');
+    // Documented bound: without a change feed the L1 may serve the record until maxStaleMs passes.
+    expect(await a.get('oc:at:rev')).toBeDefined();
+    await sleep(400);
+    expect(await a.get('oc:at:rev')).toBeUndefined();
+  });
+
+  it('never serves a record past its own expiry, whatever maxStaleMs', async () => {
+    const { a } = await sqlitePair(60_000);
+    await a.set('oc:at:brief', { exp: Date.now() + 200 }, 200);
+    expect(await a.get('oc:at:brief')).toBeDefined();
+    await sleep(350);
+    expect(await a.get('oc:at:brief')).toBeUndefined();
+  });
+
+  it('stays within max entries', async () => {
+    const path = join(await tempDir(), 'max.db');
+    const a = track(await L1Store.wrap(await SqliteStore.open({ path }), { max: 3 }));
+    for (let i = 0; i < 10; i++) {
+      await a.set(`oc:at:${i}`, record(i), 60_000);
+      await a.get(`oc:at:${i}`);
+    }
+    expect(a.l1Stats.size).toBe(3);
+  });
+
+  it('a read racing with a delete does not put the deleted value back', async () => {
+    const path = join(await tempDir(), 'race.db');
+    const inner = await SqliteStore.open({ path });
+    const a = track(await L1Store.wrap(inner, { maxStaleMs: 60_000 }));
+    for (let round = 0; round < 20; round++) {
+      const key = `oc:at:race${round}`;
+      await a.set(key, record(round), 60_000);
+      // get and delete issued together: whichever order the database runs them, a later get
+      // must not be served from the L1.
+      await Promise.all([a.get(key), a.delete(key)]);
+      expect(await a.get(key)).toBeUndefined();
+    }
+  });
+
+  it('on Redis a delete in another process invalidates this L1 (pub/sub), far below maxStaleMs', async () => {
+    const url = await freshDbUrl(server.url);
+    const a = track(await L1Store.wrap(await RedisStore.open({ url }), { maxStaleMs: 60_000 }));
+    const b = track(await RedisStore.open({ url }));
+    const latencies: number[] = [];
+    for (let round = 0; round < 20; round++) {
+      const key = `oc:at:pub${round}`;
+      await b.set(key, record(round), 60_000);
+      await a.get(key);
+      expect(await a.get(key)).toBeDefined(); // held by the L1
+      const before = a.l1Stats.hits;
+      const started = performance.now();
+      await (round % 2 === 0 ? b.delete(key) : b.take(key));
+      while ((await a.get(key)) !== undefined) {
+        if (performance.now() - started > 5000) throw new Error('L1 never invalidated');
+        await sleep(1);
+      }
+      latencies.push(performance.now() - started);
+      expect(a.l1Stats.hits).toBeGreaterThanOrEqual(before);
+    }
+    latencies.sort((x, y) => x - y);
+    const median = latencies[Math.floor(latencies.length / 2)]!;
+    console.log(`L1 remote invalidation (same process, two connections): median ${median.toFixed(2)} ms`);
+    expect(median).toBeLessThan(100);
+  });
+});

@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisStore } from '../src/redis/redis-store.js';
+import { type RedisServerHandle, startRedisServer } from '../src/testing/index.js';
+import { adminClient, freshDbUrl } from './support/redis-admin.js';
+import { sleep } from './support/temp.js';
+
+let server: RedisServerHandle;
+beforeAll(async () => {
+  server = await startRedisServer();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe('Redis: what is really stored (raw SCAN + GET)', () => {
+  it('keys are the cache keys verbatim; values are Keyv envelopes with a native PTTL; indexes are sorted sets that expire', async () => {
+    const url = await freshDbUrl(server.url);
+    const store = await RedisStore.open({ url });
+    const now = Date.now();
+    await store.set('oc:at:abc', { v: 1, kind: 'access', exp: now + 60_000 }, 60_000);
+    await store.add('oc:lock:x', 'token', 5000);
+    await store.indexAdd('oc:ix:u:h', 'a:abc', now + 60_000, { now });
+    await store.indexAdd('oc:ix:u:h', 'a:def', now + 90_000, { now });
+    const raw = await adminClient(url);
+    try {
+      const keys: string[] = [];
+      for await (const batch of raw.scanIterator({ COUNT: 100 })) keys.push(...batch);
+      expect(keys.sort()).toEqual(['oc:at:abc', 'oc:ix:u:h', 'oc:lock:x']);
+      const envelope = JSON.parse((await raw.get('oc:at:abc'))!);
+      expect(envelope.value).toEqual({ v: 1, kind: 'access', exp: now + 60_000 });
+      expect(envelope.expires).toBeGreaterThanOrEqual(now + 60_000);
+      const pttl = await raw.pTTL('oc:at:abc');
+      expect(pttl).toBeGreaterThan(55_000);
+      expect(pttl).toBeLessThanOrEqual(60_000);
+      expect(await raw.pTTL('oc:lock:x')).toBeLessThanOrEqual(5000);
+      expect(await raw.type('oc:ix:u:h')).toBe('zset');
+      expect(await raw.zRangeWithScores('oc:ix:u:h', 0, -1)).toEqual([
+        { value: 'a:abc', score: now + 60_000 },
+        { value: 'a:def', score: now + 90_000 },
+      ]);
+      // The index dies with its last member.
+      expect(await raw.pExpireTime('oc:ix:u:h')).toBe(now + 90_000);
+    } finally {
+      raw.destroy();
+      await store.close();
+    }
+  });
+
+  it('delete and take publish the deleted keys on <prefix>invalidate', async () => {
+    const url = await freshDbUrl(server.url);
+    const store = await RedisStore.open({ url, prefix: 'app:' });
+    expect(store.channel).toBe('app:invalidate');
+    const raw = await adminClient(url);
+    const messages: string[] = [];
+    await raw.subscribe('app:invalidate', (m) => messages.push(m));
+    await store.set('app:at:1', 1, 60_000);
+    await store.set('app:at:2', 2, 60_000);
+    await store.delete('app:at:1', 'app:at:missing');
+    await store.take('app:at:2');
+    await store.take('app:at:2'); // nothing there: nothing published
+    await store.delete('app:at:none'); // idem
+    await sleep(100);
+    expect(messages).toEqual(['["app:at:1","app:at:missing"]', '["app:at:2"]']);
+    raw.destroy();
+    await store.close();
+  });
+});

@@ -1,0 +1,65 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { RedisStore } from '../src/redis/redis-store.js';
+import { type RedisServerHandle, startRedisServer } from '../src/testing/index.js';
+import { sleep } from './support/temp.js';
+
+const servers: RedisServerHandle[] = [];
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.stop()));
+});
+
+async function untilAnswers(store: RedisStore, timeoutMs = 15_000): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    try {
+      await store.ping();
+      return Date.now() - started;
+    } catch (error) {
+      if (Date.now() - started > timeoutMs) throw error;
+      await sleep(50);
+    }
+  }
+}
+
+describe('Redis durability with AOF (appendfsync always)', () => {
+  it('everything acknowledged before a SIGKILL of redis-server is there after restart, through the same store', async () => {
+    const server = await startRedisServer({ appendOnly: true });
+    servers.push(server);
+    const store = await RedisStore.open({ url: server.url });
+    const now = Date.now();
+    for (let i = 0; i < 300; i++) await store.set(`oc:d:${i}`, { i }, 600_000);
+    for (let i = 0; i < 30; i++) await store.indexAdd('oc:ix:d', `m${i}`, now + 600_000 + i, { now });
+    expect(await store.take('oc:d:0')).toEqual({ i: 0 });
+    expect(await store.add('oc:d:nx', 'held', 600_000)).toBe(true);
+    await server.kill('SIGKILL');
+    await server.restart();
+    const recoveredMs = await untilAnswers(store);
+    console.log(`redis store answered again ${recoveredMs} ms after redis-server restarted (AOF reload)`);
+    const values = await store.getMany(Array.from({ length: 300 }, (_, i) => `oc:d:${i}`));
+    expect(values[0]).toBeUndefined(); // taken before the crash stays taken
+    expect(values.slice(1)).toEqual(Array.from({ length: 299 }, (_, i) => ({ i: i + 1 })));
+    expect(await store.indexCount('oc:ix:d', now)).toBe(30);
+    expect(await store.get('oc:d:nx')).toBe('held');
+    expect(await store.add('oc:d:nx', 'again', 600_000)).toBe(false);
+    await store.close();
+  });
+
+  it('close and reopen a new store on the same server: records and TTLs are intact', async () => {
+    const server = await startRedisServer({ appendOnly: true });
+    servers.push(server);
+    const first = await RedisStore.open({ url: server.url });
+    await first.set('oc:k', { v: 1 }, 600_000);
+    await first.close();
+    await server.kill('SIGTERM'); // graceful shutdown, data dir kept
+    await server.restart();
+    const second = await RedisStore.open({ url: server.url });
+    expect(await second.get('oc:k')).toEqual({ v: 1 });
+    const [entry] = await (async () => {
+      const all = [];
+      for await (const e of second.entries('oc:')) all.push(e);
+      return all;
+    })();
+    expect(entry!.expiresAt).toBeGreaterThan(Date.now() + 500_000);
+    await second.close();
+  });
+});

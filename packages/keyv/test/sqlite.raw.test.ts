@@ -1,0 +1,63 @@
+import { join } from 'node:path';
+import KeyvSqlite from '@keyv/sqlite';
+import Keyv from 'keyv';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../src/sqlite/sqlite-store.js';
+import { sqliteRows } from './support/sqlite-raw.js';
+import { cleanupTempDirs, tempDir } from './support/temp.js';
+
+afterAll(cleanupTempDirs);
+
+describe('SQLite: what is really in the file (read with the sqlite3 shell)', () => {
+  it('rows are keyed by the cache key verbatim, values are Keyv envelopes with an absolute expiry', async () => {
+    const path = join(await tempDir(), 'raw.db');
+    const store = await SqliteStore.open({ path });
+    const before = Date.now();
+    await store.set('oc:at:abc', { v: 1, kind: 'access', exp: before + 60_000 }, 60_000);
+    await store.add('oc:lock:x', 'token', 5000);
+    await store.indexAdd('oc:ix:u:h', 'a:abc', before + 60_000, { now: before });
+    await store.close();
+    const rows = await sqliteRows(path, 'SELECT key, value FROM oc_kv ORDER BY key');
+    expect(rows.map((r) => r.split('|')[0])).toEqual(['oc:at:abc', 'oc:lock:x']);
+    const envelope = JSON.parse(rows[0]!.slice('oc:at:abc|'.length));
+    expect(envelope.value).toEqual({ v: 1, kind: 'access', exp: before + 60_000 });
+    expect(envelope.expires).toBeGreaterThanOrEqual(before + 60_000);
+    expect(envelope.expires).toBeLessThan(before + 61_000);
+    expect(await sqliteRows(path, 'SELECT ikey, member, score FROM oc_index')).toEqual([
+      `oc:ix:u:h|a:abc|${before + 60_000}`,
+    ]);
+  });
+
+  it('the file is in WAL mode and the sweep runs on the expiry index, not a table scan', async () => {
+    const path = join(await tempDir(), 'wal.db');
+    const store = await SqliteStore.open({ path });
+    await store.close();
+    expect(await sqliteRows(path, 'PRAGMA journal_mode')).toEqual(['wal']);
+    const plan = await sqliteRows(
+      path,
+      "EXPLAIN QUERY PLAN DELETE FROM oc_kv WHERE key IN (SELECT key FROM oc_kv WHERE json_extract(value, '$.expires') <= 5 LIMIT 1000)",
+    );
+    expect(plan.join('\n')).toContain('USING INDEX oc_kv_expires');
+    const indexPlan = await sqliteRows(
+      path,
+      'EXPLAIN QUERY PLAN SELECT ikey, member FROM oc_index WHERE score <= 5',
+    );
+    expect(indexPlan.join('\n')).toMatch(/USING (COVERING )?INDEX oc_index_expiry/);
+  });
+
+  it('a plain Keyv on the same table reads our records and we read its records', async () => {
+    const path = join(await tempDir(), 'interop.db');
+    const store = await SqliteStore.open({ path });
+    const plain = new Keyv({
+      store: new KeyvSqlite({ uri: `sqlite://${path}`, table: 'oc_kv' }),
+      namespace: '',
+      useKeyPrefix: false,
+    });
+    await store.set('oc:x:ours', { from: 'store' }, 60_000);
+    await plain.set('oc:x:theirs', { from: 'keyv' }, 60_000);
+    expect(await plain.get('oc:x:ours')).toEqual({ from: 'store' });
+    expect(await store.get('oc:x:theirs')).toEqual({ from: 'keyv' });
+    await plain.disconnect();
+    await store.close();
+  });
+});
