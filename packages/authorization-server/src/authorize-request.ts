@@ -67,16 +67,23 @@ export async function validateAuthorizationRequest(
   }
   const clientId = values.client_id;
   if (clientId === undefined) throw new AuthorizationPageError('invalid_request', 'client_id is missing');
-  if (malformed.includes('client_id')) throw new AuthorizationPageError('invalid_client', 'client_id is malformed');
+  if (malformed.includes('client_id'))
+    throw new AuthorizationPageError('invalid_client', 'client_id is malformed');
   const client = await ctx.clients.get(clientId);
   if (!client) {
-    throw new AuthorizationPageError('invalid_client', 'this client is not registered here (or its registration expired)');
+    throw new AuthorizationPageError(
+      'invalid_client',
+      'this client is not registered here (or its registration expired)',
+    );
   }
   let redirectUri = values.redirect_uri;
   const redirectUriExplicit = redirectUri !== undefined;
   if (redirectUri === undefined) {
     if (client.redirect_uris.length !== 1) {
-      throw new AuthorizationPageError('invalid_request', 'redirect_uri is missing and the client registered several');
+      throw new AuthorizationPageError(
+        'invalid_request',
+        'redirect_uri is missing and the client registered several',
+      );
     }
     redirectUri = client.redirect_uris[0] as string;
   } else if (malformed.includes('redirect_uri') || !matchRedirectUri(client.redirect_uris, redirectUri)) {
@@ -92,17 +99,22 @@ export async function validateAuthorizationRequest(
       buildRedirect(redirectUri, {
         error,
         error_description: description,
-        state: state !== undefined && state.length <= MAX_STATE && !malformed.includes('state') ? state : undefined,
+        state:
+          state !== undefined && state.length <= MAX_STATE && !malformed.includes('state')
+            ? state
+            : undefined,
         iss: ctx.issuer,
       }),
     );
   };
-  if (duplicated.length > 0) fail('invalid_request', `parameters sent more than once: ${duplicated.join(', ')}`);
+  if (duplicated.length > 0)
+    fail('invalid_request', `parameters sent more than once: ${duplicated.join(', ')}`);
   if (malformed.length > 0) fail('invalid_request', `malformed parameters: ${malformed.join(', ')}`);
   if (state !== undefined && state.length > MAX_STATE) fail('invalid_request', 'state is too long');
 
   if (values.response_type === undefined) fail('invalid_request', 'response_type is missing');
-  if (values.response_type !== 'code') fail('unsupported_response_type', 'only response_type=code is supported');
+  if (values.response_type !== 'code')
+    fail('unsupported_response_type', 'only response_type=code is supported');
 
   const challenge = values.code_challenge;
   if (challenge === undefined) fail('invalid_request', 'code_challenge is required (PKCE, S256)');
@@ -116,7 +128,8 @@ export async function validateAuthorizationRequest(
   const requestedScopes = parseScope(values.scope);
   const scopes = requestedScopes && requestedScopes.length > 0 ? requestedScopes : [...ctx.defaultScopes];
   for (const s of scopes) {
-    if (!isScopeToken(s) || !ctx.scopesSupported.includes(s)) fail('invalid_scope', 'a requested scope is not supported');
+    if (!isScopeToken(s) || !ctx.scopesSupported.includes(s))
+      fail('invalid_scope', 'a requested scope is not supported');
   }
   const registeredScopes = parseScope(client.scope);
   if (registeredScopes && scopes.some((s) => !registeredScopes.includes(s))) {

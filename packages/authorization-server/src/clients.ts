@@ -106,7 +106,10 @@ export class ClientRegistry {
       throw new OAuthError('invalid_redirect_uri', 'redirect_uris must be a non-empty array of URIs');
     }
     if (redirectUris.length > this.#maxRedirectUris) {
-      throw new OAuthError('invalid_redirect_uri', `at most ${this.#maxRedirectUris} redirect_uris are accepted`);
+      throw new OAuthError(
+        'invalid_redirect_uri',
+        `at most ${this.#maxRedirectUris} redirect_uris are accepted`,
+      );
     }
     for (const uri of redirectUris) {
       const problem = redirectUriProblem(uri);
@@ -115,13 +118,17 @@ export class ClientRegistry {
 
     const authMethod = m.token_endpoint_auth_method ?? 'none';
     if (authMethod !== 'none') {
-      throw metadataError('token_endpoint_auth_method must be "none": only public clients (PKCE) are supported');
+      throw metadataError(
+        'token_endpoint_auth_method must be "none": only public clients (PKCE) are supported',
+      );
     }
 
     const grantTypes = stringArray(m.grant_types, 'grant_types') ?? ['authorization_code', 'refresh_token'];
     for (const g of grantTypes) {
       if (g !== 'authorization_code' && g !== 'refresh_token') {
-        throw metadataError(`grant_types: "${truncate(g)}" is not supported (authorization_code, refresh_token)`);
+        throw metadataError(
+          `grant_types: "${truncate(g)}" is not supported (authorization_code, refresh_token)`,
+        );
       }
     }
     if (!grantTypes.includes('authorization_code')) {
@@ -168,7 +175,11 @@ function metadataError(description: string): OAuthError {
 
 function stringArray(value: unknown, field: string): string[] | undefined {
   if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.length > 10 || !value.every((v) => typeof v === 'string' && v.length <= 100)) {
+  if (
+    !Array.isArray(value) ||
+    value.length > 10 ||
+    !value.every((v) => typeof v === 'string' && v.length <= 100)
+  ) {
     throw metadataError(`${field} must be an array of at most 10 short strings`);
   }
   return value as string[];

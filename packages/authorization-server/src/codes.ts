@@ -65,7 +65,11 @@ export class CodeStore {
   async issue(grant: CodeGrant, now = Date.now()): Promise<string> {
     const code = randomBytes(32).toString('base64url');
     const digest = this.#cache.digest(code);
-    const record: StoredCode = { v: 1, exp: now + this.#ttlMs, sealed: this.#cache.seal(grant, `${AAD}:${digest}`) };
+    const record: StoredCode = {
+      v: 1,
+      exp: now + this.#ttlMs,
+      sealed: this.#cache.seal(grant, `${AAD}:${digest}`),
+    };
     await this.#cache.store.set(this.#codeKey(digest), record, this.#ttlMs);
     return code;
   }

@@ -46,7 +46,18 @@ export {
 } from './onec-credentials.js';
 export { isScopeToken, MAX_PARAM_LENGTH, type ParamRead, parseScope, readParams } from './params.js';
 export { s256Challenge, verifyPkceS256 } from './pkce.js';
-export { isLoopbackHost, MAX_REDIRECT_URI_LENGTH, matchRedirectUri, redirectUriProblem } from './redirect-uri.js';
+export {
+  isLoopbackHost,
+  MAX_REDIRECT_URI_LENGTH,
+  matchRedirectUri,
+  redirectUriProblem,
+} from './redirect-uri.js';
 export { normalizeResource, sameResource } from './resource.js';
 export { handleRevocationRequest, type RevocationContext } from './revocation.js';
-export { handleTokenRequest, newToken, type TokenEndpointContext, type TokenRequestMeta, type TokenResponse } from './token-endpoint.js';
+export {
+  handleTokenRequest,
+  newToken,
+  type TokenEndpointContext,
+  type TokenRequestMeta,
+  type TokenResponse,
+} from './token-endpoint.js';

@@ -113,7 +113,12 @@ export class LoginRateLimiter {
     await this.#cache.store.indexDelete(this.#userKey(username));
   }
 
-  async #refusal(userKey: string, ipKey: string, now: number, own: number): Promise<LoginRefused | undefined> {
+  async #refusal(
+    userKey: string,
+    ipKey: string,
+    now: number,
+    own: number,
+  ): Promise<LoginRefused | undefined> {
     const user = await this.#cache.store.indexRange(userKey, now);
     if (user.length - own >= this.#maxUser) return this.#refused(user, this.#maxUser, own, now, 'user');
     const ip = await this.#cache.store.indexRange(ipKey, now);

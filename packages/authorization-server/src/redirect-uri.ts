@@ -8,6 +8,9 @@
 /** Longest redirect URI accepted at registration. */
 export const MAX_REDIRECT_URI_LENGTH = 2000;
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is rejected
+const WHITESPACE_OR_CONTROL = /[\s\u0000-\u001f\u007f]/;
+
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
 /** Why a redirect URI was refused at registration, or `undefined` when it is acceptable. */
@@ -16,7 +19,7 @@ export function redirectUriProblem(value: unknown): string | undefined {
   if (value.length > MAX_REDIRECT_URI_LENGTH) {
     return `a redirect URI is longer than ${MAX_REDIRECT_URI_LENGTH} characters`;
   }
-  if (/[\s\u0000-\u001f\u007f]/.test(value)) return 'a redirect URI contains whitespace or control characters';
+  if (WHITESPACE_OR_CONTROL.test(value)) return 'a redirect URI contains whitespace or control characters';
   let url: URL;
   try {
     url = new URL(value);

@@ -18,21 +18,26 @@ export interface RevocationContext {
  * empty body); throws {@link OAuthError} for a malformed request or an unknown `client_id`.
  * A refresh token takes its whole family with it; an access token only itself.
  */
-export async function handleRevocationRequest(params: URLSearchParams, ctx: RevocationContext): Promise<void> {
+export async function handleRevocationRequest(
+  params: URLSearchParams,
+  ctx: RevocationContext,
+): Promise<void> {
   const { values, duplicated, malformed } = readParams(params, ['token', 'token_type_hint', 'client_id']);
   if (duplicated.length > 0) {
     throw new OAuthError('invalid_request', `parameters sent more than once: ${duplicated.join(', ')}`);
   }
   if (values.token === undefined) throw new OAuthError('invalid_request', 'token is missing');
   if (malformed.includes('token')) return; // cannot be one of ours: nothing to revoke
-  if (malformed.length > 0) throw new OAuthError('invalid_request', `malformed parameters: ${malformed.join(', ')}`);
+  if (malformed.length > 0)
+    throw new OAuthError('invalid_request', `malformed parameters: ${malformed.join(', ')}`);
   const token = values.token;
   if (values.client_id !== undefined) {
     const client = await ctx.clients.get(values.client_id);
     if (!client) throw new OAuthError('invalid_client', 'unknown client_id');
     // §2.1: a client may revoke only its own tokens. Someone else's token is left alone, silently.
     const owner =
-      (await ctx.cache.validateAccessToken(token))?.clientId ?? (await ctx.cache.inspectRefreshToken(token))?.clientId;
+      (await ctx.cache.validateAccessToken(token))?.clientId ??
+      (await ctx.cache.inspectRefreshToken(token))?.clientId;
     if (owner !== undefined && owner !== client.client_id) return;
   }
   await ctx.cache.revokeToken(token);

@@ -63,11 +63,15 @@ export async function handleTokenRequest(
   if (duplicated.length > 0) {
     throw new OAuthError('invalid_request', `parameters sent more than once: ${duplicated.join(', ')}`);
   }
-  if (malformed.length > 0) throw new OAuthError('invalid_request', `malformed parameters: ${malformed.join(', ')}`);
+  if (malformed.length > 0)
+    throw new OAuthError('invalid_request', `malformed parameters: ${malformed.join(', ')}`);
   const grantType = values.grant_type;
   if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is missing');
   if (grantType !== 'authorization_code' && grantType !== 'refresh_token') {
-    throw new OAuthError('unsupported_grant_type', 'supported grant types: authorization_code, refresh_token');
+    throw new OAuthError(
+      'unsupported_grant_type',
+      'supported grant types: authorization_code, refresh_token',
+    );
   }
   const client = await authenticateClient(values, meta, ctx.clients);
   if (!client.grant_types.includes(grantType as GrantType)) {
@@ -107,22 +111,31 @@ async function exchangeCode(
 ): Promise<TokenResponse> {
   const { code, code_verifier: verifier } = values;
   if (code === undefined) throw new OAuthError('invalid_request', 'code is missing');
-  if (verifier === undefined) throw new OAuthError('invalid_request', 'code_verifier is missing (PKCE is required)');
+  if (verifier === undefined)
+    throw new OAuthError('invalid_request', 'code_verifier is missing (PKCE is required)');
   if (values.resource !== undefined && !sameResource(values.resource, ctx.resource)) {
     throw new OAuthError('invalid_target', `resource must be ${ctx.resource}`);
   }
 
   const redeemed = await ctx.codes.redeem(code);
   if (redeemed.kind === 'replayed') {
-    throw new OAuthError('invalid_grant', 'authorization code already used; tokens issued with it are revoked');
+    throw new OAuthError(
+      'invalid_grant',
+      'authorization code already used; tokens issued with it are revoked',
+    );
   }
-  if (redeemed.kind === 'unknown') throw new OAuthError('invalid_grant', 'authorization code is invalid or expired');
+  if (redeemed.kind === 'unknown')
+    throw new OAuthError('invalid_grant', 'authorization code is invalid or expired');
   const { grant, familyId } = redeemed;
   if (grant.clientId !== client.client_id) {
     throw new OAuthError('invalid_grant', 'authorization code was issued to another client');
   }
   const redirectUri = values.redirect_uri;
-  if (grant.redirectUriExplicit ? redirectUri !== grant.redirectUri : redirectUri !== undefined && redirectUri !== grant.redirectUri) {
+  if (
+    grant.redirectUriExplicit
+      ? redirectUri !== grant.redirectUri
+      : redirectUri !== undefined && redirectUri !== grant.redirectUri
+  ) {
     throw new OAuthError('invalid_grant', 'redirect_uri does not match the authorization request');
   }
   if (!verifyPkceS256(verifier, grant.codeChallenge)) {
@@ -147,7 +160,10 @@ async function exchangeCode(
     expiresIn: ctx.accessTtl,
   });
   if (!(await ctx.codes.confirmIssued(code, familyId))) {
-    throw new OAuthError('invalid_grant', 'authorization code already used; tokens issued with it are revoked');
+    throw new OAuthError(
+      'invalid_grant',
+      'authorization code already used; tokens issued with it are revoked',
+    );
   }
   return {
     access_token: accessToken,
@@ -158,7 +174,11 @@ async function exchangeCode(
   };
 }
 
-async function refresh(values: TokenParams, client: ClientRecord, ctx: TokenEndpointContext): Promise<TokenResponse> {
+async function refresh(
+  values: TokenParams,
+  client: ClientRecord,
+  ctx: TokenEndpointContext,
+): Promise<TokenResponse> {
   const presented = values.refresh_token;
   if (presented === undefined) throw new OAuthError('invalid_request', 'refresh_token is missing');
   if (values.resource !== undefined && !sameResource(values.resource, ctx.resource)) {

@@ -108,7 +108,14 @@ describe('authorization request validation', () => {
     const value = fc.oneof(
       fc.string({ maxLength: 60 }),
       fc.webUrl({ withQueryParameters: true, withFragments: true }),
-      fc.constantFrom(REDIRECT, 'http://127.0.0.1:1/callback', 'https://app.example/cb', clientId, 'S256', 'code'),
+      fc.constantFrom(
+        REDIRECT,
+        'http://127.0.0.1:1/callback',
+        'https://app.example/cb',
+        clientId,
+        'S256',
+        'code',
+      ),
     );
     const names = fc.constantFrom(
       'client_id',
@@ -122,21 +129,25 @@ describe('authorization request validation', () => {
     );
     let tried = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(names, value), { maxLength: 10 }), fc.boolean(), async (pairs, base) => {
-        tried += 1;
-        const params = base ? authorizeParams(clientId, newPkce()) : new URLSearchParams();
-        for (const [k, v] of pairs) params.append(k, v);
-        const result = await outcome(as, params);
-        if (result instanceof AuthorizationRedirectError) {
-          const target = new URL(result.location);
-          target.search = '';
-          const registered = [REDIRECT, 'https://app.example/cb'];
-          const loopback = target.hostname === '127.0.0.1' && target.pathname === '/callback';
-          expect(registered.includes(target.href) || loopback).toBe(true);
-        } else if (!(result instanceof AuthorizationPageError)) {
-          expect(result).toMatchObject({ clientId });
-        }
-      }),
+      fc.asyncProperty(
+        fc.array(fc.tuple(names, value), { maxLength: 10 }),
+        fc.boolean(),
+        async (pairs, base) => {
+          tried += 1;
+          const params = base ? authorizeParams(clientId, newPkce()) : new URLSearchParams();
+          for (const [k, v] of pairs) params.append(k, v);
+          const result = await outcome(as, params);
+          if (result instanceof AuthorizationRedirectError) {
+            const target = new URL(result.location);
+            target.search = '';
+            const registered = [REDIRECT, 'https://app.example/cb'];
+            const loopback = target.hostname === '127.0.0.1' && target.pathname === '/callback';
+            expect(registered.includes(target.href) || loopback).toBe(true);
+          } else if (!(result instanceof AuthorizationPageError)) {
+            expect(result).toMatchObject({ clientId });
+          }
+        },
+      ),
       { numRuns: 300 },
     );
     console.log(`authorize open-redirect property: ${tried} inputs tried`);

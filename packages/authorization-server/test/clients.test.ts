@@ -16,7 +16,11 @@ describe('client registration (RFC 7591)', () => {
   it('registers a public client with defaults and persists it in the store', async () => {
     const cache = newCache();
     const as = newServer(cache);
-    const client = await as.register({ redirect_uris: [REDIRECT], client_name: 'Inspector', unknown_field: 1 });
+    const client = await as.register({
+      redirect_uris: [REDIRECT],
+      client_name: 'Inspector',
+      unknown_field: 1,
+    });
     expect(client).toMatchObject({
       redirect_uris: [REDIRECT],
       client_name: 'Inspector',
@@ -29,7 +33,9 @@ describe('client registration (RFC 7591)', () => {
     expect(client).not.toHaveProperty('touched_at');
     expect(client.client_id_issued_at).toBeCloseTo(Date.now() / 1000, -1);
     // Stored under x:client:<id>, readable by a second server on the same cache (another instance).
-    expect(await cache.store.get(cache.key(`x:client:${client.client_id}`))).toMatchObject({ client_id: client.client_id });
+    expect(await cache.store.get(cache.key(`x:client:${client.client_id}`))).toMatchObject({
+      client_id: client.client_id,
+    });
     expect(await newServer(cache).clients.get(client.client_id)).toMatchObject({ redirect_uris: [REDIRECT] });
   });
 
@@ -87,7 +93,11 @@ describe('client registration (RFC 7591)', () => {
 
   it('keeps a registered scope and an explicit grant list', async () => {
     const as = newServer();
-    const client = await as.register({ redirect_uris: [REDIRECT], scope: 'mcp', grant_types: ['authorization_code'] });
+    const client = await as.register({
+      redirect_uris: [REDIRECT],
+      scope: 'mcp',
+      grant_types: ['authorization_code'],
+    });
     expect(client.scope).toBe('mcp');
     expect(client.grant_types).toEqual(['authorization_code']);
   });

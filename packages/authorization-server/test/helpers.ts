@@ -32,7 +32,11 @@ export function newPkce(): Pkce {
   return { verifier, challenge: s256Challenge(verifier) };
 }
 
-export function authorizeParams(clientId: string, pkce: Pkce, extra: Record<string, string> = {}): URLSearchParams {
+export function authorizeParams(
+  clientId: string,
+  pkce: Pkce,
+  extra: Record<string, string> = {},
+): URLSearchParams {
   return new URLSearchParams({
     client_id: clientId,
     redirect_uri: REDIRECT,

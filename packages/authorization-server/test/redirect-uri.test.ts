@@ -47,7 +47,9 @@ describe('matchRedirectUri', () => {
   });
 
   it('ignores the port of loopback URIs only (RFC 8252 §7.3)', () => {
-    expect(matchRedirectUri(registered, 'http://127.0.0.1:5555/callback')).toBe('http://127.0.0.1:33418/callback');
+    expect(matchRedirectUri(registered, 'http://127.0.0.1:5555/callback')).toBe(
+      'http://127.0.0.1:33418/callback',
+    );
     expect(matchRedirectUri(registered, 'http://127.0.0.1/callback')).toBe('http://127.0.0.1:33418/callback');
     expect(matchRedirectUri(registered, 'http://localhost:9999/cb')).toBe('http://localhost/cb');
     expect(matchRedirectUri(registered, 'http://127.0.0.1:5555/other')).toBeUndefined();

@@ -1,0 +1,174 @@
+/**
+ * The server's resolved configuration: its own variables (see `env-schema.ts`) plus core's cache
+ * configuration, with development secrets filled in outside production.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { type CacheConfig, ConfigError, configFromEnv } from '@oauth-cache/core';
+import { loadOrCreateDevSecrets } from './dev-secrets.js';
+import { serverEnvSchema } from './env-schema.js';
+
+/** Everything `startServer` needs. Lifetimes in seconds unless named `Ms`. */
+export interface ServerConfig {
+  host: string;
+  port: number;
+  /** Public origin clients see (issuer), no trailing slash. */
+  publicUrl: string;
+  /** True when MCP_PUBLIC_URL was not set (derived from MCP_HOST and MCP_PORT). */
+  publicUrlIsDefault: boolean;
+  /** `{MCP_ONEC_URL}/hs/{MCP_ONEC_SERVICE_ROOT}`: append `/health`, `/rpc`. */
+  onecServiceUrl: string;
+  codeTtl: number;
+  accessTtl: number;
+  refreshTtl: number;
+  /** OAUTH_CACHE_STORE URL (`sqlite://...`, `redis://...`, `memory://`). */
+  storeUrl: string;
+  /** In-process L1 read cache of access tokens (OAUTH_CACHE_L1_MAX entries; 0 = off). */
+  l1: { max: number; maxStaleMs: number } | false;
+  statusToken: string | undefined;
+  logLevel: string;
+  shutdownGraceMs: number;
+  /** Timeout of the 1C credential check (`/health`). */
+  onecTimeoutMs: number;
+  /** Timeout of a forwarded MCP call (`/rpc`). */
+  onecRpcTimeoutMs: number;
+  /** Take the client IP from X-Forwarded-For (only behind a reverse proxy you control). */
+  trustProxy: boolean;
+  loginRateLimit: { maxFailuresPerUser: number; maxFailuresPerIp: number; windowMs: number };
+  /** Dynamic client registrations accepted per client IP per hour. */
+  registrationsPerHour: number;
+  /** Folder for the default SQLite file and generated development secrets. */
+  dataDir: string;
+  /** Core's configuration (environment, security level, keys, limits). */
+  cache: CacheConfig;
+}
+
+/** A configuration plus things worth logging once the logger exists. */
+export interface LoadedConfig {
+  config: ServerConfig;
+  /** Warnings (never containing secrets). */
+  warnings: string[];
+}
+
+/**
+ * Build the configuration from environment variables. Throws {@link ConfigError} listing every
+ * problem, each naming its variable. `cwd` resolves relative paths (default `process.cwd()`).
+ */
+export function loadServerConfig(
+  env: Record<string, string | undefined> = process.env,
+  cwd: string = process.cwd(),
+): LoadedConfig {
+  const issues: string[] = [];
+  const warnings: string[] = [];
+  const parsed = serverEnvSchema.safeParse(env);
+  if (!parsed.success) issues.push(...parsed.error.issues.map((i) => i.message));
+
+  const environment = (env.ENVIRONMENT?.trim().toLowerCase() || 'development') as string;
+  const dataDir = resolvePath(env.OAUTH_CACHE_DATA_DIR?.trim() || './data', cwd);
+
+  const e = parsed.success ? parsed.data : undefined;
+  if (!env.MCP_ONEC_URL?.trim()) {
+    issues.push(
+      'MCP_ONEC_URL: required, the base URL of the 1C publication, e.g. http://1c.local/base (for a demo against the 1C emulator: pnpm --filter @oauth-cache/server dev:emulator)',
+    );
+  }
+
+  // Secrets: required in production, generated and kept in the data folder otherwise.
+  const overrides: Record<string, string> = {};
+  const missing = ['OAUTH_CACHE_SECRET', 'OAUTH_CACHE_ENCRYPTION_KEYS'].filter((name) => !env[name]?.trim());
+  if (missing.length > 0) {
+    if (environment === 'production') {
+      for (const name of missing) {
+        issues.push(
+          `${name}: required when ENVIRONMENT=production (generate one with: node -e "console.log(require('crypto').randomBytes(32).toString('base64'))")`,
+        );
+      }
+    } else if (['development', 'test'].includes(environment) && issues.length === 0) {
+      // Only once the rest is valid: a typo elsewhere must not leave a secrets file behind.
+      try {
+        const { secrets, created, path } = loadOrCreateDevSecrets(dataDir);
+        if (!env.OAUTH_CACHE_SECRET?.trim()) overrides.OAUTH_CACHE_SECRET = secrets.secret;
+        if (!env.OAUTH_CACHE_ENCRYPTION_KEYS?.trim())
+          overrides.OAUTH_CACHE_ENCRYPTION_KEYS = secrets.encryptionKeys;
+        warnings.push(
+          `${missing.join(' and ')} not set: using development secrets ${created ? 'generated now in' : 'from'} ${path} (ENVIRONMENT=${environment}; set them explicitly in production)`,
+        );
+      } catch (error) {
+        if (error instanceof ConfigError) issues.push(...error.issues);
+        else
+          issues.push(
+            `OAUTH_CACHE_DATA_DIR: cannot create development secrets in ${dataDir} (${(error as Error).message})`,
+          );
+      }
+    }
+  }
+
+  let cache: CacheConfig | undefined;
+  try {
+    cache = configFromEnv({ ...env, ...overrides });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    issues.push(...error.issues);
+  }
+  if (cache && cache.securityLevel === 'basic') {
+    issues.push(
+      'SECURITY_LEVEL: "basic" would keep 1C passwords unencrypted in the store; use enhanced or maximum',
+    );
+  }
+
+  if (issues.length > 0 || !e || !cache || !e.MCP_ONEC_URL) throw new ConfigError(issues);
+
+  const publicUrl =
+    e.MCP_PUBLIC_URL ?? `http://${e.MCP_HOST.includes(':') ? `[${e.MCP_HOST}]` : e.MCP_HOST}:${e.MCP_PORT}`;
+  if (e.MCP_PUBLIC_URL === undefined && ['0.0.0.0', '::'].includes(e.MCP_HOST)) {
+    warnings.push(
+      `MCP_PUBLIC_URL not set while listening on ${e.MCP_HOST}: clients will be told ${publicUrl}; set MCP_PUBLIC_URL to the address clients use`,
+    );
+  }
+  if (environment === 'production' && publicUrl.startsWith('http://') && !isLoopbackOrigin(publicUrl)) {
+    warnings.push(
+      'MCP_PUBLIC_URL uses http on a non-loopback host: MCP clients expect https for authorization',
+    );
+  }
+  const storeUrl = e.OAUTH_CACHE_STORE || `sqlite://${dataDir}/oauth-cache.sqlite`;
+  return {
+    config: {
+      host: e.MCP_HOST,
+      port: e.MCP_PORT,
+      publicUrl,
+      publicUrlIsDefault: e.MCP_PUBLIC_URL === undefined,
+      onecServiceUrl: `${e.MCP_ONEC_URL}/hs/${e.MCP_ONEC_SERVICE_ROOT}`,
+      codeTtl: e.MCP_OAUTH2_CODE_TTL,
+      accessTtl: e.MCP_OAUTH2_ACCESS_TTL,
+      refreshTtl: e.MCP_OAUTH2_REFRESH_TTL,
+      storeUrl,
+      l1:
+        e.OAUTH_CACHE_L1_MAX > 0
+          ? { max: e.OAUTH_CACHE_L1_MAX, maxStaleMs: e.OAUTH_CACHE_L1_MAX_STALE_MS }
+          : false,
+      statusToken: e.OAUTH_CACHE_STATUS_TOKEN,
+      logLevel: e.MCP_LOG_LEVEL,
+      shutdownGraceMs: e.MCP_SHUTDOWN_GRACE_MS,
+      onecTimeoutMs: e.MCP_ONEC_TIMEOUT_MS,
+      onecRpcTimeoutMs: e.MCP_ONEC_RPC_TIMEOUT_MS,
+      trustProxy: e.MCP_TRUST_PROXY,
+      loginRateLimit: {
+        maxFailuresPerUser: e.MCP_LOGIN_MAX_FAILURES_PER_USER,
+        maxFailuresPerIp: e.MCP_LOGIN_MAX_FAILURES_PER_IP,
+        windowMs: e.MCP_LOGIN_WINDOW_SECONDS * 1000,
+      },
+      registrationsPerHour: e.MCP_REGISTER_MAX_PER_HOUR,
+      dataDir,
+      cache,
+    },
+    warnings,
+  };
+}
+
+function resolvePath(path: string, cwd: string): string {
+  return isAbsolute(path) ? path : resolve(cwd, path);
+}
+
+function isLoopbackOrigin(origin: string): boolean {
+  const host = new URL(origin).hostname;
+  return host === 'localhost' || host === '127.0.0.1' || host === '[::1]';
+}

@@ -1,0 +1,97 @@
+/**
+ * Reading request bodies with a hard size limit, without a body-parser dependency: the token and
+ * authorize endpoints need every duplicate parameter (RFC 6749 §3.1), which common parsers merge
+ * or drop.
+ */
+import type { Context } from 'koa';
+
+/** A request the server refuses before looking at its content (size, type, encoding). */
+export class BodyError extends Error {
+  readonly status: number;
+  readonly description: string;
+  constructor(status: number, description: string) {
+    super(description);
+    this.name = 'BodyError';
+    this.status = status;
+    this.description = description;
+  }
+}
+
+/** The body as bytes; throws {@link BodyError} 413 beyond `limit` bytes, 415 for compressed bodies. */
+export async function readBody(ctx: Context, limit: number): Promise<Buffer> {
+  const encoding = ctx.get('content-encoding').trim().toLowerCase();
+  if (encoding !== '' && encoding !== 'identity') {
+    throw new BodyError(415, 'compressed request bodies are not accepted');
+  }
+  const declared = ctx.get('content-length');
+  if (declared !== '' && (!/^\d+$/.test(declared) || Number(declared) > limit)) {
+    throw new BodyError(/^\d+$/.test(declared) ? 413 : 400, `request body larger than ${limit} bytes`);
+  }
+  return collect(ctx, limit);
+}
+
+function collect(ctx: Context, limit: number): Promise<Buffer> {
+  const req = ctx.req;
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('aborted', onAborted);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      cleanup();
+      // Discard the rest instead of destroying the socket, so the 413 can still be sent.
+      req.resume();
+      reject(new BodyError(413, `request body larger than ${limit} bytes`));
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(new BodyError(400, `the request body could not be read (${error.name})`));
+    };
+    const onAborted = () => onError(new Error('aborted'));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('aborted', onAborted);
+  });
+}
+
+/** The media type of the request without parameters, lower-cased (`''` when absent). */
+export function mediaType(ctx: Context): string {
+  return (ctx.get('content-type').split(';', 1)[0] ?? '').trim().toLowerCase();
+}
+
+/** An `application/x-www-form-urlencoded` body as parameters (duplicates kept). */
+export async function readForm(ctx: Context, limit: number): Promise<URLSearchParams> {
+  if (mediaType(ctx) !== 'application/x-www-form-urlencoded') {
+    throw new BodyError(400, 'expected Content-Type: application/x-www-form-urlencoded');
+  }
+  const body = await readBody(ctx, limit);
+  return new URLSearchParams(body.toString('utf8'));
+}
+
+/** A JSON body; throws {@link BodyError} 400 for another media type or malformed JSON. */
+export async function readJson(ctx: Context, limit: number): Promise<unknown> {
+  const type = mediaType(ctx);
+  if (type !== 'application/json' && !type.endsWith('+json')) {
+    throw new BodyError(400, 'expected Content-Type: application/json');
+  }
+  const body = await readBody(ctx, limit);
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new BodyError(400, 'the request body is not valid JSON');
+  }
+}

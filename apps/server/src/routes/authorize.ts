@@ -1,0 +1,189 @@
+/**
+ * `GET|POST /authorize`: the login form (RFC 6749 §4.1.1). GET validates the request and shows the
+ * form; POST validates it again (the parameters travel in hidden inputs), applies the login rate
+ * limits, checks the 1C credentials and redirects back to the client with a code.
+ */
+import Router from '@koa/router';
+import {
+  AuthorizationPageError,
+  AuthorizationRedirectError,
+  type AuthorizationRequest,
+  type AuthorizationServer,
+  type OneCCredentialCheck,
+} from '@oauth-cache/authorization-server';
+import { StoreUnavailableError } from '@oauth-cache/core';
+import type { Context } from 'koa';
+import type { Logger } from 'pino';
+import { BodyError, readForm } from '../http/body.js';
+import { sendHtml } from '../views/html.js';
+import { loginPage } from '../views/login-page.js';
+import { messagePage } from '../views/message-page.js';
+
+/** Largest login form accepted. */
+export const AUTHORIZE_BODY_LIMIT = 16 * 1024;
+const MAX_LOGIN = 256;
+const MAX_PASSWORD = 1024;
+
+/** Checks a 1C login/password pair (see `checkOneCCredentials`). */
+export type CredentialChecker = (login: string, password: string) => Promise<OneCCredentialCheck>;
+
+export interface AuthorizeRouteDeps {
+  as: AuthorizationServer;
+  checkCredentials: CredentialChecker;
+  logger: Logger;
+}
+
+export function authorizeRoutes(deps: AuthorizeRouteDeps): Router {
+  const router = new Router();
+  router.get('/authorize', async (ctx) => {
+    const params = new URLSearchParams(ctx.querystring);
+    await withValidRequest(ctx, deps, params, async (request) => {
+      sendHtml(ctx, 200, loginPage({ request, params }));
+    });
+  });
+  router.post('/authorize', async (ctx) => {
+    let form: URLSearchParams;
+    try {
+      form = await readForm(ctx, AUTHORIZE_BODY_LIMIT);
+    } catch (error) {
+      if (!(error instanceof BodyError)) throw error;
+      if (error.status === 413) ctx.set('Connection', 'close');
+      sendHtml(
+        ctx,
+        error.status,
+        messagePage('Invalid request', 'The sign-in form could not be read.', error.description),
+      );
+      return;
+    }
+    await withValidRequest(ctx, deps, form, (request) => login(ctx, deps, form, request));
+  });
+  return router;
+}
+
+async function withValidRequest(
+  ctx: Context,
+  deps: AuthorizeRouteDeps,
+  params: URLSearchParams,
+  then: (request: AuthorizationRequest) => Promise<void>,
+): Promise<void> {
+  try {
+    await then(await deps.as.validateAuthorizationRequest(params));
+  } catch (error) {
+    if (error instanceof AuthorizationRedirectError) {
+      ctx.set('Cache-Control', 'no-store');
+      ctx.redirect(error.location);
+      return;
+    }
+    if (error instanceof AuthorizationPageError) {
+      sendHtml(
+        ctx,
+        400,
+        messagePage(
+          'This sign-in link is not valid',
+          'The application that sent you here is not registered correctly, so you cannot be sent back to it.',
+          `${error.error}: ${error.description}`,
+        ),
+      );
+      return;
+    }
+    if (error instanceof StoreUnavailableError) {
+      ctx.set('Retry-After', '5');
+      sendHtml(
+        ctx,
+        503,
+        messagePage(
+          'Temporarily unavailable',
+          'The sign-in service cannot reach its storage. Try again in a moment.',
+        ),
+      );
+      return;
+    }
+    throw error;
+  }
+}
+
+async function login(
+  ctx: Context,
+  deps: AuthorizeRouteDeps,
+  form: URLSearchParams,
+  request: AuthorizationRequest,
+) {
+  const actions = form.getAll('action');
+  if (actions.length === 1 && actions[0] === 'deny') {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.redirect(deps.as.denyAuthorization(request));
+    return;
+  }
+  const usernames = form.getAll('username');
+  const passwords = form.getAll('password');
+  const username = (usernames[0] ?? '').trim();
+  const password = passwords[0] ?? '';
+  const again = (status: number, error: string) =>
+    sendHtml(
+      ctx,
+      status,
+      loginPage({ request, params: form, username: username.slice(0, MAX_LOGIN), error }),
+    );
+
+  if (usernames.length > 1 || passwords.length > 1)
+    return again(400, 'The form was sent with repeated fields. Please sign in again.');
+  if (username === '') return again(400, 'Enter your 1C login.');
+  if (username.length > MAX_LOGIN || password.length > MAX_PASSWORD)
+    return again(400, 'The login or password is too long.');
+
+  const attempt = await deps.as.loginRateLimiter.begin(username, ctx.ip);
+  if (!attempt.allowed) {
+    ctx.set('Retry-After', String(attempt.retryAfterSeconds));
+    deps.logger.warn(
+      { event: 'login_rate_limited', limit: attempt.limit, retryAfter: attempt.retryAfterSeconds },
+      'login refused: too many failures',
+    );
+    return again(
+      429,
+      `Too many failed sign-in attempts. Try again in ${formatWait(attempt.retryAfterSeconds)}.`,
+    );
+  }
+  if (attempt.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, attempt.delayMs));
+
+  const outcome = await deps.checkCredentials(username, password);
+  switch (outcome) {
+    case 'ok': {
+      await attempt.succeeded();
+      const location = await deps.as.completeAuthorization(request, username, password);
+      deps.logger.info({ event: 'login_ok', user: username, clientId: request.clientId }, 'login succeeded');
+      ctx.set('Cache-Control', 'no-store');
+      ctx.redirect(location);
+      return;
+    }
+    case 'invalid':
+      await attempt.failed();
+      deps.logger.info(
+        { event: 'login_failed', clientId: request.clientId },
+        'login failed: wrong credentials',
+      );
+      return again(401, 'Wrong 1C login or password.');
+    case 'forbidden':
+      await attempt.abandoned();
+      deps.logger.info(
+        { event: 'login_forbidden', user: username },
+        'login refused by 1C: no access to the HTTP service',
+      );
+      return again(403, 'This 1C user has no right to use the MCP service. Ask your 1C administrator.');
+    case 'unavailable':
+      await attempt.abandoned();
+      ctx.set('Retry-After', '10');
+      return sendHtml(
+        ctx,
+        503,
+        messagePage(
+          '1C is not reachable',
+          'The 1C server did not answer, so your login could not be checked. Nothing was saved. Go back and try again in a minute.',
+        ),
+      );
+  }
+}
+
+function formatWait(seconds: number): string {
+  if (seconds < 90) return `${seconds} seconds`;
+  return `${Math.ceil(seconds / 60)} minutes`;
+}

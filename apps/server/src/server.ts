@@ -1,0 +1,147 @@
+/**
+ * `startServer(config)`: open the store, build the cache, the authorization server and the app,
+ * listen, and stop gracefully.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { checkOneCCredentials, createAuthorizationServer } from '@oauth-cache/authorization-server';
+import { type CacheStore, createTokenCache } from '@oauth-cache/core';
+import { createStore } from '@oauth-cache/keyv';
+import { attachSecurityLog, createCacheMetrics, createLogger } from '@oauth-cache/koa';
+import type { Logger } from 'pino';
+import { createApp } from './app.js';
+import type { ServerConfig } from './config/server-config.js';
+import { OneCRpcClient } from './mcp/onec-rpc.js';
+
+/** Options of {@link startServer} beyond the configuration. */
+export interface StartServerOptions {
+  /** Logger (default: pino on stdout at `config.logLevel`). */
+  logger?: Logger;
+  /** A store to use instead of opening `config.storeUrl` (closed by `close()` all the same). */
+  store?: CacheStore;
+}
+
+/** A running server. */
+export interface RunningServer {
+  /** The bound origin, e.g. `http://127.0.0.1:8000`. */
+  url: string;
+  /** The public origin (issuer). */
+  publicUrl: string;
+  /** Stop accepting, let in-flight requests finish (up to `shutdownGraceMs`), close the store. */
+  close(): Promise<void>;
+  /** The underlying HTTP server. */
+  server: Server;
+}
+
+/** Largest header block (request line + headers) accepted; larger gets Node's 431. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+
+/** Start the gateway. Throws ConfigError / StoreUnavailableError when the store cannot be opened. */
+export async function startServer(
+  config: ServerConfig,
+  options: StartServerOptions = {},
+): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'oauth-cache-server' });
+  const store =
+    options.store ??
+    (await createStore(config.storeUrl, {
+      prefix: config.cache.prefix,
+      ...(config.l1 ? { l1: config.l1 } : {}),
+    }));
+  const cache = createTokenCache({ config: config.cache, store });
+  const detachSecurityLog = attachSecurityLog(cache, logger);
+  const metrics = createCacheMetrics({ cache });
+
+  const server = createServer({
+    maxHeaderSize: MAX_HEADER_BYTES,
+    requestTimeout: 120_000,
+    headersTimeout: 20_000,
+    keepAliveTimeout: 5_000,
+  });
+  server.maxHeadersCount = 100;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    metrics.close();
+    detachSecurityLog();
+    await cache.close().catch(() => undefined);
+    throw error;
+  }
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  // Port 0 (tests) without MCP_PUBLIC_URL: the public URL is only known once bound.
+  const publicUrl = config.port === 0 && config.publicUrlIsDefault ? url : config.publicUrl;
+
+  const as = createAuthorizationServer({
+    cache,
+    issuer: publicUrl,
+    resource: `${publicUrl}/mcp`,
+    codeTtl: config.codeTtl,
+    accessTtl: config.accessTtl,
+    refreshTtl: config.refreshTtl,
+    loginRateLimit: config.loginRateLimit,
+    resourceName: '1C MCP gateway',
+  });
+  const onec = new OneCRpcClient({
+    serviceUrl: config.onecServiceUrl,
+    timeoutMs: config.onecRpcTimeoutMs,
+    onFailure: (reason) => logger.warn({ event: 'onec_unavailable', reason }, '1C call failed'),
+  });
+  const app = createApp({
+    as,
+    cache,
+    metrics,
+    onec,
+    logger,
+    statusToken: config.statusToken,
+    trustProxy: config.trustProxy,
+    registrationsPerHour: config.registrationsPerHour,
+    checkCredentials: (login, password) =>
+      checkOneCCredentials(config.onecServiceUrl, login, password, {
+        timeoutMs: config.onecTimeoutMs,
+        onUnavailable: (reason) =>
+          logger.warn({ event: 'onec_unavailable', reason }, '1C credential check failed'),
+      }),
+  });
+  server.on('request', app.callback());
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await stopAccepting(server, config.shutdownGraceMs);
+      metrics.close();
+      detachSecurityLog();
+      await cache.close();
+    })();
+    return closing;
+  };
+  return { url, publicUrl, close, server };
+}
+
+/**
+ * `server.close()` stops accepting; idle keep-alive sockets are closed at once and again as they
+ * become idle; after `graceMs` the remaining connections are cut.
+ */
+async function stopAccepting(server: Server, graceMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const sweeper = setInterval(() => server.closeIdleConnections(), 50);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      server.closeAllConnections();
+      resolve();
+    }, graceMs);
+  });
+  await Promise.race([closed, deadline]);
+  clearInterval(sweeper);
+  clearTimeout(timer);
+  server.closeAllConnections();
+}

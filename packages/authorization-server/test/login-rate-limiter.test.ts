@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { type LoginAttempt, LoginRateLimiter, type LoginRefused } from '../src/index.js';
+import { newCache } from './helpers.js';
+
+async function fail(limiter: LoginRateLimiter, user: string, ip: string, now: number): Promise<LoginAttempt> {
+  const attempt = await limiter.begin(user, ip, now);
+  expect(attempt.allowed).toBe(true);
+  await (attempt as LoginAttempt).failed();
+  return attempt as LoginAttempt;
+}
+
+describe('LoginRateLimiter', () => {
+  const options = {
+    windowMs: 60_000,
+    maxFailuresPerUser: 3,
+    maxFailuresPerIp: 5,
+    slowAfter: 1,
+    delayStepMs: 100,
+  };
+
+  it('slows down, then refuses a user name with Retry-After; other users are unaffected', async () => {
+    const limiter = new LoginRateLimiter(newCache(), options);
+    const now = 1_000_000;
+    expect((await fail(limiter, 'demo', '10.0.0.1', now)).delayMs).toBe(0);
+    expect((await fail(limiter, 'Demo', '10.0.0.1', now + 1000)).delayMs).toBe(100);
+    expect((await fail(limiter, ' demo', '10.0.0.2', now + 2000)).delayMs).toBe(200);
+    const refused = (await limiter.begin('DEMO', '10.0.0.3', now + 3000)) as LoginRefused;
+    expect(refused).toEqual({ allowed: false, retryAfterSeconds: 57, limit: 'user' });
+    const other = await limiter.begin('ivanov', '10.0.0.1', now + 3000);
+    expect(other.allowed).toBe(true);
+    // The first failure leaves the window: one more attempt is allowed.
+    expect((await limiter.begin('demo', '10.0.0.4', now + 60_001)).allowed).toBe(true);
+  });
+
+  it('refuses an IP after too many failures across user names', async () => {
+    const limiter = new LoginRateLimiter(newCache(), options);
+    const now = 5_000_000;
+    for (let i = 0; i < 5; i++) await fail(limiter, `user${i}`, '192.0.2.7', now);
+    const refused = (await limiter.begin('someone', '192.0.2.7', now + 10)) as LoginRefused;
+    expect(refused.allowed).toBe(false);
+    expect(refused.limit).toBe('ip');
+    expect(refused.retryAfterSeconds).toBe(60);
+    expect((await limiter.begin('someone', '192.0.2.8', now + 10)).allowed).toBe(true);
+  });
+
+  it('a success clears the user name; an abandoned attempt is not counted', async () => {
+    const limiter = new LoginRateLimiter(newCache(), options);
+    const now = 9_000_000;
+    await fail(limiter, 'demo', '10.0.0.1', now);
+    await fail(limiter, 'demo', '10.0.0.1', now);
+    const ok = (await limiter.begin('demo', '10.0.0.1', now)) as LoginAttempt;
+    await ok.succeeded();
+    for (let i = 0; i < 3; i++) {
+      const a = (await limiter.begin('demo', '10.0.0.1', now)) as LoginAttempt;
+      expect(a.allowed).toBe(true);
+      await a.abandoned();
+    }
+    await fail(limiter, 'demo', '10.0.0.1', now);
+    await fail(limiter, 'demo', '10.0.0.1', now);
+    expect((await limiter.begin('demo', '10.0.0.1', now)).allowed).toBe(true);
+  });
+
+  it('parallel attempts cannot exceed the limit', async () => {
+    const limiter = new LoginRateLimiter(newCache(), options);
+    const now = 20_000_000;
+    const attempts = await Promise.all(
+      Array.from({ length: 10 }, () => limiter.begin('demo', '10.9.9.9', now)),
+    );
+    expect(attempts.filter((a) => a.allowed).length).toBeLessThanOrEqual(3);
+  });
+
+  it('keys counters by HMAC digests of the user name and IP, never the values', async () => {
+    const cache = newCache();
+    const limiter = new LoginRateLimiter(cache, options);
+    const now = Date.now();
+    await fail(limiter, 'Visible-Login', '203.0.113.99', now);
+    const userKey = cache.key(`x:rl:u:${cache.digest('login:visible-login')}`);
+    const ipKey = cache.key(`x:rl:ip:${cache.digest('ip:203.0.113.99')}`);
+    expect(await cache.store.indexCount(userKey, now)).toBe(1);
+    expect(await cache.store.indexCount(ipKey, now)).toBe(1);
+    expect(userKey).not.toContain('isible');
+  });
+});
