@@ -51,7 +51,9 @@ export class ProgressBar {
   }
 
   private draw(now: number): void {
-    this.out.write(`\r\x1b[2K${formatProgress(this.label, this.done, this.items, this.total, now - this.startedAt, this.itemName)}`);
+    this.out.write(
+      `\r\x1b[2K${formatProgress(this.label, this.done, this.items, this.total, now - this.startedAt, this.itemName)}`,
+    );
     this.visible = true;
   }
 }

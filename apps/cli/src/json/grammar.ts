@@ -56,13 +56,22 @@ export class JsonGrammar implements TokenSink {
     switch (this.state) {
       case State.Value:
       case State.ArrayFirst:
-        if (kind === Tok.EndArray && this.state === State.ArrayFirst) return this.close(false, line, col);
-        return this.value(kind, value, line, col);
+        if (kind === Tok.EndArray && this.state === State.ArrayFirst) {
+          this.close(false, line, col);
+          return;
+        }
+        this.value(kind, value, line, col);
+        return;
       case State.ObjectFirst:
-        if (kind === Tok.EndObject) return this.close(true, line, col);
-        return this.memberName(kind, value, line, col);
+        if (kind === Tok.EndObject) {
+          this.close(true, line, col);
+          return;
+        }
+        this.memberName(kind, value, line, col);
+        return;
       case State.ObjectKey:
-        return this.memberName(kind, value, line, col);
+        this.memberName(kind, value, line, col);
+        return;
       case State.Colon:
         if (kind !== Tok.Colon) this.unexpected(kind, line, col);
         this.state = State.Value;
@@ -72,17 +81,29 @@ export class JsonGrammar implements TokenSink {
           this.state = State.ObjectKey;
           return;
         }
-        if (kind === Tok.EndObject) return this.close(true, line, col);
-        return this.unexpected(kind, line, col);
+        if (kind === Tok.EndObject) {
+          this.close(true, line, col);
+          return;
+        }
+        this.unexpected(kind, line, col);
+        return;
       case State.ArrayNext:
         if (kind === Tok.Comma) {
           this.state = State.Value;
           return;
         }
-        if (kind === Tok.EndArray) return this.close(false, line, col);
-        return this.unexpected(kind, line, col);
+        if (kind === Tok.EndArray) {
+          this.close(false, line, col);
+          return;
+        }
+        this.unexpected(kind, line, col);
+        return;
       default:
-        throw new JsonSyntaxError(`unexpected ${describeToken(kind)} after the end of the document`, line, col);
+        throw new JsonSyntaxError(
+          `unexpected ${describeToken(kind)} after the end of the document`,
+          line,
+          col,
+        );
     }
   }
 

@@ -1,22 +1,30 @@
 import { JsonSyntaxError } from './syntax-error.js';
-import { type TokenSink, Tok } from './token.js';
+import { Tok, type TokenSink } from './token.js';
 
 /** Strings longer than this are refused: a legacy entry never needs more, and it bounds memory. */
 export const DEFAULT_MAX_STRING_LENGTH = 1 << 20;
 
+/** A backslash or a control character: the string needs the character-by-character decoder. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: raw control characters are what JSON forbids in strings
+const NEEDS_SLOW_PATH = /[\\\u0000-\u001f]/;
+
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 const LITERALS = ['true', 'false', 'null'] as const;
-const LITERAL_VALUES: Record<(typeof LITERALS)[number], boolean | null> = { true: true, false: false, null: null };
+const LITERAL_VALUES: Record<(typeof LITERALS)[number], boolean | null> = {
+  true: true,
+  false: false,
+  null: null,
+};
 
 const ESCAPES: Record<number, string> = {
-  0x22: '"',
-  0x5c: '\\',
-  0x2f: '/',
-  0x62: '\b',
-  0x66: '\f',
-  0x6e: '\n',
-  0x72: '\r',
-  0x74: '\t',
+  34: '"',
+  92: '\\',
+  47: '/',
+  98: '\b',
+  102: '\f',
+  110: '\n',
+  114: '\r',
+  116: '\t',
 };
 
 /**
@@ -94,7 +102,8 @@ export class JsonTokenizer {
           const value = this.readString(buf, i, line, col);
           if (value === null) {
             if (final) throw new JsonSyntaxError('unterminated string', line, col);
-            return this.suspend(buf, i, line, col);
+            this.suspend(buf, i, line, col);
+            return;
           }
           sink.token(Tok.String, value, line, col);
           // JSON strings hold no raw newline, so the column simply advances by the token length.
@@ -104,11 +113,17 @@ export class JsonTokenizer {
         }
         default: {
           if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+            // The run of characters that may belong to a number: if it reaches the end of the
+            // chunk, the number may go on in the next one.
+            let end = i + 1;
+            while (end < n && isNumberChar(buf.charCodeAt(end))) end++;
+            if (end === n && !final) {
+              this.suspend(buf, i, line, col);
+              return;
+            }
             NUMBER.lastIndex = i;
             const m = NUMBER.exec(buf);
-            const end = m ? i + m[0].length : i;
-            if (end === n && !final) return this.suspend(buf, i, line, col);
-            if (!m || (end < n && isNumberContinuation(buf.charCodeAt(end)))) {
+            if (!m || i + m[0].length !== end || (end < n && isNumberContinuation(buf.charCodeAt(end)))) {
               throw new JsonSyntaxError('invalid number', line, col);
             }
             sink.token(Tok.Number, Number(m[0]), line, col);
@@ -119,7 +134,10 @@ export class JsonTokenizer {
           const literal = LITERALS.find((l) => buf.startsWith(l, i));
           if (literal !== undefined) {
             const end = i + literal.length;
-            if (end === n && !final) return this.suspend(buf, i, line, col);
+            if (end === n && !final) {
+              this.suspend(buf, i, line, col);
+              return;
+            }
             if (end < n && isNumberContinuation(buf.charCodeAt(end))) {
               throw new JsonSyntaxError('invalid literal', line, col);
             }
@@ -129,7 +147,8 @@ export class JsonTokenizer {
             continue;
           }
           if (!final && LITERALS.some((l) => n - i < l.length && l.startsWith(buf.slice(i)))) {
-            return this.suspend(buf, i, line, col);
+            this.suspend(buf, i, line, col);
+            return;
           }
           throw new JsonSyntaxError(`unexpected ${describeChar(c)}`, line, col);
         }
@@ -156,6 +175,16 @@ export class JsonTokenizer {
   private readString(buf: string, start: number, line: number, col: number): string | null {
     const n = buf.length;
     const limit = start + 1 + this.maxStringLength;
+    // Fast path (almost every string of a dump): no escape and no control character before the
+    // closing quote, found by native searches instead of a loop over characters.
+    const close = buf.indexOf('"', start + 1);
+    if (close !== -1 && close <= limit) {
+      const text = buf.slice(start + 1, close);
+      if (!NEEDS_SLOW_PATH.test(text)) {
+        this.stringEnd = close + 1;
+        return text;
+      }
+    }
     let decoded = '';
     let segment = start + 1;
     let j = segment;
@@ -196,6 +225,11 @@ export class JsonTokenizer {
       j++;
     }
   }
+}
+
+/** Digits, sign, decimal point and exponent: characters a number token is made of. */
+function isNumberChar(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x65 || c === 0x45;
 }
 
 /** A character that may not directly follow a number or literal. */

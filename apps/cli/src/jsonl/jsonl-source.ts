@@ -4,13 +4,18 @@ import { parseRecordLine, type RecordLine } from './jsonl-record.js';
 /** Longer lines are reported and skipped without being buffered whole. */
 export const MAX_LINE_LENGTH = 16 << 20;
 
-export type JsonlItem = { kind: 'record'; record: RecordLine; line: number } | { kind: 'error'; line: number; reason: string };
+export type JsonlItem =
+  | { kind: 'record'; record: RecordLine; line: number }
+  | { kind: 'error'; line: number; reason: string };
 
 /**
  * Stream a JSONL export: yields the parsed lines of each chunk. Empty lines are ignored; bad lines
  * come out as `error` items with their 1-based line number.
  */
-export async function* readJsonl(path: string, progress?: { bytesRead: number }): AsyncGenerator<JsonlItem[]> {
+export async function* readJsonl(
+  path: string,
+  progress?: { bytesRead: number },
+): AsyncGenerator<JsonlItem[]> {
   const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 });
   let rest = '';
   let line = 0;
@@ -25,7 +30,11 @@ export async function* readJsonl(path: string, progress?: { bytesRead: number })
     const trimmed = text.endsWith('\r') ? text.slice(0, -1) : text;
     if (trimmed.trim() === '') return;
     const check = parseRecordLine(trimmed);
-    out.push(check.ok ? { kind: 'record', record: check.record, line } : { kind: 'error', line, reason: check.reason });
+    out.push(
+      check.ok
+        ? { kind: 'record', record: check.record, line }
+        : { kind: 'error', line, reason: check.reason },
+    );
   };
   try {
     for await (const chunk of stream) {

@@ -95,7 +95,11 @@ export class LegacyDumpReader implements JsonHandler {
 
   primitive(value: JsonPrimitive, line: number, col: number): void {
     if (this.depth === 0) {
-      throw new DumpShapeError('the dump must be a JSON object with access_tokens and refresh_tokens', line, col);
+      throw new DumpShapeError(
+        'the dump must be a JSON object with access_tokens and refresh_tokens',
+        line,
+        col,
+      );
     }
     if (this.depth === 1) {
       if (this.section !== null) this.sectionNotObject(line, col);
@@ -120,7 +124,11 @@ export class LegacyDumpReader implements JsonHandler {
     this.depth++;
     if (depth === 0) {
       if (kind === 'array') {
-        throw new DumpShapeError('the dump must be a JSON object with access_tokens and refresh_tokens', line, col);
+        throw new DumpShapeError(
+          'the dump must be a JSON object with access_tokens and refresh_tokens',
+          line,
+          col,
+        );
       }
     } else if (depth === 1) {
       if (kind === 'array' && this.section !== null) this.sectionNotObject(line, col);

@@ -14,20 +14,30 @@ export interface ReadProgress {
 /**
  * Stream the legacy dump at `path`: yields the items of each chunk as soon as it is parsed, so at
  * most one chunk's worth of entries is in memory. Throws `JsonSyntaxError` (with line and column)
- * on malformed JSON, at the point where it is met.
+ * on malformed JSON, after yielding the entries read before it.
  */
-export async function* readLegacyDump(path: string, progress?: { bytesRead: number }): AsyncGenerator<DumpItem[]> {
+export async function* readLegacyDump(
+  path: string,
+  progress?: { bytesRead: number },
+): AsyncGenerator<DumpItem[]> {
   const reader = new LegacyDumpReader();
   const tokenizer = new JsonTokenizer(new JsonGrammar(reader));
   const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: CHUNK_BYTES });
   try {
-    for await (const chunk of stream) {
-      tokenizer.write(chunk as string);
-      if (progress) progress.bytesRead = stream.bytesRead;
-      const items = reader.drain();
-      if (items.length > 0) yield items;
+    try {
+      for await (const chunk of stream) {
+        tokenizer.write(chunk as string);
+        if (progress) progress.bytesRead = stream.bytesRead;
+        const items = reader.drain();
+        if (items.length > 0) yield items;
+      }
+      tokenizer.end();
+    } catch (error) {
+      // Hand out what was read before the error (so it is processed like the rest), then fail.
+      const before = reader.drain();
+      if (before.length > 0) yield before;
+      throw error;
     }
-    tokenizer.end();
     const rest = reader.drain();
     if (rest.length > 0) yield rest;
   } finally {

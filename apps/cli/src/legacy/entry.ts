@@ -29,7 +29,8 @@ export type EntryCheck = { ok: true; entry: LegacyEntry } | { ok: false; reasons
 export function checkLegacyEntry(raw: RawEntry, zone: ZoneResolver): EntryCheck {
   const reasons: string[] = [];
   if (raw.token.length === 0) reasons.push('empty token');
-  else if (raw.token.length > MAX_TOKEN_LENGTH) reasons.push(`token longer than ${MAX_TOKEN_LENGTH} characters`);
+  else if (raw.token.length > MAX_TOKEN_LENGTH)
+    reasons.push(`token longer than ${MAX_TOKEN_LENGTH} characters`);
   if (raw.type !== 'object') {
     reasons.push(`entry must be an object with login, password and exp, got ${raw.type}`);
     return { ok: false, reasons };
@@ -42,11 +43,13 @@ export function checkLegacyEntry(raw: RawEntry, zone: ZoneResolver): EntryCheck 
   else if (login.length === 0) reasons.push('login: must not be empty');
 
   if (password === undefined) reasons.push('missing field password');
-  else if (typeof password !== 'string') reasons.push(`password: expected a string, got ${typeOfField(password)}`);
+  else if (typeof password !== 'string')
+    reasons.push(`password: expected a string, got ${typeOfField(password)}`);
 
   let expiresAt: number | null = null;
   if (exp === undefined) reasons.push('missing field exp');
-  else if (typeof exp !== 'string') reasons.push(`exp: expected an ISO-8601 date-time string, got ${typeOfField(exp)}`);
+  else if (typeof exp !== 'string')
+    reasons.push(`exp: expected an ISO-8601 date-time string, got ${typeOfField(exp)}`);
   else {
     expiresAt = parseLegacyExpiry(exp, zone);
     if (expiresAt === null) reasons.push(`exp: ${quote(exp)} is not a valid ISO-8601 date-time`);

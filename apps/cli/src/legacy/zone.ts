@@ -103,6 +103,7 @@ export function utcFields(
   second: number,
   ms: number,
 ): number {
+  if (year >= 100) return Date.UTC(year, month - 1, day, hour, minute, second, ms);
   const d = new Date(Date.UTC(2000, month - 1, day, hour, minute, second, ms));
   d.setUTCFullYear(year);
   return d.getTime();

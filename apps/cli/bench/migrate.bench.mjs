@@ -1,0 +1,140 @@
+// Migration bench: generate legacy dumps (streamed to a temp file), migrate each into SQLite and
+// into Redis with the built CLI as a child process, report seconds, tokens/s and the child's peak
+// RSS (VmHWM from /proc/<pid>/status, polled).
+//
+//   pnpm --filter @oauth-cache/cli bench                       # 100k entries
+//   BENCH_SIZES=100000,1000000 pnpm --filter @oauth-cache/cli bench
+//   BENCH_TARGETS=redis BENCH_BATCH_SIZE=1000 ...              # one target, other batch size
+//
+// Targets (1M entries): SQLite <= 60 s, Redis <= 30 s, peak RSS < 300 MB.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startRedisServer } from '@oauth-cache/keyv/testing';
+import { writeLegacyDump } from '../dist/testing/index.js';
+
+const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+const sizes = (process.env.BENCH_SIZES ?? '100000').split(',').map((s) => Number(s.trim()));
+const targets = (process.env.BENCH_TARGETS ?? 'sqlite,redis').split(',').map((s) => s.trim());
+const batchSize = process.env.BENCH_BATCH_SIZE ?? '500';
+const EXPIRED_EVERY = 20;
+const LIMITS = { sqlite: 60, redis: 30, rssMb: 300 };
+
+const env = {
+  PATH: process.env.PATH,
+  OAUTH_CACHE_SECRET: randomBytes(32).toString('base64'),
+  OAUTH_CACHE_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+  ENVIRONMENT: 'production',
+  MAX_TOKEN_CACHE_SIZE: '10000000',
+};
+
+async function peakRssKb(pid) {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** Run the CLI, polling its peak RSS until it exits. */
+function migrate(dump, url) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    // Run the bin itself (not `node bin.js`): its shebang carries the heap cap operators get.
+    const child = spawn(
+      BIN,
+      ['migrate', '--from', `legacy-json:${dump}`, '--to', url, '--json', '--batch-size', batchSize],
+      {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    let peak = 0;
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const timer = setInterval(async () => {
+      peak = Math.max(peak, await peakRssKb(child.pid));
+    }, 50);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearInterval(timer);
+      const seconds = (performance.now() - started) / 1000;
+      if (code !== 0) return reject(new Error(`CLI exited ${code}: ${stderr.slice(0, 500)}`));
+      resolve({ summary: JSON.parse(stdout), seconds, peakMb: peak / 1024 });
+    });
+  });
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'oc-cli-bench-'));
+const redis = targets.includes('redis') ? await startRedisServer() : undefined;
+const rows = [];
+try {
+  for (const size of sizes) {
+    const dump = join(dir, `dump-${size}.json`);
+    const genStarted = performance.now();
+    await writeLegacyDump(dump, {
+      access: Math.ceil(size / 2),
+      refresh: Math.floor(size / 2),
+      expiredEvery: EXPIRED_EVERY,
+      users: 5000,
+    });
+    const mb = (await stat(dump)).size / 1e6;
+    console.error(
+      `generated ${size.toLocaleString('en-US')} entries (${mb.toFixed(0)} MB) in ${((performance.now() - genStarted) / 1000).toFixed(1)} s`,
+    );
+    for (const target of targets) {
+      const url = target === 'redis' ? redis.url : `sqlite://${join(dir, `target-${size}.db`)}`;
+      const { summary, seconds, peakMb } = await migrate(dump, url);
+      const written = summary.migratedAccess + summary.migratedRefresh;
+      const row = {
+        target,
+        entries: size,
+        written,
+        seconds: Number(seconds.toFixed(2)),
+        tokensPerSecond: Math.round(written / seconds),
+        entriesPerSecond: Math.round(size / seconds),
+        peakRssMb: Number(peakMb.toFixed(0)),
+      };
+      rows.push(row);
+      console.error(
+        `${target.padEnd(6)} ${size.toLocaleString('en-US').padStart(9)} entries: ${row.seconds} s, ${row.tokensPerSecond.toLocaleString('en-US')} tokens/s, peak RSS ${row.peakRssMb} MB`,
+      );
+      if (target === 'redis') {
+        // Start each size from an empty Redis.
+        const { createClient } = await import('redis');
+        const client = createClient({ url });
+        await client.connect();
+        await client.flushAll();
+        await client.quit();
+      }
+    }
+    await rm(dump, { force: true });
+  }
+} finally {
+  await redis?.stop();
+  await rm(dir, { recursive: true, force: true });
+}
+
+console.log('| target | entries | written | seconds | tokens/s | peak RSS (MB) | target (1M) |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | --- |');
+for (const r of rows) {
+  const limit = r.target === 'sqlite' ? LIMITS.sqlite : LIMITS.redis;
+  const verdict =
+    r.entries >= 1_000_000
+      ? `${r.seconds <= limit && r.peakRssMb < LIMITS.rssMb ? 'met' : 'missed'} (<= ${limit} s, < ${LIMITS.rssMb} MB)`
+      : '-';
+  console.log(
+    `| ${r.target} | ${r.entries.toLocaleString('en-US')} | ${r.written.toLocaleString('en-US')} | ${r.seconds} | ${r.tokensPerSecond.toLocaleString('en-US')} | ${r.peakRssMb} | ${verdict} |`,
+  );
+}
+console.log(JSON.stringify({ bench: 'cli-migrate', batchSize: Number(batchSize), rows }));

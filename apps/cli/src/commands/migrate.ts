@@ -1,0 +1,181 @@
+import { type CacheConfig, StoreUnavailableError, type TokenCache } from '@oauth-cache/core';
+import { maskUrl } from '@oauth-cache/keyv';
+import { type ExitCodeValue, FatalError, UsageError } from '../cli/errors.js';
+import type { CliIO } from '../cli/io.js';
+import { ProgressBar } from '../cli/progress.js';
+import { Reporter } from '../cli/reporter.js';
+import { JsonSyntaxError } from '../json/syntax-error.js';
+import { ZoneResolver } from '../legacy/zone.js';
+import { migrateLegacyDump } from '../migrate/legacy-migration.js';
+import { LegacyTarget } from '../migrate/legacy-target.js';
+import { migrateJsonl, migrateStore } from '../migrate/record-migration.js';
+import type { RunState } from '../migrate/run-state.js';
+import { checkReadableFile, type MigrationSource, parseSource } from '../migrate/source.js';
+import { emptyCounts, exitCodeOf, formatSummary, type MigrationSummary } from '../migrate/summary.js';
+import { checkStoreUrl, configForCli, openCache, storeUrlFrom } from '../store/open-cache.js';
+
+/** Options of `migrate` (and its alias `import`), as parsed by commander. */
+export interface MigrateOptions {
+  from: string;
+  to?: string;
+  dryRun?: boolean;
+  json?: boolean;
+  batchSize: number;
+  maxErrors: number;
+  concurrency: number;
+  legacyClientId?: string;
+  legacyTz: string;
+}
+
+/**
+ * Batches written at once: the next batch is parsed and checked while the store writes one. Two
+ * more keep a 2-core machine busy (CLI and Redis each on a core) without piling up memory.
+ */
+const BATCHES_IN_FLIGHT = Number(process.env.OAUTH_CACHE_CLI_BATCHES_IN_FLIGHT ?? 3);
+
+function zoneFor(tz: string): ZoneResolver {
+  try {
+    return new ZoneResolver(tz);
+  } catch {
+    throw new UsageError(
+      `--legacy-tz: unknown time zone "${tz.slice(0, 60)}" (expected an IANA name such as Europe/Moscow or UTC)`,
+    );
+  }
+}
+
+/** Everything that can be checked before touching a store: exit 2 early on a bad invocation. */
+async function prepare(opts: MigrateOptions, io: CliIO) {
+  const source = parseSource(opts.from);
+  const zone = zoneFor(opts.legacyTz);
+  const sourceSize = source.kind === 'store' ? undefined : await checkReadableFile(source.path, '--from');
+  const targetUrl = storeUrlFrom(opts.to, io.env, '--to');
+  checkStoreUrl(targetUrl, '--to');
+  if (/^memory:/i.test(targetUrl.trim())) {
+    throw new UsageError('--to: memory:// cannot be a target: it lives inside this process and ends with it');
+  }
+  if (source.kind === 'store' && source.url.trim() === targetUrl.trim()) {
+    throw new UsageError('--from and --to name the same store');
+  }
+  let config: CacheConfig | undefined;
+  if (!opts.dryRun) {
+    config = configForCli(io.env, 'all');
+    if (source.kind === 'legacy' && config.securityLevel === 'basic') {
+      throw new UsageError(
+        'SECURITY_LEVEL=basic would store the 1C passwords of legacy entries in the clear: use enhanced or maximum',
+      );
+    }
+  } else if (source.kind === 'store') {
+    // Reading a store needs its prefix; records are copied sealed, so no keys are required.
+    config = configForCli(io.env, 'none');
+  }
+  return { source, zone, sourceSize, targetUrl, config };
+}
+
+async function run(
+  source: MigrationSource,
+  zone: ZoneResolver,
+  target: TokenCache | null,
+  sourceCache: TokenCache | null,
+  opts: MigrateOptions,
+  state: RunState,
+): Promise<void> {
+  switch (source.kind) {
+    case 'legacy':
+      return migrateLegacyDump(
+        source.path,
+        zone,
+        target && new LegacyTarget(target, opts.legacyClientId),
+        state,
+      );
+    case 'jsonl':
+      return migrateJsonl(source.path, target, state);
+    case 'store':
+      return migrateStore(sourceCache!, target, state);
+  }
+}
+
+/** Why a run stopped, as one line (never a secret: core and the parsers quote no input). */
+function fatalMessage(error: unknown): string {
+  if (error instanceof JsonSyntaxError) return `malformed dump: ${error.message}`;
+  if (error instanceof StoreUnavailableError) return `store unavailable: ${error.message}`;
+  if (error instanceof FatalError) return error.message;
+  return `unexpected ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
+}
+
+/**
+ * `oauth-cache migrate`: legacy dump, JSONL export or another store into the target store. Exit 0
+ * when errors <= --max-errors, 1 otherwise or on a fatal stop, 2 for usage errors (thrown as
+ * {@link UsageError} before anything is written), 130 when interrupted.
+ */
+export async function runMigrate(opts: MigrateOptions, io: CliIO): Promise<ExitCodeValue> {
+  const startedAt = performance.now();
+  const { source, zone, sourceSize, targetUrl, config } = await prepare(opts, io);
+  const reporter = new Reporter(io.stdout, io.stderr);
+  const state: RunState = {
+    counts: emptyCounts(),
+    reporter,
+    progress: undefined,
+    stop: { requested: false },
+    batchSize: opts.batchSize,
+    concurrency: opts.concurrency,
+    batchesInFlight: BATCHES_IN_FLIGHT,
+  };
+  let sourceCache: TokenCache | null = null;
+  let target: TokenCache | null = null;
+  let fatal: string | null = null;
+  const removeInterrupt = io.onInterrupt?.(() => {
+    if (state.stop.requested) return;
+    state.stop.requested = true;
+    reporter.problem('interrupted: finishing the batch in flight, then stopping');
+  });
+  try {
+    if (source.kind === 'store') sourceCache = await openCache(source.url, config!, '--from');
+    if (!opts.dryRun) target = await openCache(targetUrl, config!, '--to');
+    if (reporter.interactive && !opts.json) {
+      state.progress = new ProgressBar(
+        io.stderr,
+        opts.dryRun ? 'check' : 'migrate',
+        sourceSize,
+        source.kind === 'legacy' ? 'entries' : 'records',
+      );
+      reporter.progress = state.progress;
+    }
+    await run(source, zone, target, sourceCache, opts, state);
+    if (target) await warnAboutEvictions(target, state);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    fatal = fatalMessage(error);
+  } finally {
+    removeInterrupt?.();
+    if (state.progress) {
+      state.progress.finish();
+      reporter.progress = undefined;
+    }
+    await Promise.allSettled([sourceCache?.close(), target?.close()]);
+  }
+  if (fatal !== null) reporter.problem(`fatal: ${fatal}`);
+  const summary: MigrationSummary = {
+    ok: fatal === null && !state.stop.requested && state.counts.errors <= opts.maxErrors,
+    dryRun: opts.dryRun === true,
+    source: source.label,
+    target: maskUrl(targetUrl),
+    ...state.counts,
+    maxErrors: opts.maxErrors,
+    seconds: Math.round(performance.now() - startedAt) / 1000,
+    interrupted: state.stop.requested,
+    fatal,
+  };
+  reporter.result(opts.json ? JSON.stringify(summary) : formatSummary(summary));
+  return exitCodeOf(summary);
+}
+
+/** The cache keeps at most `maxTokens`: say so when migrating pushed tokens out. */
+async function warnAboutEvictions(target: TokenCache, state: RunState): Promise<void> {
+  const stats = await target.stats();
+  if (stats.tokens.evicted > 0) {
+    state.counts.warnings++;
+    state.reporter.problem(
+      `warning: ${stats.tokens.evicted} tokens were evicted because the cache keeps at most ${target.config.maxTokens} (MAX_TOKEN_CACHE_SIZE); raise it and run again`,
+    );
+  }
+}

@@ -1,0 +1,131 @@
+import { readLegacyDump } from '../legacy/dump-source.js';
+import { checkLegacyEntry, type LegacyEntry } from '../legacy/entry.js';
+import { formatPosition, SECTION_KEYS } from '../legacy/position.js';
+import type { ZoneResolver } from '../legacy/zone.js';
+import { DigestSet } from '../util/digest-set.js';
+import { forEachLimit } from '../util/for-each-limit.js';
+import { InFlight } from '../util/in-flight.js';
+import { isEntryError, type LegacyTarget } from './legacy-target.js';
+import { type RunState, reportError, reportWarning } from './run-state.js';
+import { processed } from './summary.js';
+
+/**
+ * Migrate a legacy dump: stream it, validate each entry, skip expired ones and duplicates, then write
+ * batches of `batchSize` with `concurrency` writes in flight. `target` null = dry run (count only).
+ * Throws `JsonSyntaxError` for malformed JSON and `StoreUnavailableError` when the target fails.
+ */
+export async function migrateLegacyDump(
+  path: string,
+  zone: ZoneResolver,
+  target: LegacyTarget | null,
+  state: RunState,
+): Promise<void> {
+  const { counts } = state;
+  const seen = new DigestSet();
+  const file = { bytesRead: 0 };
+  let batch: LegacyEntry[] = [];
+  const writes = new InFlight(state.batchesInFlight);
+
+  const flush = async (): Promise<void> => {
+    const entries = batch;
+    batch = [];
+    if (entries.length === 0) return;
+    await writes.add(async () => {
+      await writeBatch(entries, target, state);
+      state.progress?.update(file.bytesRead, processed(counts));
+    });
+  };
+
+  let failure: { error: unknown } | undefined;
+  try {
+    for await (const items of readLegacyDump(path, file)) {
+      const now = Date.now();
+      for (const item of items) {
+        if (item.kind === 'warning') {
+          reportWarning(state, item.message);
+          continue;
+        }
+        const raw = item.entry;
+        const where = formatPosition(raw.position);
+        if (raw.token.length > 0 && !seen.add(`${raw.position.section}\0${raw.token}`)) {
+          reportError(
+            state,
+            where,
+            `duplicate token: the same token appears earlier in ${SECTION_KEYS[raw.position.section]}`,
+          );
+          continue;
+        }
+        const check = checkLegacyEntry(raw, zone);
+        if (!check.ok) {
+          reportError(state, where, check.reasons.join('; '));
+        } else if (check.entry.expiresAt <= now) {
+          counts.skippedExpired++;
+        } else {
+          batch.push(check.entry);
+          if (batch.length >= state.batchSize) await flush();
+        }
+      }
+      state.progress?.update(file.bytesRead, processed(counts));
+      if (state.stop.requested) break;
+    }
+  } catch (error) {
+    // Malformed input: the entries read before the error are still written (re-running after
+    // fixing the dump is idempotent), then the error stops the run.
+    failure = { error };
+  }
+  try {
+    await flush();
+  } finally {
+    await writes.drain();
+  }
+  if (failure) throw failure.error;
+}
+
+async function writeBatch(
+  entries: LegacyEntry[],
+  target: LegacyTarget | null,
+  state: RunState,
+): Promise<void> {
+  const { counts } = state;
+  if (target === null) return countWritten(entries, state);
+  const decisions = await target.decide(entries);
+  const toWrite: LegacyEntry[] = [];
+  const now = Date.now();
+  entries.forEach((entry, i) => {
+    const decision = decisions[i];
+    if (decision === 'present') counts.alreadyPresent++;
+    else if (decision === 'revoked') counts.skippedRevoked++;
+    else if (entry.expiresAt <= now) counts.skippedExpired++;
+    else toWrite.push(entry);
+  });
+  if (toWrite.length === 0) return;
+  if (target.bulk) {
+    try {
+      await target.writeMany(toWrite);
+      countWritten(toWrite, state);
+      return;
+    } catch (error) {
+      // One bad input refuses the whole batch before anything is written: redo it entry by entry
+      // below to name the bad ones and still write the others.
+      if (!isEntryError(error)) throw error;
+    }
+  }
+  await forEachLimit(toWrite, state.concurrency, async (entry) => {
+    try {
+      await target.write(entry);
+    } catch (error) {
+      // Bad input is this entry's problem; anything else (store down, I/O) stops the run.
+      if (!isEntryError(error)) throw error;
+      reportError(state, formatPosition(entry.position), `not written: ${error.message}`);
+      return;
+    }
+    countWritten([entry], state);
+  });
+}
+
+function countWritten(entries: readonly LegacyEntry[], state: RunState): void {
+  for (const e of entries) {
+    if (e.kind === 'access') state.counts.migratedAccess++;
+    else state.counts.migratedRefresh++;
+  }
+}

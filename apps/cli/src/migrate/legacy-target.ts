@@ -1,0 +1,109 @@
+import {
+  InvalidInputError,
+  type StoredRecord,
+  type StoreTokenInput,
+  type TokenCache,
+} from '@oauth-cache/core';
+import type { LegacyEntry } from '../legacy/entry.js';
+
+/** What to do with a valid, live legacy entry once the target has been looked at. */
+export type LegacyDecision = 'write' | 'present' | 'revoked';
+
+/**
+ * Deterministic family (grant) id of a legacy token: a re-run gives the same family, so it writes
+ * the same index members, and a family revoked in the target is recognised and not brought back.
+ */
+export function legacyFamilyId(cache: TokenCache, token: string): string {
+  return `legacy-${cache.digest(`legacy-family:${token}`)}`;
+}
+
+/**
+ * Writes legacy entries into a cache. Presence is checked for a whole batch with one `getMany` over
+ * the documented record keys (`at:`/`rt:<digest>`, `rc:<digest>` for rotated refresh tokens,
+ * `fr:<family>` for revoked families), reading only the clear `exp` of each record: the same rule
+ * as core's `importRecord` (a record with a later or equal expiry is kept).
+ */
+export class LegacyTarget {
+  /** Family ids computed by `decide`, reused by the write that follows (one HMAC less per entry). */
+  private readonly families = new WeakMap<LegacyEntry, string>();
+
+  constructor(
+    private readonly cache: TokenCache,
+    private readonly clientId: string | undefined,
+  ) {}
+
+  /** One decision per entry, same order. */
+  async decide(entries: readonly LegacyEntry[]): Promise<LegacyDecision[]> {
+    const cache = this.cache;
+    const keys: string[] = [];
+    const spans: Array<{ record: number; markers: number[] }> = [];
+    for (const entry of entries) {
+      const id = cache.digest(entry.token);
+      const markers: number[] = [];
+      const record = keys.push(cache.key(`${entry.kind === 'access' ? 'at' : 'rt'}:${id}`)) - 1;
+      if (entry.kind === 'refresh') markers.push(keys.push(cache.key(`rc:${id}`)) - 1);
+      const family = legacyFamilyId(cache, entry.token);
+      this.families.set(entry, family);
+      markers.push(keys.push(cache.key(`fr:${family}`)) - 1);
+      spans.push({ record, markers });
+    }
+    const values = keys.length > 0 ? await cache.store.getMany(keys) : [];
+    const now = Date.now();
+    return entries.map((entry, i) => {
+      const span = spans[i]!;
+      const existing = values[span.record] as Partial<StoredRecord> | undefined;
+      if (existing !== undefined && typeof existing?.exp === 'number' && existing.exp > now) {
+        if (existing.exp >= entry.expiresAt) return 'present';
+      }
+      if (span.markers.some((m) => isLive(values[m], now))) return 'revoked';
+      return 'write';
+    });
+  }
+
+  /** Whether the store writes a whole batch in one transaction or pipeline (`writeBatch`). */
+  get bulk(): boolean {
+    return typeof this.cache.store.writeBatch === 'function';
+  }
+
+  /**
+   * Store entries as core records with one `storeTokens` call (one transaction on SQLite, one
+   * MULTI on Redis: a batch lands whole or not at all, which is what makes a killed run resumable).
+   */
+  async writeMany(entries: readonly LegacyEntry[]): Promise<void> {
+    await this.cache.storeTokens(entries.map((e) => this.input(e)));
+  }
+
+  /** Store one entry as core records. */
+  async write(entry: LegacyEntry): Promise<void> {
+    await this.cache.storeToken(this.input(entry));
+  }
+
+  /** The `storeToken` input of an entry. Never invents an access token for a refresh token. */
+  private input(entry: LegacyEntry): StoreTokenInput {
+    const common = {
+      userId: entry.login,
+      userData: { login: entry.login, password: entry.password },
+      familyId: this.families.get(entry) ?? legacyFamilyId(this.cache, entry.token),
+      ...(this.clientId === undefined ? {} : { clientId: this.clientId }),
+    };
+    return entry.kind === 'access'
+      ? { ...common, accessToken: entry.token, expiresAt: entry.expiresAt }
+      : {
+          ...common,
+          refreshToken: entry.token,
+          refreshExpiresAt: entry.expiresAt,
+          ...(entry.rotationCounter === undefined ? {} : { rotation: entry.rotationCounter }),
+        };
+  }
+}
+
+function isLive(value: unknown, now: number): boolean {
+  if (value === undefined || value === null) return false;
+  const exp = (value as Partial<StoredRecord>).exp;
+  return typeof exp !== 'number' || exp > now;
+}
+
+/** Errors of one entry (bad input) as opposed to errors of the store (fatal). */
+export function isEntryError(error: unknown): error is InvalidInputError {
+  return error instanceof InvalidInputError;
+}
