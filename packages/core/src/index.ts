@@ -33,6 +33,7 @@ export type {
   SecurityEventType,
 } from './events.js';
 export { MAX_TOKEN_LENGTH } from './limits.js';
+export type { ImportOutcome } from './record-transfer.js';
 export type {
   BatchOp,
   CacheStore,

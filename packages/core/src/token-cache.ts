@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { LRUCache } from 'lru-cache';
 import { type CacheConfig, type CacheConfigInput, resolveConfig } from './config.js';
 import type { CacheContext } from './context.js';
 import { Counters } from './counters.js';
@@ -8,6 +9,7 @@ import { Sealer } from './crypto/sealer.js';
 import { InvalidInputError, StoreUnavailableError } from './errors.js';
 import type { CacheEventMap, SecurityEvent } from './events.js';
 import { FreshTokenFlight } from './fresh-token.js';
+import { type ImportOutcome, RecordTransfer } from './record-transfer.js';
 import { RecordCodec } from './records/codec.js';
 import { RefreshRotation } from './refresh-rotation.js';
 import { SessionService } from './session-service.js';
@@ -41,9 +43,6 @@ export interface TokenCacheOptions extends CacheConfigInput {
   autoCleanup?: boolean;
 }
 
-/** Record key prefixes `exportRecords` lists (indexes are rebuilt on import, not exported). */
-const EXPORTED = ['at:', 'rt:', 'rc:', 'fr:', 's:', 'x:'];
-
 /**
  * The token and session cache. One instance per process; several processes share state through
  * a shared store (SQLite file, Redis). See the package README for a tour.
@@ -61,6 +60,7 @@ export class TokenCache {
   readonly #rotation: RefreshRotation;
   readonly #sessions: SessionService;
   readonly #fresh: FreshTokenFlight;
+  readonly #transfer: RecordTransfer;
   readonly #counters = new Counters();
   #cleanupTimer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -87,6 +87,8 @@ export class TokenCache {
     const clock = now ?? Date.now;
     const counters = this.#counters;
     const events = this.events;
+    // User ids repeat across a user's tokens and sessions; their digests are memoised (bounded).
+    const userHashes = new LRUCache<string, string>({ max: 10_000 });
     this.#ctx = {
       config: this.config,
       store: this.store,
@@ -97,7 +99,14 @@ export class TokenCache {
       events,
       now: clock,
       key: (suffix) => prefix + suffix,
-      userHash: (userId) => digester.digest(`user:${userId}`),
+      userHash: (userId) => {
+        let hash = userHashes.get(userId);
+        if (hash === undefined) {
+          hash = digester.digest(`user:${userId}`);
+          userHashes.set(userId, hash);
+        }
+        return hash;
+      },
       security: (event) => {
         const full: SecurityEvent = { ...event, at: clock() };
         counters.security.events += 1;
@@ -124,6 +133,7 @@ export class TokenCache {
     this.#rotation = new RefreshRotation(this.#ctx, this.#tokens);
     this.#sessions = new SessionService(this.#ctx);
     this.#fresh = new FreshTokenFlight(this.#ctx, this.#tokens);
+    this.#transfer = new RecordTransfer(this.#ctx);
     if (ephemeral.length) {
       queueMicrotask(() =>
         this.#ctx.security({
@@ -296,47 +306,21 @@ export class TokenCache {
   }
 
   /** Every live record, keys relative to the prefix, sealed parts still sealed. */
-  async *exportRecords(): AsyncIterable<ExportedRecord> {
-    const prefix = this.config.prefix;
-    for await (const entry of this.store.entries(prefix)) {
-      const key = entry.key.slice(prefix.length);
-      if (!EXPORTED.some((p) => key.startsWith(p))) continue;
-      const record = entry.value as Partial<StoredRecord>;
-      const expiresAt = typeof record?.exp === 'number' ? record.exp : entry.expiresAt;
-      if (expiresAt === undefined || expiresAt <= Date.now()) continue;
-      yield { key, value: entry.value, expiresAt };
-    }
+  exportRecords(): AsyncIterable<ExportedRecord> {
+    return this.#transfer.export();
   }
 
   /**
    * Write one exported record (same secret and keys as the source) and rebuild its indexes.
    * Resolves `kept` when a record with a later or equal expiry is already there.
    */
-  async importRecord(record: ExportedRecord): Promise<'written' | 'kept' | 'expired'> {
-    if (
-      typeof record !== 'object' ||
-      record === null ||
-      typeof record.key !== 'string' ||
-      !EXPORTED.some((p) => record.key.startsWith(p)) ||
-      typeof record.expiresAt !== 'number' ||
-      !Number.isFinite(record.expiresAt)
-    ) {
-      throw new InvalidInputError('record needs a known key, a value and a numeric expiresAt');
-    }
-    const now = this.#ctx.now();
-    if (record.expiresAt <= now) return 'expired';
-    const key = this.#ctx.key(record.key);
-    const existing = (await this.store.get(key)) as Partial<StoredRecord> | undefined;
-    if (existing !== undefined && (typeof existing?.exp !== 'number' || existing.exp >= record.expiresAt)) {
-      return 'kept';
-    }
-    const decoded = record.key.startsWith('x:') ? undefined : this.#ctx.codec.decode(key, record.value);
-    if (!record.key.startsWith('x:') && decoded === undefined) {
-      throw new InvalidInputError(`record ${record.key.slice(0, 3)}... is not an oauth-cache record`);
-    }
-    await this.store.set(key, record.value, record.expiresAt - now);
-    if (decoded) await this.#reindex(record.key, decoded.kind, decoded.body, record.expiresAt, now);
-    return 'written';
+  importRecord(record: ExportedRecord): Promise<ImportOutcome> {
+    return this.#transfer.import(record);
+  }
+
+  /** {@link importRecord} for a batch, in one store transaction/pipeline where the store has one. */
+  importRecords(records: ExportedRecord[]): Promise<ImportOutcome[]> {
+    return this.#transfer.importMany(records);
   }
 
   /** Stop timers and close the store. Safe to call twice. */
@@ -345,34 +329,6 @@ export class TokenCache {
     this.#closed = true;
     if (this.#cleanupTimer) clearInterval(this.#cleanupTimer);
     await this.store.close();
-  }
-
-  async #reindex(
-    key: string,
-    kind: string,
-    body: { uid?: string; fam?: string; sid?: string },
-    exp: number,
-    now: number,
-  ): Promise<void> {
-    const { store } = this;
-    const k = this.#ctx.key;
-    const id = key.slice(key.indexOf(':') + 1);
-    if (kind === 'access' || kind === 'refresh') {
-      const member = (kind === 'access' ? 'a:' : 'r:') + id;
-      if (body.uid) {
-        const uh = this.#ctx.userHash(body.uid);
-        await store.indexAdd(k(`ix:u:${uh}`), member, exp, { now });
-        await store.indexAdd(k('ix:users'), uh, exp, { now, keepGreater: true });
-      }
-      if (body.fam) await store.indexAdd(k(`ix:f:${body.fam}`), member, exp, { now });
-      if (body.sid) await store.indexAdd(k(`ix:st:${this.digest(body.sid)}`), member, exp, { now });
-      await store.indexAdd(k('ix:tokens'), member, exp, { now });
-    } else if (kind === 'session' && body.uid) {
-      const uh = this.#ctx.userHash(body.uid);
-      await store.indexAdd(k(`ix:us:${uh}`), id, exp, { now });
-      await store.indexAdd(k('ix:sessions'), id, exp, { now });
-      await store.indexAdd(k('ix:users'), uh, exp, { now, keepGreater: true });
-    }
   }
 
   /**

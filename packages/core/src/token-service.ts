@@ -38,7 +38,8 @@ export class TokenService {
     const started = performance.now();
     const now = ctx.now();
     const plan = this.#plan(input, carried, now);
-    for (const w of plan.writes) await ctx.store.set(w.key, w.value, w.ttlMs);
+    // Indexes first: a record that exists is always findable by user and family (a crash between
+    // the two steps leaves at most an index member pointing nowhere, which readers skip).
     for (const ix of plan.indexes) {
       const evicted = await ctx.store.indexAdd(ix.key, ix.member, ix.score, {
         now,
@@ -47,6 +48,7 @@ export class TokenService {
       });
       if (evicted.length) await this.#evict(evicted);
     }
+    for (const w of plan.writes) await ctx.store.set(w.key, w.value, w.ttlMs);
     ctx.counters.tokens.stored += 1;
     ctx.operation('token', 'store', 'ok', started);
     return plan.info;

@@ -645,8 +645,12 @@ export function runConformanceSuite(options: ConformanceOptions): void {
           prefix: 'other:',
         });
         try {
-          for (const r of records) expect(await target.importRecord(r)).toBe('written');
+          expect(await target.importRecords(records)).toEqual(records.map(() => 'written'));
           for (const r of records) expect(await target.importRecord(r)).toBe('kept');
+          expect(await target.importRecord({ ...records[0]!, expiresAt: Date.now() - 1 })).toBe('expired');
+          await expect(
+            target.importRecord({ key: 'zz:1', value: {}, expiresAt: Date.now() + 1000 }),
+          ).rejects.toThrow(/known key/);
           expect((await target.validateAccessToken('a'))!.userData).toEqual({ password: 'p' });
           expect(await target.getTokensForUser('u')).toHaveLength(2);
           await expect(target.rotateRefreshToken('r')).resolves.toBeDefined();

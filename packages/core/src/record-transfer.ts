@@ -1,0 +1,129 @@
+import type { CacheContext } from './context.js';
+import { InvalidInputError } from './errors.js';
+import type { BatchOp, StoredRecord } from './store/contract.js';
+import type { ExportedRecord } from './types.js';
+
+/** Record key prefixes that are exported (indexes are not: they are rebuilt on import). */
+const EXPORTED = ['at:', 'rt:', 'rc:', 'fr:', 's:', 'x:'];
+
+/** What importing one record did. */
+export type ImportOutcome = 'written' | 'kept' | 'expired';
+
+type IndexOp = Extract<BatchOp, { op: 'indexAdd' }>;
+
+/**
+ * Export and import of records between stores (CLI `export`, `migrate` store-to-store). Records
+ * move as stored: sealed parts stay sealed, so source and target need the same secret and keys.
+ * Indexes are rebuilt from each record on import, and written before the record, so a record that
+ * landed is always reachable from its user and family even if a run is killed half way.
+ */
+export class RecordTransfer {
+  readonly #ctx: CacheContext;
+
+  constructor(ctx: CacheContext) {
+    this.#ctx = ctx;
+  }
+
+  async *export(): AsyncIterable<ExportedRecord> {
+    const prefix = this.#ctx.config.prefix;
+    for await (const entry of this.#ctx.store.entries(prefix)) {
+      const key = entry.key.slice(prefix.length);
+      if (!EXPORTED.some((p) => key.startsWith(p))) continue;
+      const record = entry.value as Partial<StoredRecord>;
+      const expiresAt = typeof record?.exp === 'number' ? record.exp : entry.expiresAt;
+      if (expiresAt === undefined || expiresAt <= Date.now()) continue;
+      yield { key, value: entry.value, expiresAt };
+    }
+  }
+
+  async import(record: ExportedRecord): Promise<ImportOutcome> {
+    const [outcome] = await this.importMany([record]);
+    return outcome!;
+  }
+
+  /**
+   * Import a batch: one read of what is already there, then one `writeBatch` where the store has
+   * it. A record already present with a later or equal expiry is `kept` (re-runs change nothing).
+   */
+  async importMany(records: ExportedRecord[]): Promise<ImportOutcome[]> {
+    const ctx = this.#ctx;
+    const now = ctx.now();
+    for (const record of records) assertExported(record);
+    const keys = records.map((r) => ctx.key(r.key));
+    const existing = keys.length ? await ctx.store.getMany(keys) : [];
+    const outcomes: ImportOutcome[] = [];
+    const ops: BatchOp[] = [];
+    records.forEach((record, i) => {
+      if (record.expiresAt <= now) return outcomes.push('expired');
+      const present = existing[i] as Partial<StoredRecord> | undefined;
+      if (present !== undefined && (typeof present?.exp !== 'number' || present.exp >= record.expiresAt)) {
+        return outcomes.push('kept');
+      }
+      ops.push(...this.#indexOps(keys[i]!, record));
+      ops.push({ op: 'set', key: keys[i]!, value: record.value, ttlMs: record.expiresAt - now });
+      outcomes.push('written');
+    });
+    if (ops.length === 0) return outcomes;
+    if (ctx.store.writeBatch) {
+      await ctx.store.writeBatch(ops);
+    } else {
+      for (const op of ops) {
+        if (op.op === 'set') await ctx.store.set(op.key, op.value, op.ttlMs);
+        else await ctx.store.indexAdd(op.key, op.member, op.score, { now, keepGreater: op.keepGreater });
+      }
+    }
+    return outcomes;
+  }
+
+  /** The index entries a record belongs to (see the key table in `store/contract.ts`). */
+  #indexOps(storeKey: string, record: ExportedRecord): IndexOp[] {
+    const ctx = this.#ctx;
+    const relative = record.key;
+    if (relative.startsWith('x:') || relative.startsWith('rc:') || relative.startsWith('fr:')) return [];
+    const decoded = ctx.codec.decode(storeKey, record.value);
+    if (decoded === undefined) {
+      throw new InvalidInputError(
+        `record ${relative.slice(0, relative.indexOf(':') + 1)}… is not an oauth-cache record`,
+      );
+    }
+    const { uid, fam, sid } = decoded.body;
+    const exp = record.expiresAt;
+    const id = relative.slice(relative.indexOf(':') + 1);
+    const k = ctx.key;
+    const add = (key: string, member: string, keepGreater?: boolean): IndexOp => ({
+      op: 'indexAdd',
+      key,
+      member,
+      score: exp,
+      ...(keepGreater ? { keepGreater } : {}),
+    });
+    const ops: IndexOp[] = [];
+    if (decoded.kind === 'access' || decoded.kind === 'refresh') {
+      const member = (decoded.kind === 'access' ? 'a:' : 'r:') + id;
+      if (uid) {
+        const uh = ctx.userHash(uid);
+        ops.push(add(k(`ix:u:${uh}`), member), add(k('ix:users'), uh, true));
+      }
+      if (fam) ops.push(add(k(`ix:f:${fam}`), member));
+      if (sid) ops.push(add(k(`ix:st:${ctx.digester.digest(sid)}`), member));
+      ops.push(add(k('ix:tokens'), member));
+    } else if (decoded.kind === 'session' && uid) {
+      const uh = ctx.userHash(uid);
+      ops.push(add(k(`ix:us:${uh}`), id), add(k('ix:sessions'), id), add(k('ix:users'), uh, true));
+    }
+    return ops;
+  }
+}
+
+function assertExported(record: ExportedRecord): void {
+  if (
+    typeof record !== 'object' ||
+    record === null ||
+    typeof record.key !== 'string' ||
+    !EXPORTED.some((p) => record.key.startsWith(p)) ||
+    typeof record.expiresAt !== 'number' ||
+    !Number.isFinite(record.expiresAt)
+  ) {
+    throw new InvalidInputError('record needs a known key, a value and a numeric expiresAt');
+  }
+}
