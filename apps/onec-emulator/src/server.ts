@@ -24,6 +24,11 @@ export interface EmulatorOptions {
   serviceRoot?: string;
   /** Largest accepted `/rpc` body in bytes; default 1 MiB (larger -> 413). */
   maxBodyBytes?: number;
+  /**
+   * Hold every authorized `/rpc` call this many ms before answering it (a slow 1C, for timeouts
+   * and graceful-shutdown tests); default 0. `/health` (the login check) is never delayed.
+   */
+  delayMs?: number;
   /** Called after each recorded call (the CLI prints them). */
   onCall?: (call: EmulatorCall) => void;
 }
@@ -38,6 +43,8 @@ export interface Emulator {
   calls: EmulatorCall[];
   /** Forget recorded calls. */
   clearCalls(): void;
+  /** `/rpc` calls being held by `delayMs` right now (also `delayed` in `GET /__emulator/calls`). */
+  readonly delayed: number;
   /** The users it accepts. */
   users: readonly EmulatorUser[];
   /** Stop listening and drop open connections. */
@@ -57,7 +64,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     : loadUsersFile(options.usersFile ?? DEFAULT_USERS_FILE);
   const servicePath = `${normalizeBase(options.basePath ?? '')}/hs/${normalizeRoot(options.serviceRoot ?? 'mcp')}`;
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  const delayMs = checkDelay(options.delayMs ?? 0);
   const calls: EmulatorCall[] = [];
+  // Timers of the calls being held, so close() can drop them and `delayed` can count them.
+  const held = new Set<NodeJS.Timeout>();
+  const hold = () =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        held.delete(timer);
+        resolve();
+      }, delayMs);
+      held.add(timer);
+    });
 
   const server = createServer((req, res) => {
     handle(req, res).catch(() => {
@@ -80,7 +98,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (method === 'DELETE') {
         calls.length = 0;
         res.writeHead(204).end();
-      } else if (method === 'GET') send(res, 200, { notice: NOT_1C_NOTICE, calls });
+      } else if (method === 'GET') send(res, 200, { notice: NOT_1C_NOTICE, calls, delayed: held.size });
       else send(res, 405, { error: 'method_not_allowed' }, { Allow: 'GET, DELETE' });
       return;
     }
@@ -126,6 +144,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       );
       return;
     }
+    if (delayMs > 0) await hold();
     const outcome = handleRpc(body, auth.user);
     const status = outcome.body ? 200 : 204;
     record({
@@ -156,7 +175,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       calls.length = 0;
     },
     users,
-    close: () => closeServer(server),
+    get delayed() {
+      return held.size;
+    },
+    close: () => {
+      for (const timer of held) clearTimeout(timer);
+      held.clear();
+      return closeServer(server);
+    },
   };
 }
 
@@ -198,6 +224,18 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | undefin
     req.on('end', () => resolve(tooLarge ? undefined : Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+/** Longest accepted delay: 10 minutes (longer is surely a typo in a test setup). */
+export const MAX_DELAY_MS = 600_000;
+
+function checkDelay(delayMs: number): number {
+  if (!Number.isInteger(delayMs) || delayMs < 0 || delayMs > MAX_DELAY_MS) {
+    throw new Error(
+      `delayMs: expected a whole number of ms from 0 to ${MAX_DELAY_MS}, got ${String(delayMs)}`,
+    );
+  }
+  return delayMs;
 }
 
 function normalizeBase(base: string): string {

@@ -63,6 +63,30 @@ describe('node dist/main.js', () => {
     expect(cli.output()).toContain('ONEC_EMULATOR_PORT: expected an integer from 0 to 65535, got "eighty"');
   });
 
+  it('ONEC_EMULATOR_DELAY_MS holds /rpc calls; a bad value exits 2 naming the variable', async () => {
+    const cli = run({ ONEC_EMULATOR_PORT: '0', ONEC_EMULATOR_DELAY_MS: '300' });
+    const [, serviceUrl] = await waitFor(cli.output, /service URL (http:\/\/127\.0\.0\.1:\d+\/hs\/mcp)/);
+    await waitFor(cli.output, /every \/rpc call is held 300 ms/);
+    const started = performance.now();
+    const response = await fetch(`${serviceUrl}/rpc`, {
+      method: 'POST',
+      headers: { authorization: basic('demo', 'demo'), 'content-type': 'application/json' },
+      body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}',
+    });
+    expect(response.status).toBe(200);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
+
+    for (const bad of ['soon', '-1', '600001']) {
+      const refused = run({ ONEC_EMULATOR_PORT: '0', ONEC_EMULATOR_DELAY_MS: bad });
+      expect(await refused.exited).toBe(2);
+      expect(refused.output()).toContain(
+        `ONEC_EMULATOR_DELAY_MS: expected whole milliseconds from 0 to 600000, got "${bad}"`,
+      );
+    }
+  });
+
   it('exits 2 naming the file on a missing users file', async () => {
     const cli = run({ ONEC_EMULATOR_PORT: '0', ONEC_EMULATOR_USERS: '/nonexistent/users.json' });
     expect(await cli.exited).toBe(2);

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ManagedProcess, spawnManaged } from './child-process.js';
+import { httpRequest, jsonOf } from './http.js';
 import { emulatorMain } from './paths.js';
 
 /** A 1C user the emulator accepts. */
@@ -30,7 +31,15 @@ export interface EmulatorProcess {
   /** Origin, e.g. `http://127.0.0.1:40123`: the server's `MCP_ONEC_URL`. */
   url: string;
   process: ManagedProcess;
+  /** Resolves once at least `count` `/rpc` calls are being held by its delay (`ONEC_EMULATOR_DELAY_MS`). */
+  waitForDelayed(count: number, timeoutMs: number): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Options of {@link startEmulatorProcess}. */
+export interface EmulatorProcessOptions {
+  /** A slow 1C: every `/rpc` call is held this long (`ONEC_EMULATOR_DELAY_MS`); logins are not. */
+  delayMs?: number;
 }
 
 /**
@@ -39,6 +48,7 @@ export interface EmulatorProcess {
  */
 export async function startEmulatorProcess(
   extraUsers: readonly EmulatorUser[] = [],
+  options: EmulatorProcessOptions = {},
 ): Promise<EmulatorProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'oc-rel-emu-'));
   const usersFile = join(dir, 'users.json');
@@ -47,12 +57,25 @@ export async function startEmulatorProcess(
     ONEC_EMULATOR_PORT: '0',
     ONEC_EMULATOR_HOST: '127.0.0.1',
     ONEC_EMULATOR_USERS: usersFile,
+    ...(options.delayMs ? { ONEC_EMULATOR_DELAY_MS: String(options.delayMs) } : {}),
   });
   try {
     const match = await proc.waitForOutput(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 20_000);
+    const url = match[1] as string;
     return {
-      url: match[1] as string,
+      url,
       process: proc,
+      async waitForDelayed(count, timeoutMs) {
+        const started = performance.now();
+        let delayed = 0;
+        while (performance.now() - started < timeoutMs) {
+          const listed = jsonOf(await httpRequest(`${url}/__emulator/calls`, { timeoutMs: 2000 }));
+          delayed = (listed as { delayed?: number } | undefined)?.delayed ?? 0;
+          if (delayed >= count) return;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        throw new Error(`only ${delayed} of ${count} calls reached the slow 1C within ${timeoutMs} ms`);
+      },
       async stop() {
         await proc.kill('SIGTERM');
         rmSync(dir, { recursive: true, force: true });

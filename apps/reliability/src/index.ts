@@ -18,6 +18,5 @@ export * from './scenarios/redis-outage.js';
 export * from './scenarios/scale-out.js';
 export * from './scenarios/server-crash.js';
 export * from './server-process.js';
-export * from './slow-upstream.js';
 export * from './sqlite-check.js';
 export * from './token-check.js';

@@ -7,10 +7,14 @@
  * - Wrong guesses from one address (limit lowered to 10 here to keep the run short; default 20) are
  *   refused the same way, also when sent all at once (attempts count when they start); a user on
  *   another address is unaffected.
+ * - Correct logins in flight do not count as failures: ten colleagues behind one address signing in
+ *   at once are not slowed down.
+ * - Behind a proxy that appends to X-Forwarded-For (MCP_TRUST_PROXY, MCP_TRUSTED_PROXY_HOPS=1), the
+ *   per-address limit counts the address the proxy saw, whatever the client wrote in front of it.
  * - Bodies of 1 MiB get 413, a 64 KiB header 431, never a 5xx.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EmulatorProcess, startEmulatorProcess } from '../src/emulator-process.js';
+import { type EmulatorProcess, loadUsers, startEmulatorProcess } from '../src/emulator-process.js';
 import { recordFigures } from '../src/figures.js';
 import { type HttpResponse, header, httpRequest, jsonOf, postForm, postJson } from '../src/http.js';
 import { loginForTokens, mcpHeaders, pkcePair, registerClient, submitLogin } from '../src/oauth-flow.js';
@@ -117,6 +121,107 @@ describe('brute force on the login form', () => {
       passwordChecks: checked,
       perIpLimit: PER_IP,
     });
+  });
+});
+
+describe('correct logins in flight from one address', () => {
+  let team: EmulatorProcess;
+  let teamServer: ServerProcess;
+  const latencies: number[] = [];
+  const statuses: number[] = [];
+
+  beforeAll(async () => {
+    team = await startEmulatorProcess(loadUsers(10));
+    teamServer = await startServerProcess(
+      serverEnv({ onecUrl: team.url, store: 'memory://', secrets: newSecrets() }),
+    );
+    const teamClient = await registerClient(teamServer.url);
+    // Ten colleagues behind one NAT address sign in at the same moment, all with the right password.
+    await Promise.all(
+      Array.from({ length: 10 }, async (_, i) => {
+        const started = performance.now();
+        const response = await submitLogin(teamServer.url, teamClient, pkcePair().challenge, {
+          username: `user-${i}`,
+          password: `pw-${i}`,
+          localAddress: '127.0.0.50',
+        });
+        statuses.push(response.status);
+        latencies.push(performance.now() - started);
+      }),
+    );
+    expect(statuses.every((s) => s === 302)).toBe(true);
+  });
+  afterAll(async () => {
+    await teamServer?.stop();
+    await team?.stop();
+  });
+
+  it('are not slowed down as if they had failed (the slowdown counts settled failures only)', () => {
+    recordFigures('concurrent-correct-logins', {
+      logins: latencies.length,
+      slowestMs: Math.round(Math.max(...latencies)),
+    });
+    // Without the artificial delay every login here takes tens of milliseconds; the slowdown would
+    // have held the later ones 400-2000 ms.
+    expect(Math.max(...latencies)).toBeLessThan(1000);
+  });
+});
+
+describe('behind a proxy that appends to X-Forwarded-For (MCP_TRUST_PROXY=true)', () => {
+  let proxied: EmulatorProcess;
+  let proxiedServer: ServerProcess;
+  const statuses: number[] = [];
+
+  beforeAll(async () => {
+    proxied = await startEmulatorProcess();
+    proxiedServer = await startServerProcess(
+      serverEnv({
+        onecUrl: proxied.url,
+        store: 'memory://',
+        secrets: newSecrets(),
+        extra: { MCP_TRUST_PROXY: 'true', MCP_LOGIN_MAX_FAILURES_PER_IP: '10' },
+      }),
+    );
+    const proxiedClient = await registerClient(proxiedServer.url);
+    // One attacker at 198.51.100.7 behind a proxy that appends the address it saw (nginx's
+    // $proxy_add_x_forwarded_for, most balancers): the first entry is whatever the attacker sent.
+    for (let i = 0; i < 25; i++) {
+      const { challenge } = pkcePair();
+      const form = new URLSearchParams({
+        client_id: proxiedClient,
+        redirect_uri: 'http://127.0.0.1:41000/cb',
+        response_type: 'code',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+        username: `guess-${i}`,
+        password: 'wrong',
+        action: 'login',
+      });
+      const response = await httpRequest(`${proxiedServer.url}/authorize`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-forwarded-for': `203.0.113.${i}, 198.51.100.7`,
+        },
+        body: form.toString(),
+      });
+      statuses.push(response.status);
+    }
+    expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
+  });
+  afterAll(async () => {
+    await proxiedServer?.stop();
+    await proxied?.stop();
+  });
+
+  it('counts the address the proxy saw: 25 guesses with rotating spoofed entries hit the 10-per-address limit', () => {
+    recordFigures('brute-force-spoofed-forwarded-for', {
+      guesses: statuses.length,
+      passwordChecks: statuses.filter((s) => s === 401).length,
+      refused: statuses.filter((s) => s === 429).length,
+    });
+    expect(statuses.filter((s) => s === 401).length).toBe(10);
+    expect(statuses.filter((s) => s === 429).length).toBe(15);
   });
 });
 

@@ -16,7 +16,7 @@ import {
   redirectUriVariants,
   registrationBodies,
 } from '../src/fuzz-arbitraries.js';
-import type { HttpResponse } from '../src/http.js';
+import { type HttpResponse, postForm, postJson } from '../src/http.js';
 import { loginForTokens, pkcePair, registerClient, TOOLS_LIST_BODY } from '../src/oauth-flow.js';
 import {
   acceptedRedirectUriProblem,
@@ -24,6 +24,7 @@ import {
   oauthErrorProblem,
   REGISTRATION_ERRORS,
   REVOCATION_ERRORS,
+  RFC6749_DESCRIPTION,
   redirectProblem,
   TOKEN_ERRORS,
 } from '../src/oracles.js';
@@ -31,12 +32,11 @@ import { rawExchange } from '../src/raw-socket.js';
 import { newSecrets, type ServerProcess, serverEnv, startServerProcess } from '../src/server-process.js';
 
 /**
- * The charset `error_description` is held to. RFC 6749 §5.2 allows %x20-21 / %x23-5B / %x5D-7E; the
- * server still quotes with `"` and echoes client input (non-ASCII, controls) in some descriptions:
- * shown deterministically in known-gaps.test.ts. Restore `RFC6749_DESCRIPTION` (and `PRINTABLE_ASCII`
- * for /register) here once that is fixed; until then only the shape is checked.
+ * The charset every `error_description` is held to: RFC 6749 §5.2's %x20-21 / %x23-5B / %x5D-7E
+ * (no `"`, no `\`, no controls, no non-ASCII), also on /register (RFC 7591 only asks for ASCII)
+ * and also where the server echoes client input.
  */
-const DESCRIPTION_CHARSET = null;
+const DESCRIPTION_CHARSET = RFC6749_DESCRIPTION;
 
 const SCALE = Math.max(1, Number(process.env.RELIABILITY_FUZZ_SCALE ?? '1') || 1);
 const runs = (n: number) => Math.round(n * SCALE);
@@ -341,5 +341,36 @@ describe('fuzzing every input (bounded fast-check runs)', () => {
     // The generator does produce registered URIs: the property saw both outcomes.
     expect(redirects).toBeGreaterThan(0);
     expect(tried.openRedirect).toBeGreaterThan(redirects);
+  });
+});
+
+describe('error_description characters (RFC 6749 §5.2), deterministically', () => {
+  it('quotes with an apostrophe and never echoes `"`, `\\`, controls or non-ASCII from client input', async () => {
+    // A public client sending a secret (token endpoint), and unsupported metadata echoed back (registration).
+    const answers = [
+      await postForm(
+        `${server.url}/token`,
+        new URLSearchParams({
+          grant_type: 'authorization_code',
+          client_id: clientId,
+          client_secret: 's',
+          code: 'c',
+          code_verifier: 'v'.repeat(43),
+        }),
+      ),
+      await postJson(`${server.url}/register`, {
+        redirect_uris: ['http://127.0.0.1/cb'],
+        grant_types: ['é"x\u0001'],
+      }),
+      await postJson(`${server.url}/register`, { redirect_uris: ['http://127.0.0.1/cb'], scope: 'mcp Ω\\' }),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([401, 400, 400]);
+    const problems = answers.map((answer) =>
+      oauthErrorProblem(answer, [...REVOCATION_ERRORS, ...REGISTRATION_ERRORS], RFC6749_DESCRIPTION),
+    );
+    expect(problems).toEqual([undefined, undefined, undefined]);
+    expect((JSON.parse(answers[1]?.body ?? '{}') as { error_description?: string }).error_description).toBe(
+      "grant_types: '?'x?' is not supported (authorization_code, refresh_token)",
+    );
   });
 });

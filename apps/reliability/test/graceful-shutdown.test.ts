@@ -1,6 +1,6 @@
 /**
- * Scenario 3: graceful shutdown of the real binary on SIGTERM. MCP calls are held by a slow 1C (a
- * delaying proxy in front of the real emulator) when the signal arrives: the server stops accepting
+ * Scenario 3: graceful shutdown of the real binary on SIGTERM. MCP calls are held by a slow 1C (the
+ * real emulator with `ONEC_EMULATOR_DELAY_MS`; logins are not delayed) when the signal arrives: the server stops accepting
  * new connections at once, lets the calls in flight finish, closes the store (SQLite checkpoints
  * and removes its WAL file only on a clean close) and exits 0 within MCP_SHUTDOWN_GRACE_MS. Calls
  * slower than the grace period are cut and the process still exits 0 on time.
@@ -16,25 +16,23 @@ import { HttpFailure, type HttpResponse, httpRequest, jsonOf, keepAlivePool } fr
 import { sleep } from '../src/load.js';
 import { loginForTokens, mcpEcho, registerClient } from '../src/oauth-flow.js';
 import { newSecrets, serverEnv, startServerProcess } from '../src/server-process.js';
-import { type SlowUpstream, startSlowUpstream } from '../src/slow-upstream.js';
 import { checkSqliteFile } from '../src/sqlite-check.js';
 
-let emulator: EmulatorProcess;
-let slow1C: SlowUpstream;
+const emulators: EmulatorProcess[] = [];
 let dir: string;
 
 beforeAll(async () => {
-  emulator = await startEmulatorProcess();
-  slow1C = await startSlowUpstream(emulator.url);
   dir = await mkdtemp(join(tmpdir(), 'oc-rel-shutdown-'));
 });
 afterAll(async () => {
-  await slow1C?.close();
-  await emulator?.stop();
+  await Promise.all(emulators.map((emulator) => emulator.stop()));
   await rm(dir, { recursive: true, force: true });
 });
 
-async function startOnSqlite(name: string, graceMs: number) {
+/** A server on a fresh SQLite file in front of a 1C that holds every MCP call `upstreamDelayMs`. */
+async function startOnSqlite(name: string, graceMs: number, upstreamDelayMs: number) {
+  const slow1C = await startEmulatorProcess([], { delayMs: upstreamDelayMs });
+  emulators.push(slow1C);
   const file = join(dir, `${name}.sqlite`);
   const server = await startServerProcess(
     serverEnv({
@@ -44,10 +42,9 @@ async function startOnSqlite(name: string, graceMs: number) {
       extra: { MCP_SHUTDOWN_GRACE_MS: String(graceMs), MCP_LOG_LEVEL: 'info' },
     }),
   );
-  slow1C.delayMs = 0;
   const clientId = await registerClient(server.url);
   const { access_token } = await loginForTokens(server.url, clientId);
-  return { server, file, token: access_token };
+  return { server, file, token: access_token, slow1C };
 }
 
 /** Poll for a refused connection: resolves ms after `since` when a new connection was refused. */
@@ -67,19 +64,18 @@ describe('SIGTERM', () => {
   it('stops accepting, finishes in-flight calls, closes the store and exits 0 within the grace period', async () => {
     const graceMs = 8000;
     const delayMs = 2500;
-    const { server, file, token } = await startOnSqlite('graceful', graceMs);
+    const { server, file, token, slow1C } = await startOnSqlite('graceful', graceMs, delayMs);
     // An idle keep-alive connection must not hold the shutdown up.
     const pool = keepAlivePool(1);
     expect((await httpRequest(`${server.url}/health`, { agent: pool })).status).toBe(200);
 
-    slow1C.delayMs = delayMs;
     const inFlight = Array.from({ length: 6 }, (_, i) =>
       mcpEcho(server.url, token, `in-flight-${i}`, 20_000).then(
         (r): HttpResponse | HttpFailure => r,
         (e: unknown) => e as HttpFailure,
       ),
     );
-    await slow1C.waitForPending(6, 10_000);
+    await slow1C.waitForDelayed(6, 10_000);
     const signalledAt = performance.now();
     server.process.child.kill('SIGTERM');
     const refusedMs = await refusedAfter(server.url, signalledAt, 3000);
@@ -114,19 +110,17 @@ describe('SIGTERM', () => {
 
   it('cuts calls slower than the grace period and still exits 0 on time', async () => {
     const graceMs = 1500;
-    const { server, token } = await startOnSqlite('cut', graceMs);
-    slow1C.delayMs = 30_000;
+    const { server, token, slow1C } = await startOnSqlite('cut', graceMs, 30_000);
     const stuck = mcpEcho(server.url, token, 'too-slow', 40_000).then(
       (r): HttpResponse | HttpFailure => r,
       (e: unknown) => e as HttpFailure,
     );
-    await slow1C.waitForPending(1, 10_000);
+    await slow1C.waitForDelayed(1, 10_000);
     const signalledAt = performance.now();
     server.process.child.kill('SIGTERM');
     const status = await server.process.exited;
     const exitMs = performance.now() - signalledAt;
     const answer = await stuck;
-    slow1C.delayMs = 0;
 
     recordFigures('graceful-shutdown-cut', {
       graceMs,

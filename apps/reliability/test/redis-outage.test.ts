@@ -3,15 +3,17 @@
  * port. The server keeps running; protected routes answer 503 + Retry-After (never 200 for a token
  * nobody issued, never 500); /health says the store is down; service comes back within 2 s of
  * Redis answering, without a server restart; with AOF (appendfsync always) no acknowledged token is
- * lost. A frozen Redis (SIGSTOP) gets 503s after the store's command deadline, never a hang.
+ * lost. A frozen Redis (SIGSTOP) gets 503s after the store's command deadline, never a hang. The
+ * operator's log says why (store unavailable, with the driver's cause), not only `request failed`;
+ * the liveness probe (/health/live) keeps answering 200 while readiness (/health) says 503.
  */
 import { startRedisServer } from '@oauth-cache/keyv/testing';
 import { describe, expect, it } from 'vitest';
 import { startEmulatorProcess } from '../src/emulator-process.js';
 import { recordFigures } from '../src/figures.js';
-import { HttpFailure, httpRequest } from '../src/http.js';
+import { HttpFailure, httpRequest, jsonOf } from '../src/http.js';
 import { sleep, tally } from '../src/load.js';
-import { loginForTokens, mcpToolsList, registerClient } from '../src/oauth-flow.js';
+import { loginForTokens, mcpToolsList, pkcePair, registerClient, submitLogin } from '../src/oauth-flow.js';
 import { outageFigures, type RedisOutageResult, runRedisOutage } from '../src/scenarios/redis-outage.js';
 import { newSecrets, serverEnv, startServerProcess } from '../src/server-process.js';
 
@@ -121,6 +123,67 @@ describe('Redis frozen (SIGSTOP): a silent server, not a closed socket', () => {
       expect(backAfterMs).toBeLessThan(2000);
     } finally {
       await redis.kill('SIGCONT');
+      await server.stop();
+      await emulator.stop();
+      await redis.stop();
+    }
+  });
+});
+
+interface LogLine {
+  level: number;
+  msg?: string;
+  event?: string;
+  source?: string;
+  path?: string;
+}
+
+function logLines(output: string): LogLine[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as LogLine);
+}
+
+describe('Redis killed: what the operator sees', () => {
+  it('the log names the store failure and its cause on every kind of route; /health/live stays 200', async () => {
+    const redis = await startRedisServer();
+    const emulator = await startEmulatorProcess();
+    const server = await startServerProcess(
+      serverEnv({ onecUrl: emulator.url, store: redis.url, secrets: newSecrets() }),
+    );
+    try {
+      const clientId = await registerClient(server.url);
+      const { access_token } = await loginForTokens(server.url, clientId);
+      await redis.kill('SIGKILL');
+      // Clients are told (503), on every kind of route...
+      expect((await mcpToolsList(server.url, access_token)).status).toBe(503);
+      expect(
+        (
+          await httpRequest(`${server.url}/register`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: '{"redirect_uris":["http://127.0.0.1:1/cb"]}',
+          })
+        ).status,
+      ).toBe(503);
+      expect((await submitLogin(server.url, clientId, pkcePair().challenge)).status).toBe(503);
+      // ...readiness says the store is down, liveness says the process is fine.
+      expect((await httpRequest(`${server.url}/health`)).status).toBe(503);
+      const live = await httpRequest(`${server.url}/health/live`);
+      expect(live.status).toBe(200);
+      expect(jsonOf(live)).toEqual({ status: 'ok' });
+      await sleep(300);
+
+      // ...and the operator is told why: warnings beyond the `request failed` lines, naming the store.
+      const lines = logLines(server.process.output());
+      const storeLines = lines.filter((line) => line.level >= 40 && line.event === 'store_unavailable');
+      expect(storeLines.some((line) => line.source === 'cache' && line.level === 50)).toBe(true);
+      expect(storeLines.some((line) => line.path === '/register')).toBe(true);
+      expect(storeLines.some((line) => line.path === '/authorize')).toBe(true);
+      for (const line of storeLines) expect(line.msg).toMatch(/^token store unavailable: redis:\/\//);
+      expect(server.process.output()).not.toContain(access_token);
+    } finally {
       await server.stop();
       await emulator.stop();
       await redis.stop();

@@ -22,14 +22,28 @@ export interface AppDeps {
   checkCredentials: CredentialChecker;
   logger: Logger;
   statusToken: string | undefined;
+  /** Take the client address from `X-Forwarded-For` (MCP_TRUST_PROXY). */
   trustProxy: boolean;
+  /**
+   * Proxies in front of the server that append to `X-Forwarded-For` (MCP_TRUSTED_PROXY_HOPS,
+   * default 1). Only that many entries from the right are believed: anything further left was
+   * written by the client.
+   */
+  trustedProxyHops?: number;
   /** Registrations per IP per hour. */
   registrationsPerHour?: number;
 }
 
 /** Build the Koa app. */
 export function createApp(deps: AppDeps): Koa {
-  const app = new Koa({ proxy: deps.trustProxy });
+  // Koa's `ctx.ip` is the leftmost X-Forwarded-For entry of the last `maxIpsCount` ones: with one
+  // proxy that appends (nginx $proxy_add_x_forwarded_for, most balancers), the rightmost entry is
+  // the address that proxy saw, and every entry left of it is whatever the client sent. Without a
+  // bound, a client would choose the address the per-IP limits count.
+  const app = new Koa({
+    proxy: deps.trustProxy,
+    maxIpsCount: deps.trustProxy ? (deps.trustedProxyHops ?? 1) : 0,
+  });
   app.on('error', (error: unknown) => deps.logger.error({ err: error }, 'unhandled request error'));
   app.use(requestLogger({ logger: deps.logger }));
   app.use(oauthErrorHandler({ logger: deps.logger }));

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { checkOneCCredentials, createAuthorizationServer } from '@oauth-cache/authorization-server';
 import { type CacheStore, createTokenCache } from '@oauth-cache/core';
 import { createStore } from '@oauth-cache/keyv';
-import { attachSecurityLog, createCacheMetrics, createLogger } from '@oauth-cache/koa';
+import { attachSecurityLog, attachStoreErrorLog, createCacheMetrics, createLogger } from '@oauth-cache/koa';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import type { ServerConfig } from './config/server-config.js';
@@ -51,6 +51,9 @@ export async function startServer(
   const cache = createTokenCache({ config: config.cache, store });
   const detachSecurityLog = attachSecurityLog(cache, logger);
   const metrics = createCacheMetrics({ cache });
+  // Store failures with their cause (connection refused, SQLITE_FULL...), one line per 5 s at most:
+  // clients only see 503s, the operator needs to know why.
+  const detachStoreErrorLog = attachStoreErrorLog(cache, logger);
 
   const server = createServer({
     maxHeaderSize: MAX_HEADER_BYTES,
@@ -70,6 +73,7 @@ export async function startServer(
   } catch (error) {
     metrics.close();
     detachSecurityLog();
+    detachStoreErrorLog();
     await cache.close().catch(() => undefined);
     throw error;
   }
@@ -102,6 +106,7 @@ export async function startServer(
     logger,
     statusToken: config.statusToken,
     trustProxy: config.trustProxy,
+    trustedProxyHops: config.trustedProxyHops,
     registrationsPerHour: config.registrationsPerHour,
     checkCredentials: (login, password) =>
       checkOneCCredentials(config.onecServiceUrl, login, password, {
@@ -118,6 +123,7 @@ export async function startServer(
       await stopAccepting(server, config.shutdownGraceMs);
       metrics.close();
       detachSecurityLog();
+      detachStoreErrorLog();
       await cache.close();
     })();
     return closing;

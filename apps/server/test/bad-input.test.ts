@@ -32,6 +32,8 @@ afterAll(async () => {
 });
 
 const RUNS = 120;
+/** RFC 6749 §5.2: error_description = 1*( %x20-21 / %x23-5B / %x5D-7E ) (no `"`, no `\`). */
+const RFC6749_DESCRIPTION = /^[\x20-\x21\x23-\x5b\x5d-\x7e]+$/;
 
 async function expectOAuthError(
   response: Response,
@@ -44,6 +46,7 @@ async function expectOAuthError(
   const body = (await response.json()) as Record<string, unknown>;
   expect(typeof body.error).toBe('string');
   if (error) expect(body.error).toBe(error);
+  if (body.error_description !== undefined) expect(body.error_description).toMatch(RFC6749_DESCRIPTION);
   return body;
 }
 
@@ -186,6 +189,20 @@ describe('POST /register', () => {
       await post(
         '{"redirect_uris":["https://a.example/cb"],"token_endpoint_auth_method":"client_secret_basic"}',
       ),
+      400,
+      'invalid_client_metadata',
+    );
+    // Echoed client input (non-ASCII, quotes, controls, backslashes) stays inside RFC 6749 §5.2's set.
+    const echoed = await expectOAuthError(
+      await post(JSON.stringify({ redirect_uris: ['https://a.example/cb'], grant_types: ['é"x\u0001'] })),
+      400,
+      'invalid_client_metadata',
+    );
+    expect(echoed.error_description).toBe(
+      "grant_types: '?'x?' is not supported (authorization_code, refresh_token)",
+    );
+    await expectOAuthError(
+      await post(JSON.stringify({ redirect_uris: ['https://a.example/cb'], scope: 'mcp Ω\\' })),
       400,
       'invalid_client_metadata',
     );

@@ -46,6 +46,7 @@ describe('loadServerConfig', () => {
       logLevel: 'info',
       shutdownGraceMs: 10_000,
       trustProxy: false,
+      trustedProxyHops: 1,
       statusToken: undefined,
     });
     expect(config.cache.environment).toBe('development');
@@ -68,6 +69,7 @@ describe('loadServerConfig', () => {
         MCP_LOG_LEVEL: 'DEBUG',
         MCP_SHUTDOWN_GRACE_MS: '500',
         MCP_TRUST_PROXY: 'true',
+        MCP_TRUSTED_PROXY_HOPS: '2',
         ...fixedSecrets(),
       },
       tempDir(),
@@ -85,7 +87,24 @@ describe('loadServerConfig', () => {
       logLevel: 'debug',
       shutdownGraceMs: 500,
       trustProxy: true,
+      trustedProxyHops: 2,
     });
+  });
+
+  it('validates MCP_TRUSTED_PROXY_HOPS (1-20) and warns when it cannot apply', () => {
+    for (const bad of ['0', '21', 'two', '-1', '1.5']) {
+      const text = issuesOf({
+        MCP_ONEC_URL: 'http://1c',
+        MCP_TRUSTED_PROXY_HOPS: bad,
+        ...fixedSecrets(),
+      }).join('\n');
+      expect(text).toContain(`MCP_TRUSTED_PROXY_HOPS: expected a whole number from 1 to 20, got "${bad}"`);
+    }
+    const ignored = loadServerConfig(
+      { MCP_ONEC_URL: 'http://1c', MCP_TRUSTED_PROXY_HOPS: '2', ...fixedSecrets() },
+      tempDir(),
+    );
+    expect(ignored.warnings.join('\n')).toContain('MCP_TRUSTED_PROXY_HOPS is ignored');
   });
 
   it('names each bad variable', () => {

@@ -52,6 +52,9 @@ describe('status routes', () => {
     const health = await fetch(`${base}/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ok', store: { kind: 'sqlite', ok: true } });
+    const live = await fetch(`${base}/health/live`);
+    expect(live.status).toBe(200);
+    expect(await live.json()).toEqual({ status: 'ok' });
 
     expect((await fetch(`${base}/cache/status`)).status).toBe(401);
     expect((await fetch(`${base}/metrics`)).status).toBe(401);

@@ -7,7 +7,12 @@
  * {@link AuthorizationRedirectError}s carrying the error to the client.
  */
 import type { ClientRecord, ClientRegistry } from './clients.js';
-import { AuthorizationPageError, AuthorizationRedirectError, type OAuthErrorCode } from './errors.js';
+import {
+  AuthorizationPageError,
+  AuthorizationRedirectError,
+  errorDescription,
+  type OAuthErrorCode,
+} from './errors.js';
 import { isScopeToken, parseScope, readParams } from './params.js';
 import { matchRedirectUri } from './redirect-uri.js';
 import { sameResource } from './resource.js';
@@ -98,7 +103,7 @@ export async function validateAuthorizationRequest(
       description,
       buildRedirect(redirectUri, {
         error,
-        error_description: description,
+        error_description: errorDescription(description),
         state:
           state !== undefined && state.length <= MAX_STATE && !malformed.includes('state')
             ? state

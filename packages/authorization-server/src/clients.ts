@@ -119,7 +119,7 @@ export class ClientRegistry {
     const authMethod = m.token_endpoint_auth_method ?? 'none';
     if (authMethod !== 'none') {
       throw metadataError(
-        'token_endpoint_auth_method must be "none": only public clients (PKCE) are supported',
+        "token_endpoint_auth_method must be 'none': only public clients (PKCE) are supported",
       );
     }
 
@@ -127,7 +127,7 @@ export class ClientRegistry {
     for (const g of grantTypes) {
       if (g !== 'authorization_code' && g !== 'refresh_token') {
         throw metadataError(
-          `grant_types: "${truncate(g)}" is not supported (authorization_code, refresh_token)`,
+          `grant_types: '${truncate(g)}' is not supported (authorization_code, refresh_token)`,
         );
       }
     }
@@ -136,7 +136,7 @@ export class ClientRegistry {
     }
     const responseTypes = stringArray(m.response_types, 'response_types') ?? ['code'];
     if (responseTypes.length !== 1 || responseTypes[0] !== 'code') {
-      throw metadataError('response_types must be ["code"]');
+      throw metadataError("response_types must be ['code']");
     }
 
     const record: ClientRecord = {
@@ -160,7 +160,7 @@ export class ClientRegistry {
       const scopes = [...new Set(m.scope.split(' ').filter(Boolean))];
       for (const s of scopes) {
         if (!isScopeToken(s) || !this.#scopes.includes(s)) {
-          throw metadataError(`scope: "${truncate(s)}" is not supported (${this.#scopes.join(' ')})`);
+          throw metadataError(`scope: '${truncate(s)}' is not supported (${this.#scopes.join(' ')})`);
         }
       }
       if (scopes.length > 0) record.scope = scopes.join(' ');

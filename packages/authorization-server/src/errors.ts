@@ -1,7 +1,29 @@
 /**
  * OAuth errors as values the HTTP layer turns into responses. Messages (`description`) never hold a
  * token, a code, a password or a client secret: they are shown to clients as `error_description`.
+ * Every description passes through {@link errorDescription} in the error's constructor, so no
+ * caller can emit one outside RFC 6749 §5.2's characters.
  */
+
+/** Longest `error_description` sent: enough to explain, short enough for a header or a URL. */
+export const MAX_ERROR_DESCRIPTION_LENGTH = 300;
+
+// RFC 6749 §5.2: error_description = 1*( %x20-21 / %x23-5B / %x5D-7E ). `"` and `\` are excluded
+// because the value may be quoted in a WWW-Authenticate header.
+const OUTSIDE_DESCRIPTION_CHARSET = /[^\x20-\x21\x23-\x5b\x5d-\x7e]/g;
+
+/**
+ * `text` made safe as an RFC 6749 §5.2 `error_description`: `"` becomes `'` (so quoted values stay
+ * readable), any other character outside %x20-21 / %x23-5B / %x5D-7E (backslash, controls,
+ * non-ASCII, each UTF-16 unit) becomes `?`, and the result is cut to
+ * {@link MAX_ERROR_DESCRIPTION_LENGTH} characters. Idempotent.
+ */
+export function errorDescription(text: string): string {
+  const safe = text.replaceAll('"', "'").replace(OUTSIDE_DESCRIPTION_CHARSET, '?');
+  return safe.length > MAX_ERROR_DESCRIPTION_LENGTH
+    ? `${safe.slice(0, MAX_ERROR_DESCRIPTION_LENGTH - 3)}...`
+    : safe;
+}
 
 /** Error codes of RFC 6749 §4.1.2.1 / §5.2, RFC 7009, RFC 7591 §3.2.2, RFC 8707 and RFC 6750. */
 export type OAuthErrorCode =
@@ -33,10 +55,11 @@ export class OAuthError extends Error {
   readonly description: string;
   readonly status: number;
   constructor(error: OAuthErrorCode, description: string, status = defaultStatus(error)) {
-    super(`${error}: ${description}`);
+    const safe = errorDescription(description);
+    super(`${error}: ${safe}`);
     this.name = 'OAuthError';
     this.error = error;
-    this.description = description;
+    this.description = safe;
     this.status = status;
   }
 
@@ -69,10 +92,11 @@ export class AuthorizationPageError extends Error {
   readonly description: string;
   readonly status = 400;
   constructor(error: OAuthErrorCode, description: string) {
-    super(`${error}: ${description}`);
+    const safe = errorDescription(description);
+    super(`${error}: ${safe}`);
     this.name = 'AuthorizationPageError';
     this.error = error;
-    this.description = description;
+    this.description = safe;
   }
 }
 
@@ -83,13 +107,17 @@ export class AuthorizationPageError extends Error {
 export class AuthorizationRedirectError extends Error {
   readonly error: OAuthErrorCode;
   readonly description: string;
-  /** The full redirect target, already carrying the error parameters. */
+  /**
+   * The full redirect target, already carrying the error parameters (build its
+   * `error_description` with {@link errorDescription} too, as `validateAuthorizationRequest` does).
+   */
   readonly location: string;
   constructor(error: OAuthErrorCode, description: string, location: string) {
-    super(`${error}: ${description}`);
+    const safe = errorDescription(description);
+    super(`${error}: ${safe}`);
     this.name = 'AuthorizationRedirectError';
     this.error = error;
-    this.description = description;
+    this.description = safe;
     this.location = location;
   }
 }

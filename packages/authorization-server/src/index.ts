@@ -20,6 +20,8 @@ export { type CodeGrant, CodeStore, type RedeemResult } from './codes.js';
 export {
   AuthorizationPageError,
   AuthorizationRedirectError,
+  errorDescription,
+  MAX_ERROR_DESCRIPTION_LENGTH,
   OAuthError,
   type OAuthErrorBody,
   type OAuthErrorCode,

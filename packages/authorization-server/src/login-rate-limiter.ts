@@ -1,12 +1,18 @@
 /**
- * Brute-force protection for the login form: failed attempts are counted per user name and per
- * client IP in a sliding window kept in the cache's store (an index whose members expire), so every
- * instance sharing the store sees the same counts.
+ * Brute-force protection for the login form: attempts are counted per user name and per client IP
+ * in sliding windows kept in the cache's store (indexes whose members expire), so every instance
+ * sharing the store sees the same counts.
  *
- * An attempt is counted when it starts, not when it fails: a burst of parallel guesses cannot slip
- * through before the first failure lands. A success clears the user name's failures and withdraws
- * the attempt from the IP count; an attempt that could not be checked (1C down) is withdrawn.
- * User names and IPs are stored only as HMAC digests.
+ * Two indexes per user name and per IP, both keyed by HMAC digests (never the values):
+ * - attempts (`x:rl:u:`, `x:rl:ip:`): an attempt is counted when it starts, not when it fails, and
+ *   the refusal (429) is decided on these, so a burst of parallel guesses cannot slip through
+ *   before the first failure lands;
+ * - settled failures (`x:rl:uf:`, `x:rl:ipf:`), written by `failed()`: the slowdown is computed from
+ *   these only, so correct logins still in flight (colleagues behind one NAT address signing in at
+ *   once) do not delay each other as if they had failed.
+ *
+ * A success clears the user name's attempts and failures and withdraws the attempt from the IP
+ * count; an attempt that could not be checked (1C down) is withdrawn.
  */
 import { randomBytes } from 'node:crypto';
 import type { TokenCache } from '@oauth-cache/core';
@@ -41,7 +47,7 @@ export interface LoginAttempt {
   delayMs: number;
   /** The credentials were right. */
   succeeded(): Promise<void>;
-  /** The credentials were wrong: the attempt stays counted. */
+  /** The credentials were wrong: the attempt stays counted and becomes a failure (slows the next ones). */
   failed(): Promise<void>;
   /** The credentials could not be checked (upstream down): the attempt is withdrawn. */
   abandoned(): Promise<void>;
@@ -69,28 +75,29 @@ export class LoginRateLimiter {
 
   /** Start an attempt for `username` from `ip`, or refuse it. */
   async begin(username: string, ip: string, now = Date.now()): Promise<LoginAttempt | LoginRefused> {
-    const userKey = this.#userKey(username);
-    const ipKey = this.#ipKey(ip);
-    const before = await this.#refusal(userKey, ipKey, now, 0);
+    const store = this.#cache.store;
+    const keys = this.#keys(username, ip);
+    const before = await this.#refusal(keys, now, 0);
     if (before) return before;
 
     const member = randomBytes(9).toString('base64url');
     const score = now + this.#windowMs;
-    await this.#cache.store.indexAdd(userKey, member, score, { cap: this.#maxUser + 10, now });
-    await this.#cache.store.indexAdd(ipKey, member, score, { cap: this.#maxIp + 10, now });
+    await store.indexAdd(keys.user, member, score, { cap: this.#maxUser + 10, now });
+    await store.indexAdd(keys.ip, member, score, { cap: this.#maxIp + 10, now });
     const withdraw = async () => {
-      await this.#cache.store.indexRemove(userKey, [member]);
-      await this.#cache.store.indexRemove(ipKey, [member]);
+      await store.indexRemove(keys.user, [member]);
+      await store.indexRemove(keys.ip, [member]);
     };
     // Counted with this attempt included: parallel attempts beyond the limit are refused here.
-    const after = await this.#refusal(userKey, ipKey, now, 1);
+    const after = await this.#refusal(keys, now, 1);
     if (after) {
       await withdraw();
       return after;
     }
+    // Settled failures only: attempts still in flight may well be correct.
     const failures = Math.max(
-      (await this.#cache.store.indexCount(userKey, now)) - 1,
-      (await this.#cache.store.indexCount(ipKey, now)) - 1,
+      await store.indexCount(keys.userFailures, now),
+      await store.indexCount(keys.ipFailures, now),
     );
     const delayMs =
       failures >= this.#slowAfter
@@ -100,28 +107,30 @@ export class LoginRateLimiter {
       allowed: true,
       delayMs,
       succeeded: async () => {
-        await this.#cache.store.indexDelete(userKey);
-        await this.#cache.store.indexRemove(ipKey, [member]);
+        await store.indexDelete(keys.user);
+        await store.indexDelete(keys.userFailures);
+        await store.indexRemove(keys.ip, [member]);
       },
-      failed: async () => {},
+      failed: async () => {
+        // Same member and expiry as the attempt: both leave their windows together.
+        await store.indexAdd(keys.userFailures, member, score, { cap: this.#maxUser + 10, now });
+        await store.indexAdd(keys.ipFailures, member, score, { cap: this.#maxIp + 10, now });
+      },
       abandoned: withdraw,
     };
   }
 
-  /** Forget every failure of `username` (e.g. after an administrator reset the password). */
+  /** Forget every attempt and failure of `username` (e.g. after an administrator reset the password). */
   async reset(username: string): Promise<void> {
-    await this.#cache.store.indexDelete(this.#userKey(username));
+    const keys = this.#userKeys(username);
+    await this.#cache.store.indexDelete(keys.user);
+    await this.#cache.store.indexDelete(keys.userFailures);
   }
 
-  async #refusal(
-    userKey: string,
-    ipKey: string,
-    now: number,
-    own: number,
-  ): Promise<LoginRefused | undefined> {
-    const user = await this.#cache.store.indexRange(userKey, now);
+  async #refusal(keys: LimiterKeys, now: number, own: number): Promise<LoginRefused | undefined> {
+    const user = await this.#cache.store.indexRange(keys.user, now);
     if (user.length - own >= this.#maxUser) return this.#refused(user, this.#maxUser, own, now, 'user');
-    const ip = await this.#cache.store.indexRange(ipKey, now);
+    const ip = await this.#cache.store.indexRange(keys.ip, now);
     if (ip.length - own >= this.#maxIp) return this.#refused(ip, this.#maxIp, own, now, 'ip');
     return undefined;
   }
@@ -138,12 +147,26 @@ export class LoginRateLimiter {
     return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((pivot - now) / 1000)), limit };
   }
 
-  #userKey(username: string): string {
-    const normalized = username.normalize('NFC').trim().toLowerCase();
-    return this.#cache.key(`x:rl:u:${this.#cache.digest(`login:${normalized}`)}`);
+  #keys(username: string, ip: string): LimiterKeys {
+    return { ...this.#userKeys(username), ...this.#ipKeys(ip) };
   }
 
-  #ipKey(ip: string): string {
-    return this.#cache.key(`x:rl:ip:${this.#cache.digest(`ip:${ip}`)}`);
+  #userKeys(username: string): Pick<LimiterKeys, 'user' | 'userFailures'> {
+    const normalized = username.normalize('NFC').trim().toLowerCase();
+    const digest = this.#cache.digest(`login:${normalized}`);
+    return { user: this.#cache.key(`x:rl:u:${digest}`), userFailures: this.#cache.key(`x:rl:uf:${digest}`) };
   }
+
+  #ipKeys(ip: string): Pick<LimiterKeys, 'ip' | 'ipFailures'> {
+    const digest = this.#cache.digest(`ip:${ip}`);
+    return { ip: this.#cache.key(`x:rl:ip:${digest}`), ipFailures: this.#cache.key(`x:rl:ipf:${digest}`) };
+  }
+}
+
+/** Store keys of one attempt: attempts (refusals) and settled failures (slowdown). */
+interface LimiterKeys {
+  user: string;
+  ip: string;
+  userFailures: string;
+  ipFailures: string;
 }

@@ -95,7 +95,7 @@ async function authenticateClient(
   if (triedSecret) {
     throw new OAuthError(
       'invalid_client',
-      'clients here are public (token_endpoint_auth_method "none"): send client_id without a secret',
+      "clients here are public (token_endpoint_auth_method 'none'): send client_id without a secret",
     );
   }
   if (values.client_id === undefined) throw new OAuthError('invalid_client', 'client_id is missing');

@@ -60,6 +60,60 @@ describe('LoginRateLimiter', () => {
     expect((await limiter.begin('demo', '10.0.0.1', now)).allowed).toBe(true);
   });
 
+  it('correct logins in flight from one address do not slow each other down', async () => {
+    const limiter = new LoginRateLimiter(newCache(), { ...options, maxFailuresPerIp: 20 });
+    const now = 30_000_000;
+    // Ten colleagues behind one NAT address, all starting before any has finished.
+    const attempts = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => limiter.begin(`colleague${i}`, '198.51.100.1', now)),
+    );
+    expect(attempts.map((a) => a.allowed)).toEqual(Array(10).fill(true));
+    expect(attempts.map((a) => (a as LoginAttempt).delayMs)).toEqual(Array(10).fill(0));
+    // An eleventh while they are all still pending: not slowed either.
+    const late = (await limiter.begin('colleague10', '198.51.100.1', now)) as LoginAttempt;
+    expect(late.delayMs).toBe(0);
+    for (const a of [...attempts, late]) await (a as LoginAttempt).succeeded();
+    expect(((await limiter.begin('colleague0', '198.51.100.1', now)) as LoginAttempt).delayMs).toBe(0);
+  });
+
+  it('wrong passwords still slow the address down once they have failed, however they arrived', async () => {
+    const limiter = new LoginRateLimiter(newCache(), { ...options, maxFailuresPerIp: 20 });
+    const now = 40_000_000;
+    const parallel = (await Promise.all(
+      Array.from({ length: 3 }, (_, i) => limiter.begin(`guess${i}`, '203.0.113.5', now)),
+    )) as LoginAttempt[];
+    // In flight: nothing has failed yet.
+    expect(parallel.map((a) => a.delayMs)).toEqual([0, 0, 0]);
+    for (const a of parallel) await a.failed();
+    // Three settled failures, slowAfter 1, 100 ms each: (3 - 1 + 1) x 100.
+    const next = (await limiter.begin('someone-else', '203.0.113.5', now)) as LoginAttempt;
+    expect(next.delayMs).toBe(300);
+    await next.failed();
+    expect(((await limiter.begin('another', '203.0.113.5', now)) as LoginAttempt).delayMs).toBe(400);
+    // Another address is not slowed.
+    expect(((await limiter.begin('another', '203.0.113.6', now)) as LoginAttempt).delayMs).toBe(0);
+  });
+
+  it('pending attempts still count for the refusal, settled or not', async () => {
+    const limiter = new LoginRateLimiter(newCache(), options);
+    const now = 50_000_000;
+    const pending = await Promise.all(
+      Array.from({ length: 3 }, () => limiter.begin('demo', '10.1.1.1', now)),
+    );
+    expect(pending.every((a) => a.allowed)).toBe(true);
+    expect(await limiter.begin('demo', '10.1.1.2', now)).toMatchObject({ allowed: false, limit: 'user' });
+  });
+
+  it('reset() forgets the failures of a user name, so it is neither refused nor slowed', async () => {
+    const limiter = new LoginRateLimiter(newCache(), options);
+    const now = 60_000_000;
+    await fail(limiter, 'demo', '10.2.2.1', now);
+    await fail(limiter, 'demo', '10.2.2.2', now);
+    await limiter.reset('DEMO');
+    const after = (await limiter.begin('demo', '10.2.2.3', now)) as LoginAttempt;
+    expect(after).toMatchObject({ allowed: true, delayMs: 0 });
+  });
+
   it('parallel attempts cannot exceed the limit', async () => {
     const limiter = new LoginRateLimiter(newCache(), options);
     const now = 20_000_000;
@@ -78,6 +132,13 @@ describe('LoginRateLimiter', () => {
     const ipKey = cache.key(`x:rl:ip:${cache.digest('ip:203.0.113.99')}`);
     expect(await cache.store.indexCount(userKey, now)).toBe(1);
     expect(await cache.store.indexCount(ipKey, now)).toBe(1);
+    // The settled failure, in the failure indexes under the same digests.
+    expect(
+      await cache.store.indexCount(cache.key(`x:rl:uf:${cache.digest('login:visible-login')}`), now),
+    ).toBe(1);
+    expect(await cache.store.indexCount(cache.key(`x:rl:ipf:${cache.digest('ip:203.0.113.99')}`), now)).toBe(
+      1,
+    );
     expect(userKey).not.toContain('isible');
   });
 });

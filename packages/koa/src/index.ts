@@ -23,6 +23,15 @@ export { type OAuthErrorBody, quoteHeaderValue } from './http/oauth-error-body.j
 export { type CreateLoggerOptions, createLogger, REDACT_PATHS, REDACTED } from './logging/create-logger.js';
 export { type RequestLoggerOptions, type RequestLogState, requestLogger } from './logging/request-logger.js';
 export { attachSecurityLog } from './logging/security-log.js';
+export {
+  attachStoreErrorLog,
+  DEFAULT_STORE_LOG_INTERVAL_MS,
+  describeStoreError,
+  type StoreErrorFields,
+  type StoreFailureLogOptions,
+  type StoreFailureReporter,
+  storeFailureLog,
+} from './logging/store-failure-log.js';
 export { type CacheMetrics, type CacheMetricsOptions, createCacheMetrics } from './metrics/cache-metrics.js';
 export { type StatusRoutesOptions, statusRoutes } from './status/status-routes.js';
 export { MIN_STATUS_TOKEN_LENGTH, requireStatusToken } from './status/status-token.js';

@@ -193,6 +193,24 @@ describe('bearerAuth over HTTP', () => {
     }
   });
 
+  it('400 invalid_request for an access_token in the query string under a percent-encoded name', async () => {
+    const token = await issue();
+    for (const query of [`%61ccess_token=${token}`, `x=%41&access%5Ftoken=${token}`]) {
+      const response = await fetch(`${app.url}/protected?${query}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: string }).error).toBe('invalid_request');
+    }
+    // Look-alikes are not tokens: the request goes through.
+    for (const query of ['x=%41', 'my_access_token=1', 'x=access_token']) {
+      const response = await fetch(`${app.url}/protected?${query}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(response.status).toBe(200);
+    }
+  });
+
   it('400 invalid_request for an access_token in a form body (parsed or not yet parsed)', async () => {
     const token = await issue();
     const unparsed = new Koa();

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { parseDetailed } from '../src/auth/bearer-header.js';
 import { MAX_AUTHORIZATION_LENGTH, parseBearerHeader } from '../src/index.js';
 
 describe('parseBearerHeader', () => {
@@ -55,6 +56,29 @@ describe('parseBearerHeader', () => {
           expect(parsed.description).not.toContain(secret);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('answers exactly like the detailed parse for any value (the one-regex fast path changes nothing)', () => {
+    const b64 = fc.constantFrom(...'abcXYZ019-._~+/='.split(''));
+    const noise = fc.constantFrom(' ', '\t', '"', ',', 'é', '\u00a0', '=', 'Bearer', 'bearer', 'BeArEr');
+    const value = fc.oneof(
+      fc.string({ maxLength: 60 }),
+      fc
+        .tuple(
+          fc.constantFrom('Bearer', 'bearer', 'BEARER', 'Bearer ', ' Bearer', 'Basic', 'Bearer\t'),
+          fc.constantFrom(' ', '  ', '', '\t'),
+          fc.string({ unit: fc.oneof(b64, noise), maxLength: 40 }),
+          fc.constantFrom('', ' ', '\t', '=', '=='),
+        )
+        .map((parts) => parts.join('')),
+      fc.integer({ min: 4080, max: 4100 }).map((n) => `Bearer ${'a'.repeat(n - 7)}`),
+    );
+    fc.assert(
+      fc.property(value, (header) => {
+        expect(parseBearerHeader(header)).toEqual(parseDetailed(header));
+      }),
+      { numRuns: 3000 },
     );
   });
 });

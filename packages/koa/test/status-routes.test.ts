@@ -51,6 +51,21 @@ describe('statusRoutes', () => {
     }
   });
 
+  it('GET /health/live -> 200 while the process serves, also with the store down and a status token', async () => {
+    for (const down of [false, true]) {
+      store.down = down;
+      for (const url of [open.url, guarded.url]) {
+        const response = await fetch(`${url}/health/live`);
+        expect(response.status).toBe(200);
+        expect(response.headers.get('cache-control')).toBe('no-store');
+        expect(response.headers.get('retry-after')).toBeNull();
+        expect(await response.json()).toEqual({ status: 'ok' });
+      }
+    }
+    // Readiness still reports the dead store next to it.
+    expect((await fetch(`${open.url}/health`)).status).toBe(503);
+  });
+
   it('GET /cache/status -> cache.stats() as JSON', async () => {
     await cache.storeToken({ userId: 'status-user', accessToken: 'status-access-token' });
     const response = await fetch(`${open.url}/cache/status`);
@@ -124,6 +139,7 @@ describe('statusRoutes', () => {
     const prefixed = await listen(mount({ cache, prefix: '/_status' }));
     try {
       expect((await fetch(`${prefixed.url}/_status/health`)).status).toBe(200);
+      expect((await fetch(`${prefixed.url}/_status/health/live`)).status).toBe(200);
       expect((await fetch(`${prefixed.url}/health`)).status).toBe(404);
     } finally {
       await prefixed.close();

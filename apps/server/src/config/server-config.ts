@@ -33,6 +33,11 @@ export interface ServerConfig {
   onecRpcTimeoutMs: number;
   /** Take the client IP from X-Forwarded-For (only behind a reverse proxy you control). */
   trustProxy: boolean;
+  /**
+   * With `trustProxy`: how many proxies append to X-Forwarded-For; the client IP is the entry that
+   * many places from the right (default 1: the address the nearest proxy saw).
+   */
+  trustedProxyHops: number;
   loginRateLimit: { maxFailuresPerUser: number; maxFailuresPerIp: number; windowMs: number };
   /** Dynamic client registrations accepted per client IP per hour. */
   registrationsPerHour: number;
@@ -129,6 +134,11 @@ export function loadServerConfig(
       'MCP_PUBLIC_URL uses http on a non-loopback host: MCP clients expect https for authorization',
     );
   }
+  if (!e.MCP_TRUST_PROXY && env.MCP_TRUSTED_PROXY_HOPS?.trim()) {
+    warnings.push(
+      'MCP_TRUSTED_PROXY_HOPS is ignored: X-Forwarded-For is not read unless MCP_TRUST_PROXY=true',
+    );
+  }
   const storeUrl = e.OAUTH_CACHE_STORE || `sqlite://${dataDir}/oauth-cache.sqlite`;
   return {
     config: {
@@ -151,6 +161,7 @@ export function loadServerConfig(
       onecTimeoutMs: e.MCP_ONEC_TIMEOUT_MS,
       onecRpcTimeoutMs: e.MCP_ONEC_RPC_TIMEOUT_MS,
       trustProxy: e.MCP_TRUST_PROXY,
+      trustedProxyHops: e.MCP_TRUSTED_PROXY_HOPS,
       loginRateLimit: {
         maxFailuresPerUser: e.MCP_LOGIN_MAX_FAILURES_PER_USER,
         maxFailuresPerIp: e.MCP_LOGIN_MAX_FAILURES_PER_IP,

@@ -12,6 +12,7 @@ import {
   type OneCCredentialCheck,
 } from '@oauth-cache/authorization-server';
 import { StoreUnavailableError } from '@oauth-cache/core';
+import { type StoreFailureReporter, storeFailureLog } from '@oauth-cache/koa';
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
 import { BodyError, readForm } from '../http/body.js';
@@ -35,9 +36,12 @@ export interface AuthorizeRouteDeps {
 
 export function authorizeRoutes(deps: AuthorizeRouteDeps): Router {
   const router = new Router();
+  // The login page answers store failures itself (an HTML 503), so they never reach
+  // oauthErrorHandler's log: report them here, throttled the same way.
+  const storeFailed = storeFailureLog({ logger: deps.logger, level: 'warn' });
   router.get('/authorize', async (ctx) => {
     const params = new URLSearchParams(ctx.querystring);
-    await withValidRequest(ctx, deps, params, async (request) => {
+    await withValidRequest(ctx, deps, storeFailed, params, async (request) => {
       sendHtml(ctx, 200, loginPage({ request, params }));
     });
   });
@@ -55,7 +59,7 @@ export function authorizeRoutes(deps: AuthorizeRouteDeps): Router {
       );
       return;
     }
-    await withValidRequest(ctx, deps, form, (request) => login(ctx, deps, form, request));
+    await withValidRequest(ctx, deps, storeFailed, form, (request) => login(ctx, deps, form, request));
   });
   return router;
 }
@@ -63,6 +67,7 @@ export function authorizeRoutes(deps: AuthorizeRouteDeps): Router {
 async function withValidRequest(
   ctx: Context,
   deps: AuthorizeRouteDeps,
+  storeFailed: StoreFailureReporter,
   params: URLSearchParams,
   then: (request: AuthorizationRequest) => Promise<void>,
 ): Promise<void> {
@@ -87,6 +92,7 @@ async function withValidRequest(
       return;
     }
     if (error instanceof StoreUnavailableError) {
+      storeFailed(error, { method: ctx.method, path: ctx.path, ...requestId(ctx) });
       ctx.set('Retry-After', '5');
       sendHtml(
         ctx,
@@ -145,12 +151,17 @@ async function login(
   }
   if (attempt.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, attempt.delayMs));
 
+  // On the outcome lines, so an operator sees the slowdown at work.
+  const slowed = attempt.delayMs > 0 ? { delayMs: attempt.delayMs } : {};
   const outcome = await deps.checkCredentials(username, password);
   switch (outcome) {
     case 'ok': {
       await attempt.succeeded();
       const location = await deps.as.completeAuthorization(request, username, password);
-      deps.logger.info({ event: 'login_ok', user: username, clientId: request.clientId }, 'login succeeded');
+      deps.logger.info(
+        { event: 'login_ok', user: username, clientId: request.clientId, ...slowed },
+        'login succeeded',
+      );
       ctx.set('Cache-Control', 'no-store');
       ctx.redirect(location);
       return;
@@ -158,7 +169,7 @@ async function login(
     case 'invalid':
       await attempt.failed();
       deps.logger.info(
-        { event: 'login_failed', clientId: request.clientId },
+        { event: 'login_failed', clientId: request.clientId, ...slowed },
         'login failed: wrong credentials',
       );
       return again(401, 'Wrong 1C login or password.');
@@ -181,6 +192,11 @@ async function login(
         ),
       );
   }
+}
+
+function requestId(ctx: Context): { reqId?: string } {
+  const id = (ctx.state as { requestId?: unknown }).requestId;
+  return typeof id === 'string' ? { reqId: id } : {};
 }
 
 function formatWait(seconds: number): string {

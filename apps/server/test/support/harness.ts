@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Emulator, type EmulatorUser, startEmulator } from '@oauth-cache/onec-emulator';
+import type { Logger } from 'pino';
 import { loadServerConfig, type RunningServer, startServer } from '../../src/index.js';
 
 export interface Harness {
@@ -30,8 +31,9 @@ export function fixedSecrets(): Record<string, string> {
 }
 
 export async function startHarness(
-  options: { env?: Record<string, string>; users?: EmulatorUser[] } = {},
+  options: { env?: Record<string, string>; users?: EmulatorUser[]; logger?: Logger } = {},
 ): Promise<Harness> {
+  const serverOptions = options.logger ? { logger: options.logger } : {};
   const emulator = await startEmulator({ port: 0, ...(options.users ? { users: options.users } : {}) });
   const dir = mkdtempSync(join(tmpdir(), 'oc-server-'));
   const env: Record<string, string> = {
@@ -47,7 +49,7 @@ export async function startHarness(
     ...fixedSecrets(),
     ...options.env,
   };
-  let server = await startServer(loadServerConfig(env).config);
+  let server = await startServer(loadServerConfig(env).config, serverOptions);
   let running = true;
   const harness: Harness = {
     emulator,
@@ -60,7 +62,7 @@ export async function startHarness(
       if (running) await server.close();
       running = false;
       const port = new URL(server.url).port;
-      server = await startServer(loadServerConfig({ ...env, MCP_PORT: port }).config);
+      server = await startServer(loadServerConfig({ ...env, MCP_PORT: port }).config, serverOptions);
       running = true;
       return server;
     },

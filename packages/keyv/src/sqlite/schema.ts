@@ -30,6 +30,10 @@ export interface SqliteSql {
   indexCount: string;
   indexDelete: string;
   upsertRecord: string;
+  /** Batch forms: one statement for many rows, given as a JSON array of row arrays. */
+  upsertRecordsJson: string;
+  indexUpsertJson: string;
+  indexUpsertGreaterJson: string;
   releaseLock: string;
 }
 
@@ -71,6 +75,11 @@ export function sqliteSql(tablePrefix: string): SqliteSql {
     sweepIndexes: `DELETE FROM ${ix} WHERE (ikey, member) IN (SELECT ikey, member FROM ${ix} WHERE score <= ? LIMIT ${SWEEP_BATCH})`,
     changes: 'SELECT changes() AS n',
     indexUpsert: `INSERT INTO ${ix}(ikey, member, score) VALUES(?, ?, ?) ON CONFLICT(ikey, member) DO UPDATE SET score = excluded.score`,
+    // Bulk writes (migrations): a whole batch per statement instead of one driver round trip per
+    // row. `WHERE true` is SQLite's required disambiguation for an upsert over a SELECT.
+    upsertRecordsJson: `INSERT INTO ${kv}(key, value) SELECT value ->> 0, value ->> 1 FROM json_each(?) WHERE true ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+    indexUpsertJson: `INSERT INTO ${ix}(ikey, member, score) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) WHERE true ON CONFLICT(ikey, member) DO UPDATE SET score = excluded.score`,
+    indexUpsertGreaterJson: `INSERT INTO ${ix}(ikey, member, score) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) WHERE true ON CONFLICT(ikey, member) DO UPDATE SET score = max(score, excluded.score)`,
     // keepGreater (Redis ZADD GT): an existing member's score only ever rises.
     indexUpsertGreater: `INSERT INTO ${ix}(ikey, member, score) VALUES(?, ?, ?) ON CONFLICT(ikey, member) DO UPDATE SET score = max(score, excluded.score)`,
     indexDropDead: `DELETE FROM ${ix} WHERE ikey = ? AND score <= ?`,

@@ -16,6 +16,7 @@ import { EnvelopeCodec, isLive } from '../envelope.js';
 import { assertTtl, storeUnavailable } from '../errors.js';
 import type { ExpiringValue, ExpiryAwareReads } from '../expiring.js';
 import { ConnectionGate } from '../gate.js';
+import { folderCreationHint, openFailureHint } from './open-errors.js';
 import { type SqliteSql, SWEEP_BATCH, sqliteSql } from './schema.js';
 
 /** Options of {@link SqliteStore.open}. */
@@ -88,7 +89,9 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
       try {
         await mkdir(dirname(path), { recursive: true });
       } catch (error) {
-        throw storeUnavailable(label, `creating the folder ${dirname(path)}`, error);
+        const failure = storeUnavailable(label, `creating the folder ${dirname(path)}`, error);
+        const hint = await folderCreationHint(dirname(path));
+        throw hint ? new StoreUnavailableError(`${failure.message}${hint}`, { cause: error }) : failure;
       }
     }
     const adapter = new KeyvSqlite({ uri: `sqlite://${path}`, table: sql.kvTable, busyTimeout });
@@ -101,15 +104,7 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
       await store.#query(sql.probeWrite);
     } catch (error) {
       await adapter.close().catch(() => undefined);
-      const code = (error as { code?: string }).code;
-      const hint =
-        code === 'SQLITE_READONLY'
-          ? ' (the file or its folder is read-only for this user)'
-          : code === 'SQLITE_CANTOPEN'
-            ? ' (cannot open the file: missing permission, or the path is a directory)'
-            : code === 'SQLITE_NOTADB'
-              ? ' (the file is not a SQLite database)'
-              : '';
+      const hint = await openFailureHint(path, (error as { code?: string }).code);
       throw new StoreUnavailableError(
         `${label}: cannot open the SQLite database ${path}: ${(error as Error).message ?? String(error)}${hint}`,
         { cause: error },
@@ -132,7 +127,7 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
     if (keys.length === 0) return [];
     const rows = await this.#shared('getMany', () => this.#adapter.getMany<string>(keys));
     const now = Date.now();
-    return Promise.all(rows.map((raw) => this.#codec.liveValue(raw, now)));
+    return rows.map((raw) => this.#codec.liveValue(raw, now));
   }
 
   /** `get` with the record's expiry (used by the L1 so it never outlives the record). */
@@ -146,7 +141,7 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
     if (keys.length === 0) return [];
     const rows = await this.#shared('getMany', () => this.#adapter.getMany<string>(keys));
     const now = Date.now();
-    return Promise.all(rows.map((raw) => this.#codec.live(raw, now)));
+    return rows.map((raw) => this.#codec.live(raw, now));
   }
 
   async set(key: string, value: unknown, ttlMs: number): Promise<void> {
@@ -225,7 +220,7 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
       for (const row of page) {
         const key = String(row.key);
         if (!key.startsWith(prefix)) return;
-        const envelope = await this.#codec.decode(row.value);
+        const envelope = this.#codec.decode(row.value);
         if (envelope && isLive(envelope, now)) {
           yield envelope.expires === undefined
             ? { key, value: envelope.value }
@@ -286,23 +281,24 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
   async writeBatch(ops: BatchOp[]): Promise<void> {
     if (ops.length === 0) return;
     const now = Date.now();
-    const prepared: Array<[string, ...unknown[]]> = [];
+    const records: Array<[string, string]> = [];
+    const scores: Array<[string, string, number]> = [];
+    const greater: Array<[string, string, number]> = [];
     for (const op of ops) {
       if (op.op === 'set') {
         assertTtl(op.ttlMs);
         if (op.ttlMs <= 0) continue;
-        prepared.push([
-          this.#sql.upsertRecord,
-          op.key,
-          await this.#codec.encode(op.value, now + Math.ceil(op.ttlMs)),
-        ]);
+        records.push([op.key, await this.#codec.encode(op.value, now + Math.ceil(op.ttlMs))]);
       } else {
-        const statement = op.keepGreater ? this.#sql.indexUpsertGreater : this.#sql.indexUpsert;
-        prepared.push([statement, op.key, op.member, op.score]);
+        (op.keepGreater ? greater : scores).push([op.key, op.member, op.score]);
       }
     }
+    // Three statements per batch whatever its size, all in one transaction: the batch lands whole
+    // or not at all, and the async driver's per-statement round trip is paid three times, not per row.
     await this.#transaction('writeBatch', async (q) => {
-      for (const [statement, ...params] of prepared) await q(statement, ...params);
+      if (scores.length) await q(this.#sql.indexUpsertJson, JSON.stringify(scores));
+      if (greater.length) await q(this.#sql.indexUpsertGreaterJson, JSON.stringify(greater));
+      if (records.length) await q(this.#sql.upsertRecordsJson, JSON.stringify(records));
     });
   }
 

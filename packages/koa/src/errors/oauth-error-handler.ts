@@ -2,14 +2,21 @@ import { InvalidInputError } from '@oauth-cache/core';
 import type { Context, Middleware } from 'koa';
 import type { Logger } from 'pino';
 import type { OAuthErrorBody } from '../http/oauth-error-body.js';
+import { type StoreFailureReporter, storeFailureLog } from '../logging/store-failure-log.js';
 import { DEFAULT_RETRY_AFTER_SECONDS, isStoreUnavailable } from './store-unavailable.js';
 
 /** Options of {@link oauthErrorHandler}. */
 export interface OAuthErrorHandlerOptions {
-  /** Where unexpected errors are logged (default: the Koa app's `error` event). */
+  /**
+   * Where unexpected errors are logged at `error` (default: the Koa app's `error` event), and store
+   * failures (the 503s) at `warn` with their message, throttled by `storeLogIntervalMs`. Without a
+   * logger, store failures are not logged here.
+   */
   logger?: Logger;
   /** `Retry-After` seconds on 503 (default 5). */
   retryAfterSeconds?: number;
+  /** At most one store-failure line per this many ms (default 5000; 0 = one per failed request). */
+  storeLogIntervalMs?: number;
 }
 
 /** Error types raised by raw-body / co-body based parsers (koa-bodyparser, @koa/bodyparser). */
@@ -42,13 +49,21 @@ interface HttpishError {
 
 /**
  * Koa middleware (mount it first) turning every thrown error into a JSON answer, never an HTML or
- * stack-trace 500: store unavailable -> 503 + `Retry-After`; body parse errors -> 400
+ * stack-trace 500: store unavailable -> 503 + `Retry-After` (logged at `warn` with its cause,
+ * throttled, when a `logger` is given); body parse errors -> 400
  * `invalid_request`; too large -> 413; other client errors keep their status; anything else ->
  * 500 `{"error":"server_error"}` with no details (the error is logged instead). Error statuses left
  * without a body (unmatched route 404, router 405) get a JSON `{error}` body as well.
  */
 export function oauthErrorHandler(options: OAuthErrorHandlerOptions = {}): Middleware {
   const retryAfter = String(options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS);
+  const reportStore: StoreFailureReporter | undefined = options.logger
+    ? storeFailureLog({
+        logger: options.logger,
+        level: 'warn',
+        ...(options.storeLogIntervalMs !== undefined ? { intervalMs: options.storeLogIntervalMs } : {}),
+      })
+    : undefined;
   return async function oauthErrorMiddleware(ctx, next) {
     try {
       await next();
@@ -62,7 +77,8 @@ export function oauthErrorHandler(options: OAuthErrorHandlerOptions = {}): Middl
       }
     } catch (error) {
       const mapped = mapError(error);
-      if (mapped.status >= 500 && !isStoreUnavailable(error)) report(ctx, error, options.logger);
+      if (isStoreUnavailable(error)) reportStore?.(error, requestFields(ctx));
+      else if (mapped.status >= 500) report(ctx, error, options.logger);
       if (ctx.headerSent || !ctx.writable) return;
       ctx.status = mapped.status;
       ctx.set('Cache-Control', 'no-store');
@@ -130,6 +146,15 @@ function allowHeader(headers: unknown): string | undefined {
   if (typeof headers !== 'object' || headers === null) return undefined;
   const allow = (headers as Record<string, unknown>).Allow ?? (headers as Record<string, unknown>).allow;
   return typeof allow === 'string' && /^[A-Z, ]*$/.test(allow) ? allow : undefined;
+}
+
+function requestFields(ctx: Context): Record<string, unknown> {
+  const requestId = (ctx.state as { requestId?: unknown }).requestId;
+  return {
+    method: ctx.method,
+    path: ctx.path.length > 512 ? `${ctx.path.slice(0, 512)}...` : ctx.path,
+    ...(typeof requestId === 'string' ? { reqId: requestId } : {}),
+  };
 }
 
 function report(ctx: Context, error: unknown, logger: Logger | undefined): void {

@@ -15,16 +15,21 @@ export interface StatusRoutesOptions {
   statusToken?: string;
   /** Metrics to serve on `/metrics`; created with {@link createCacheMetrics} when omitted. */
   metrics?: CacheMetrics;
-  /** Path prefix for the three routes (default none). */
+  /** Path prefix for the routes (default none). */
   prefix?: string;
   /** `Retry-After` seconds on 503 (default 5). */
   retryAfterSeconds?: number;
 }
 
 /**
- * A `@koa/router` with `GET /health` (public liveness incl. the store), `GET /cache/status`
- * (`cache.stats()`) and `GET /metrics` (Prometheus text). Mount with
+ * A `@koa/router` with `GET /health` (public readiness: 503 while the store is down),
+ * `GET /health/live` (public liveness: 200 while the process serves requests, no store call),
+ * `GET /cache/status` (`cache.stats()`) and `GET /metrics` (Prometheus text). Mount with
  * `app.use(router.routes()).use(router.allowedMethods())`.
+ *
+ * Point a restart probe (Kubernetes `livenessProbe`) at `/health/live` and a traffic probe
+ * (`readinessProbe`, a load balancer) at `/health`: a Redis blip then takes instances out of
+ * rotation without restarting them all.
  */
 export function statusRoutes(options: StatusRoutesOptions): Router {
   const { cache } = options;
@@ -51,6 +56,12 @@ export function statusRoutes(options: StatusRoutesOptions): Router {
     } catch {
       unavailable(ctx, { status: 'unavailable', store: { kind, ok: false } });
     }
+  });
+
+  // Liveness only: answering at all is the signal. The store is deliberately not touched.
+  router.get('/health/live', (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { status: 'ok' };
   });
 
   router.get('/cache/status', ...guard, async (ctx) => {
