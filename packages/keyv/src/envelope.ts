@@ -75,8 +75,11 @@ export class EnvelopeCodec {
     return serialize({ value, expires });
   }
 
-  /** The envelope of a stored text, or `undefined` for no row / a row that is not an envelope. */
-  async decode(raw: unknown): Promise<Envelope | undefined> {
+  /**
+   * The envelope of a stored text, or `undefined` for no row / a row that is not an envelope.
+   * Synchronous (reads are on the hot path: no promise per decode); `await` on it still works.
+   */
+  decode(raw: unknown): Envelope | undefined {
     if (typeof raw !== 'string') return undefined;
     let data: unknown;
     try {
@@ -91,16 +94,16 @@ export class EnvelopeCodec {
   }
 
   /** The live value and expiry of a stored text at `now`, or `undefined`. */
-  async live(raw: unknown, now: number): Promise<ExpiringValue | undefined> {
-    const envelope = await this.decode(raw);
+  live(raw: unknown, now: number): ExpiringValue | undefined {
+    const envelope = this.decode(raw);
     return envelope && isLive(envelope, now)
       ? { value: envelope.value, expiresAt: envelope.expires }
       : undefined;
   }
 
   /** The live value of a stored text at `now`, or `undefined`. */
-  async liveValue(raw: unknown, now: number): Promise<unknown> {
-    const envelope = await this.decode(raw);
+  liveValue(raw: unknown, now: number): unknown {
+    const envelope = this.decode(raw);
     return envelope && isLive(envelope, now) ? envelope.value : undefined;
   }
 }

@@ -89,6 +89,34 @@ describe('Redis faults', () => {
     await store.close();
   });
 
+  it('redis-server frozen: every pending command rejects at its own deadline (one shared timer), reads and writes alike', async () => {
+    const store = await RedisStore.open({ url: server.url, commandTimeoutMs: 1000 });
+    await store.set('oc:k', 'v', 60_000);
+    await server.kill('SIGSTOP');
+    try {
+      const early = Array.from({ length: 20 }, (_, i) =>
+        rejectsFast(() => (i % 2 ? store.get('oc:k') : store.set(`oc:w${i}`, i, 60_000))),
+      );
+      await sleep(400);
+      const late = [rejectsFast(() => store.get('oc:k')), rejectsFast(() => store.getMany(['oc:k']))];
+      const earlyMs = await Promise.all(early);
+      const lateMs = await Promise.all(late);
+      console.log(
+        `redis frozen: 20 early commands rejected after ${Math.min(...earlyMs).toFixed(0)}-${Math.max(...earlyMs).toFixed(0)} ms, 2 later ones after ${lateMs.map((m) => m.toFixed(0)).join(', ')} ms (each from its own start)`,
+      );
+      // Each measured from its own start: never before its deadline, never long after it.
+      for (const ms of [...earlyMs, ...lateMs]) {
+        expect(ms).toBeGreaterThanOrEqual(1000);
+        expect(ms).toBeLessThan(2500);
+      }
+    } finally {
+      await server.kill('SIGCONT');
+    }
+    await untilWorks(store);
+    expect(await store.get('oc:k')).toBe('v');
+    await store.close();
+  });
+
   it('after a restart the pub/sub subscription is back: remote deletes reach the L1 again', async () => {
     const a = await L1Store.wrap(await RedisStore.open({ url: server.url }), { maxStaleMs: 60_000 });
     const b = await RedisStore.open({ url: server.url });

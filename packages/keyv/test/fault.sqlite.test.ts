@@ -62,9 +62,11 @@ describe('SQLite start-up faults: a clear error, never a hang', () => {
       const nested = await openAsUnprivileged(`sqlite://${join(dir, 'sub', 'x.db')}`);
       expect(nested.ok).toBe(false);
       expect(nested.message).toMatch(/creating the folder .*EACCES/);
+      expect(nested.message).toContain(`may not write in ${dir})`);
       const direct = await openAsUnprivileged(`sqlite://${join(dir, 'x.db')}`);
       expect(direct.ok).toBe(false);
       expect(direct.message).toMatch(/cannot open the SQLite database .*SQLITE_CANTOPEN/);
+      expect(direct.message).toContain(`may not write in ${dir})`);
     } finally {
       await chmod(dir, 0o755);
     }
@@ -74,7 +76,7 @@ describe('SQLite start-up faults: a clear error, never a hang', () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'plain.txt'), 'hello');
     await expect(createStore(`sqlite://${join(dir, 'plain.txt', 'x.db')}`)).rejects.toThrow(
-      /creating the folder .*(ENOTDIR|EEXIST)/,
+      /creating the folder .*(ENOTDIR|EEXIST).*plain\.txt is a file, not a folder/,
     );
     await writeFile(join(dir, 'garbage.db'), 'this is not a sqlite file at all, just text '.repeat(100));
     const error = await createStore(`sqlite://${join(dir, 'garbage.db')}`).catch((e: unknown) => e);

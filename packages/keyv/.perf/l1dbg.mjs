@@ -1,0 +1,13 @@
+import { createTokenCache } from '@oauth-cache/core';
+import { L1Store, SqliteStore } from '../dist/index.js';
+import { mkdtemp } from 'node:fs/promises'; import { tmpdir } from 'node:os'; import { join } from 'node:path';
+const dir = await mkdtemp(join(tmpdir(), 'l1p-'));
+const store = await L1Store.wrap(await SqliteStore.open({ path: join(dir, 'x.db') }), { max: 10000, maxStaleMs: 3600000 });
+const cache = createTokenCache({ store, environment: 'test', securityLevel: 'enhanced', secret: Buffer.alloc(32, 1), encryptionKeys: [{ kid: 'k1', key: Buffer.alloc(32, 2) }], autoCleanup: false });
+await cache.storeToken({ userId: 'bench', accessToken: 'tok-aaaaaaaaaaaaaaaa', expiresIn: 3600 });
+for (let i = 0; i < 5; i++) console.log(!!(await cache.validateAccessToken('tok-aaaaaaaaaaaaaaaa')), store.l1Stats);
+console.log(cache.config.prefix);
+const orig = store.inner.getWithExpiry.bind(store.inner);
+store.inner.getWithExpiry = async (k) => { const r = await orig(k); console.log('read', k, r && r.expiresAt - Date.now()); return r; };
+await cache.validateAccessToken('tok-aaaaaaaaaaaaaaaa');
+await cache.close();
