@@ -21,6 +21,12 @@ function countMigrated(counts: MigrationCounts, key: string): void {
   else counts.migratedOther++;
 }
 
+function count(counts: MigrationCounts, key: string, outcome: 'written' | 'kept' | 'expired'): void {
+  if (outcome === 'written') countMigrated(counts, key);
+  else if (outcome === 'kept') counts.alreadyPresent++;
+  else counts.skippedExpired++;
+}
+
 /** Messages name the record by position and kind, never by key (keys are digests, but no need). */
 function describeKind(key: string): string {
   const kind = key.slice(0, key.indexOf(':') + 1);
@@ -41,6 +47,18 @@ async function writeRecords(batch: Located[], target: TokenCache | null, state: 
     for (const item of live) countMigrated(counts, item.record.key);
     return;
   }
+  // The whole batch in one store transaction/pipeline; only when a record in it is refused is the
+  // batch replayed one record at a time, to name the bad one and still import the others.
+  let outcomes: Array<'written' | 'kept' | 'expired'> | undefined;
+  try {
+    outcomes = await target.importRecords(live.map((item) => item.record));
+  } catch (error) {
+    if (!isEntryError(error)) throw error;
+  }
+  if (outcomes) {
+    outcomes.forEach((outcome, i) => count(counts, live[i]!.record.key, outcome));
+    return;
+  }
   await forEachLimit(live, state.concurrency, async (item) => {
     let outcome: 'written' | 'kept' | 'expired';
     try {
@@ -50,9 +68,7 @@ async function writeRecords(batch: Located[], target: TokenCache | null, state: 
       reportError(state, item.where, `${describeKind(item.record.key)} not imported: ${error.message}`);
       return;
     }
-    if (outcome === 'written') countMigrated(counts, item.record.key);
-    else if (outcome === 'kept') counts.alreadyPresent++;
-    else counts.skippedExpired++;
+    count(counts, item.record.key, outcome);
   });
 }
 
