@@ -19,7 +19,7 @@ import { writeLegacyDump } from '../dist/testing/index.js';
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const sizes = (process.env.BENCH_SIZES ?? '100000').split(',').map((s) => Number(s.trim()));
 const targets = (process.env.BENCH_TARGETS ?? 'sqlite,redis').split(',').map((s) => s.trim());
-const batchSize = process.env.BENCH_BATCH_SIZE ?? '500';
+const batchSize = process.env.BENCH_BATCH_SIZE ?? '2000';
 const EXPIRED_EVERY = 20;
 const LIMITS = { sqlite: 60, redis: 30, rssMb: 300 };
 
