@@ -5,14 +5,26 @@ export type TokenPlacement = 'query' | 'body' | 'body_too_large' | undefined;
 
 const FORM_TYPE = 'application/x-www-form-urlencoded';
 
-/** True when the query string carries an `access_token` parameter (RFC 6750 section 2.3). */
+/**
+ * True when the query string carries an `access_token` parameter (RFC 6750 section 2.3), also when
+ * its name is percent-encoded (`%61ccess_token`). Reads the raw request target: most requests have
+ * no query string, and most query strings neither name `access_token` nor carry a `%`, so the full
+ * parse only runs when it could find one.
+ */
 export function hasQueryToken(ctx: Context): boolean {
-  const query = ctx.querystring;
-  return query.includes('access_token') && new URLSearchParams(query).has('access_token');
+  const url = ctx.req.url ?? '';
+  const start = url.indexOf('?');
+  if (start === -1) return false;
+  if (url.indexOf('access_token', start) === -1 && url.indexOf('%', start) === -1) return false;
+  return new URLSearchParams(url.slice(start + 1)).has('access_token');
 }
 
-/** True when the request has a form body (RFC 6750 section 2.2 placement), checked without reading it. */
+/**
+ * True when the request has a form body (RFC 6750 section 2.2 placement), checked without reading
+ * it. No `Content-Type` (every GET in practice): no form body, without going through `type-is`.
+ */
 export function hasFormBody(ctx: Context): boolean {
+  if (ctx.req.headers['content-type'] === undefined) return false;
   return Boolean(ctx.request.is(FORM_TYPE));
 }
 

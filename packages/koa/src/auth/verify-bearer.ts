@@ -1,6 +1,6 @@
 import { InvalidInputError, type TokenCache, type TokenValidation } from '@oauth-cache/core';
 import { isStoreUnavailable } from '../errors/store-unavailable.js';
-import { parseBearerHeader } from './bearer-header.js';
+import { type ParsedBearerHeader, parseBearerHeader } from './bearer-header.js';
 
 /**
  * The outcome of checking a request's bearer token. Runtime-neutral: the Koa middleware (or any other
@@ -47,32 +47,67 @@ export async function verifyBearer(
   options: VerifyBearerOptions = {},
 ): Promise<BearerOutcome> {
   const parsed = parseBearerHeader(headerValue);
-  if (parsed.kind === 'missing') return { kind: 'missing' };
-  if (parsed.kind === 'malformed') return { kind: 'invalid_request', description: parsed.description };
-
+  if (parsed.kind !== 'token') return headerRefusal(parsed);
   let validation: TokenValidation | null;
   try {
     validation = await cache.validateAccessToken(parsed.token);
   } catch (error) {
-    if (isStoreUnavailable(error)) {
-      return { kind: 'unavailable', description: 'The token store is temporarily unavailable; retry later' };
-    }
-    if (error instanceof InvalidInputError)
-      return { kind: 'invalid_token', description: 'The access token is malformed' };
-    throw error;
+    return validationFailure(error);
   }
-  if (!validation)
-    return { kind: 'invalid_token', description: 'The access token is invalid, expired or revoked' };
+  if (!validation) return unknownToken();
+  return refusalOf(validation, options) ?? { kind: 'authorized', auth: validation };
+}
+
+/** The refusal for a token the cache does not know (never stored, expired, revoked). */
+export function unknownToken(): Exclude<BearerOutcome, { kind: 'authorized' }> {
+  return { kind: 'invalid_token', description: 'The access token is invalid, expired or revoked' };
+}
+
+/** The refusal for a header that carries no token (missing or malformed). */
+export function headerRefusal(
+  parsed: Exclude<ParsedBearerHeader, { kind: 'token' }>,
+): Exclude<BearerOutcome, { kind: 'authorized' }> {
+  return parsed.kind === 'missing'
+    ? { kind: 'missing' }
+    : { kind: 'invalid_request', description: parsed.description };
+}
+
+/**
+ * The outcome of a `validateAccessToken` call that threw: 503-material when the store is
+ * unavailable, `invalid_token` for input core refuses; anything else is a bug and is rethrown.
+ */
+export function validationFailure(error: unknown): Exclude<BearerOutcome, { kind: 'authorized' }> {
+  if (isStoreUnavailable(error)) {
+    return { kind: 'unavailable', description: 'The token store is temporarily unavailable; retry later' };
+  }
+  if (error instanceof InvalidInputError)
+    return { kind: 'invalid_token', description: 'The access token is malformed' };
+  throw error;
+}
+
+/**
+ * Why a live token is refused (wrong audience, missing scope), or `undefined` when it is
+ * authorized. Synchronous, and allocates nothing for an authorized token (the middleware's hot path).
+ */
+export function refusalOf(
+  validation: TokenValidation,
+  options: VerifyBearerOptions,
+): Exclude<BearerOutcome, { kind: 'authorized' }> | undefined {
   if (options.resource !== undefined && validation.resource !== options.resource) {
     return { kind: 'invalid_token', description: 'The access token was not issued for this resource' };
   }
-  const required = options.requiredScopes ?? [];
-  if (required.some((scope) => !validation.scopes.includes(scope))) {
-    return {
-      kind: 'insufficient_scope',
-      description: 'The access token lacks a required scope',
-      scope: required.join(' '),
-    };
+  const required = options.requiredScopes;
+  if (required) {
+    const granted = validation.scopes;
+    for (const scope of required) {
+      if (!granted.includes(scope)) {
+        return {
+          kind: 'insufficient_scope',
+          description: 'The access token lacks a required scope',
+          scope: required.join(' '),
+        };
+      }
+    }
   }
-  return { kind: 'authorized', auth: validation };
+  return undefined;
 }

@@ -1,0 +1,12 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+const [side, dir, server = '../bench/bench-server.mjs', seconds = '8'] = process.argv.slice(2);
+const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, fileURLToPath(new URL(server, import.meta.url))], { stdio: ['pipe', 'pipe', 'inherit'] });
+const info = await new Promise((resolve) => { let b = ''; child.stdout.on('data', (c) => { b += c; const n = b.indexOf('\n'); if (n !== -1) resolve(JSON.parse(b.slice(0, n))); }); });
+const url = side === 'open' ? info.openUrl : info.protectedUrl;
+const headers = side === 'open' ? {} : { authorization: `Bearer ${info.token}` };
+const r = await autocannon({ url: `${url}/protected`, headers, connections: 10, duration: Number(seconds) });
+console.log(side, r.requests.average, 'req/s', r.non2xx, 'non2xx');
+child.stdin.end();
+await new Promise((r) => child.once('exit', r));

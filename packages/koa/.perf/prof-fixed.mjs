@@ -1,0 +1,12 @@
+import { spawn } from 'node:child_process';
+import autocannon from 'autocannon';
+const [side, dir, rate = '5000'] = process.argv.slice(2);
+const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-interval', '100', `--cpu-prof-dir=${dir}`, 'bench/bench-server.mjs'], { stdio: ['pipe', 'pipe', 'inherit'] });
+const info = await new Promise((resolve) => { let b = ''; child.stdout.on('data', (c) => { b += c; const n = b.indexOf('\n'); if (n !== -1) resolve(JSON.parse(b.slice(0, n))); }); });
+const headers = { authorization: `Bearer ${info.token}` };
+await autocannon({ url: info.apps.memory + '/' + side, headers, connections: 10, duration: 2, overallRate: Number(rate) });
+const a = await (await fetch(info.controlUrl)).json();
+const res = await autocannon({ url: info.apps.memory + '/' + side, headers, connections: 10, duration: 8, overallRate: Number(rate) });
+const b = await (await fetch(info.controlUrl)).json();
+console.log(side, res.requests.total, ((b.user - a.user) / res.requests.total).toFixed(1), 'user µs/req', ((b.system - a.system) / res.requests.total).toFixed(1), 'sys');
+child.stdin.end(); await new Promise((r) => child.once('exit', r));
