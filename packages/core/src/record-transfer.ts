@@ -54,14 +54,19 @@ export class RecordTransfer {
     const outcomes: ImportOutcome[] = [];
     const ops: BatchOp[] = [];
     records.forEach((record, i) => {
-      if (record.expiresAt <= now) return outcomes.push('expired');
       const present = existing[i] as Partial<StoredRecord> | undefined;
-      if (present !== undefined && (typeof present?.exp !== 'number' || present.exp >= record.expiresAt)) {
-        return outcomes.push('kept');
+      if (record.expiresAt <= now) {
+        outcomes.push('expired');
+      } else if (
+        present !== undefined &&
+        (typeof present?.exp !== 'number' || present.exp >= record.expiresAt)
+      ) {
+        outcomes.push('kept');
+      } else {
+        ops.push(...this.#indexOps(keys[i]!, record));
+        ops.push({ op: 'set', key: keys[i]!, value: record.value, ttlMs: record.expiresAt - now });
+        outcomes.push('written');
       }
-      ops.push(...this.#indexOps(keys[i]!, record));
-      ops.push({ op: 'set', key: keys[i]!, value: record.value, ttlMs: record.expiresAt - now });
-      outcomes.push('written');
     });
     if (ops.length === 0) return outcomes;
     if (ctx.store.writeBatch) {

@@ -50,7 +50,7 @@ export class RefreshRotation {
     }
 
     const taken = this.#tokens.decodeRecord(key, await ctx.store.take(key));
-    if (!taken || taken.kind !== 'refresh' || taken.exp <= now) {
+    if (taken?.kind !== 'refresh' || taken.exp <= now) {
       return this.#refuse(id, started);
     }
     const familyId = taken.body.fam ?? '';
@@ -112,7 +112,7 @@ export class RefreshRotation {
     const ctx = this.#ctx;
     const consumedKey = ctx.key(`rc:${id}`);
     const consumed = this.#tokens.decodeRecord(consumedKey, await ctx.store.get(consumedKey));
-    if (!consumed || consumed.kind !== 'consumed') {
+    if (consumed?.kind !== 'consumed') {
       ctx.operation('token', 'rotate', 'unknown', started);
       throw new InvalidGrantError('unknown', 'the refresh token is invalid, expired or revoked');
     }

@@ -347,11 +347,6 @@ export class TokenService {
     return this.#decode(key, value);
   }
 
-  async #writeRecord(suffix: string, kind: 'access' | 'refresh', exp: number, body: RecordBody, now: number) {
-    const key = this.#ctx.key(suffix);
-    await this.#ctx.store.set(key, this.#ctx.codec.encode(key, kind, exp, body), exp - now);
-  }
-
   async #unindex(record: DecodedRecord, members: string[]): Promise<void> {
     const ctx = this.#ctx;
     const { uid, fam, sid } = record.body;

@@ -56,7 +56,9 @@ async function writeRecords(batch: Located[], target: TokenCache | null, state: 
     if (!isEntryError(error)) throw error;
   }
   if (outcomes) {
-    outcomes.forEach((outcome, i) => count(counts, live[i]!.record.key, outcome));
+    outcomes.forEach((outcome, i) => {
+      count(counts, live[i]!.record.key, outcome);
+    });
     return;
   }
   await forEachLimit(live, state.concurrency, async (item) => {
