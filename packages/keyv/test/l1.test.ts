@@ -112,6 +112,61 @@ describe('L1Store', () => {
     }
   });
 
+  it('concurrent misses of one key share one read (single flight) and get the same object', async () => {
+    const { a } = await sqlitePair(60_000);
+    const stored = record(1);
+    await a.set('oc:at:hot', stored, 60_000);
+    const values = await Promise.all(Array.from({ length: 50 }, () => a.get('oc:at:hot')));
+    expect(new Set(values).size).toBe(1);
+    expect(values[0]).toEqual(stored);
+    expect(a.l1Stats).toMatchObject({ misses: 50, coalesced: 49, hits: 0 });
+    // getMany joins a read in flight too, and fills the L1 for the rest.
+    await a.set('oc:at:hot2', { ...stored, body: { n: 2 } }, 60_000);
+    const [single, many] = await Promise.all([a.get('oc:at:hot2'), a.getMany(['oc:at:hot2', 'oc:at:hot'])]);
+    expect(many).toEqual([single, values[0]]);
+    expect(a.l1Stats.coalesced).toBe(50);
+    expect(await a.get('oc:at:hot2')).toBe(single);
+  });
+
+  it('a hot key under sustained concurrent load stays in the L1 (no miss storm after it leaves)', async () => {
+    // Before single flight, every concurrent miss superseded the read in flight, so none could
+    // fill the L1 while misses kept coming: 0 hits under load, one store read per request.
+    const { a } = await sqlitePair(50); // entries leave every 50 ms: the L1 must refill each time
+    const stored = record(1);
+    await a.set('oc:at:busy', stored, 60_000);
+    const until = Date.now() + 600;
+    let calls = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (Date.now() < until) {
+          expect(await a.get('oc:at:busy')).toEqual(stored);
+          calls += 1;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }),
+    );
+    const { hits, misses } = a.l1Stats;
+    console.log(`L1 under 16 concurrent callers: ${calls} gets, ${hits} hits, ${misses} misses`);
+    expect(hits + misses).toBe(calls);
+    expect(hits / calls).toBeGreaterThan(0.5);
+  });
+
+  it('reads in flight around a delete never put the deleted value back in the L1', async () => {
+    const { a } = await sqlitePair(60_000);
+    for (let round = 0; round < 20; round++) {
+      const key = `oc:at:flight${round}`;
+      await a.set(key, record(round), 60_000);
+      // A flight started before the delete, misses joining it, and a flight started while the
+      // delete runs: whichever lands when, none may fill the L1 once the delete is done.
+      const before = [a.get(key), a.get(key)];
+      const deleted = a.delete(key);
+      const during = [a.get(key), a.getMany([key])];
+      await Promise.all([...before, deleted, ...during]);
+      expect(await a.get(key)).toBeUndefined();
+      expect(await a.getMany([key])).toEqual([undefined]);
+    }
+  });
+
   it('on Redis a delete in another process invalidates this L1 (pub/sub), far below maxStaleMs', async () => {
     const url = await freshDbUrl(server.url);
     const a = track(await L1Store.wrap(await RedisStore.open({ url }), { maxStaleMs: 60_000 }));

@@ -41,6 +41,10 @@ interface Held {
  * - An entry lives at most `maxStaleMs`, and never past the record's own expiry (read from the
  *   inner store when it reports it, else from the record's `exp` field).
  * - Misses are never cached: a token stored by another process is visible at the next call.
+ * - Concurrent misses of one key share ONE read of the inner store (single flight). Without it, a
+ *   hot token under concurrent load never got back into the L1 once it left it: every miss started
+ *   a read that superseded the previous one, so no read was ever "the latest" when it finished
+ *   (measured before the fix: 0 hits in 118 000 validations from 32 concurrent callers on SQLite).
  * - Local `delete`/`take`/`set`/`add`/`writeBatch` drop the keys they touch; deletes by other
  *   processes arrive through the inner store's `onRemoteDelete` (Redis pub/sub: tens of µs on a
  *   LAN) and drop them too. Without that channel the bound is `maxStaleMs`.
@@ -59,12 +63,16 @@ export class L1Store implements CacheStore {
   readonly #read: (key: string) => Promise<ExpiringValue | undefined>;
   readonly #readMany: (keys: string[]) => Promise<Array<ExpiringValue | undefined>>;
   readonly #match: (key: string) => boolean;
-  /** Reads in flight per key: a read may fill the L1 only if its ticket is still there. */
-  readonly #inFlight = new Map<string, number>();
-  #ticket = 0;
+  /**
+   * The read in flight per key, shared by every concurrent miss of that key. It may fill the L1 only
+   * if it is still the key's flight when it lands: an invalidation removes it, so a read racing
+   * with a delete or a write never puts the old value back.
+   */
+  readonly #inFlight = new Map<string, Promise<ExpiringValue | undefined>>();
   #unsubscribe: (() => Promise<void>) | undefined;
   #hits = 0;
   #misses = 0;
+  #coalesced = 0;
 
   private constructor(inner: CacheStore, options: L1Options) {
     this.inner = inner;
@@ -113,9 +121,12 @@ export class L1Store implements CacheStore {
     return store;
   }
 
-  /** Hit/miss counts of the L1 (matching keys only). */
-  get l1Stats(): { hits: number; misses: number; size: number } {
-    return { hits: this.#hits, misses: this.#misses, size: this.#lru.size };
+  /**
+   * Hit/miss counts of the L1 (matching keys only). `coalesced`: misses that joined a read already
+   * in flight for the same key instead of reading the inner store again.
+   */
+  get l1Stats(): { hits: number; misses: number; coalesced: number; size: number } {
+    return { hits: this.#hits, misses: this.#misses, coalesced: this.#coalesced, size: this.#lru.size };
   }
 
   async get(key: string): Promise<unknown> {
@@ -126,46 +137,58 @@ export class L1Store implements CacheStore {
       return held.value;
     }
     this.#misses += 1;
-    const ticket = this.#begin(key);
-    try {
-      const read = await this.#read(key);
-      this.#fill(key, ticket, read);
-      return read?.value;
-    } finally {
-      this.#end(key, ticket);
-    }
+    return (await this.#load(key))?.value;
   }
 
   async getMany(keys: string[]): Promise<unknown[]> {
     const result: unknown[] = new Array(keys.length);
-    const missing: number[] = [];
+    const pending: Array<Promise<void>> = [];
+    const batch: number[] = [];
     for (const [i, key] of keys.entries()) {
       if (!this.#match(key)) {
-        missing.push(i);
+        batch.push(i);
         continue;
       }
       const held = this.#hit(key);
-      if (held === undefined) {
-        this.#misses += 1;
-        missing.push(i);
-      } else {
+      if (held !== undefined) {
         this.#hits += 1;
         result[i] = held.value;
+        continue;
+      }
+      this.#misses += 1;
+      const flight = this.#inFlight.get(key);
+      if (flight === undefined) {
+        batch.push(i);
+      } else {
+        this.#coalesced += 1;
+        pending.push(
+          flight.then((read) => {
+            result[i] = read?.value;
+          }),
+        );
       }
     }
-    if (missing.length === 0) return result;
-    const missingKeys = missing.map((i) => keys[i]!);
-    const tickets = missingKeys.map((k) => (this.#match(k) ? this.#begin(k) : 0));
-    try {
-      const reads = await this.#readMany(missingKeys);
-      for (const [j, i] of missing.entries()) {
-        result[i] = reads[j]?.value;
-        if (tickets[j]) this.#fill(missingKeys[j]!, tickets[j]!, reads[j]);
+    if (batch.length > 0) {
+      const batchKeys = batch.map((i) => keys[i]!);
+      const reads = this.#readMany(batchKeys);
+      for (const [j, i] of batch.entries()) {
+        const key = batchKeys[j]!;
+        // Matching keys become flights of their own, which concurrent gets can join.
+        const read = this.#match(key)
+          ? this.#startFlight(
+              key,
+              reads.then((all) => all[j]),
+            )
+          : reads.then((all) => all[j]);
+        pending.push(
+          read.then((r) => {
+            result[i] = r?.value;
+          }),
+        );
       }
-      return result;
-    } finally {
-      for (const [j, k] of missingKeys.entries()) if (tickets[j]) this.#end(k, tickets[j]!);
     }
+    await Promise.all(pending);
+    return result;
   }
 
   async set(key: string, value: unknown, ttlMs: number): Promise<void> {
@@ -245,10 +268,33 @@ export class L1Store implements CacheStore {
     await this.inner.close();
   }
 
-  #begin(key: string): number {
-    this.#ticket += 1;
-    this.#inFlight.set(key, this.#ticket);
-    return this.#ticket;
+  /** The key's read in flight, or a new one (the single flight every concurrent miss shares). */
+  #load(key: string): Promise<ExpiringValue | undefined> {
+    const flight = this.#inFlight.get(key);
+    if (flight !== undefined) {
+      this.#coalesced += 1;
+      return flight;
+    }
+    return this.#startFlight(key, this.#read(key));
+  }
+
+  /** Register `read` as the key's flight; when it lands, it fills the L1 if still the key's flight. */
+  #startFlight(key: string, read: Promise<ExpiringValue | undefined>): Promise<ExpiringValue | undefined> {
+    const flight: Promise<ExpiringValue | undefined> = read.then(
+      (value) => {
+        if (this.#inFlight.get(key) === flight) {
+          this.#inFlight.delete(key);
+          this.#fill(key, value);
+        }
+        return value;
+      },
+      (error: unknown) => {
+        if (this.#inFlight.get(key) === flight) this.#inFlight.delete(key);
+        throw error;
+      },
+    );
+    this.#inFlight.set(key, flight);
+    return flight;
   }
 
   /** A held entry still within the record's own expiry. */
@@ -262,18 +308,13 @@ export class L1Store implements CacheStore {
     return held;
   }
 
-  #fill(key: string, ticket: number, read: ExpiringValue | undefined): void {
-    // Only the latest read of a key, and only if nothing invalidated it meanwhile; never a miss.
-    if (read === undefined || this.#inFlight.get(key) !== ticket) return;
+  #fill(key: string, read: ExpiringValue | undefined): void {
+    if (read === undefined) return; // never cache a miss
     const ttl =
       read.expiresAt === undefined
         ? this.#maxStaleMs
         : Math.min(this.#maxStaleMs, read.expiresAt - Date.now());
     if (ttl >= 1) this.#lru.set(key, { value: read.value, expiresAt: read.expiresAt }, { ttl });
-  }
-
-  #end(key: string, ticket: number): void {
-    if (this.#inFlight.get(key) === ticket) this.#inFlight.delete(key);
   }
 
   #invalidate(key: string): void {
