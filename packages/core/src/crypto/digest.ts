@@ -5,7 +5,7 @@ const BLOCK = 64;
 /** UTF-8 needs at most 3 bytes per UTF-16 code unit. */
 const MAX_INPUT_BYTES = MAX_TOKEN_LENGTH * 3;
 
-type OneShotHash = (algorithm: string, data: Buffer, encoding: 'buffer' | 'base64url') => Buffer | string;
+type OneShotHash = (algorithm: string, data: Buffer, encoding: 'latin1' | 'base64url') => string;
 const oneShot = (crypto as unknown as { hash?: OneShotHash }).hash;
 
 /**
@@ -15,7 +15,9 @@ const oneShot = (crypto as unknown as { hash?: OneShotHash }).hash;
  *
  * This is the digest of every validation, so it is computed as RFC 2104 spells it,
  * `H(K^opad || H(K^ipad || m))`, over preallocated buffers with Node's one-shot `crypto.hash`
- * (Node >= 20.12): 1.3 µs instead of 1.8 µs for a `createHmac` object per call. The output is
+ * (Node >= 20.12): about 1 µs instead of 1.8 µs for a `createHmac` object per call. The inner
+ * digest travels as a 32-character latin1 string written straight into the outer buffer: one byte
+ * per character, so the bytes are exact, and no Buffer is allocated for it. The output is
  * byte-identical to `createHmac('sha256', secret)` (a property test checks it).
  */
 export class Digester {
@@ -39,8 +41,7 @@ export class Digester {
       return crypto.createHmac('sha256', this.#secret).update(value, 'utf8').digest('base64url');
     }
     const n = this.#inner.write(value, BLOCK, 'utf8');
-    const inner = oneShot('sha256', this.#inner.subarray(0, BLOCK + n), 'buffer') as Buffer;
-    inner.copy(this.#outer, BLOCK);
-    return oneShot('sha256', this.#outer, 'base64url') as string;
+    this.#outer.write(oneShot('sha256', this.#inner.subarray(0, BLOCK + n), 'latin1'), BLOCK, 'latin1');
+    return oneShot('sha256', this.#outer, 'base64url');
   }
 }
