@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import Keyv from 'keyv';
 import { describe, expect, it } from 'vitest';
 import { EnvelopeCodec, isLive, parseKeyvText } from '../src/envelope.js';
@@ -48,5 +49,38 @@ describe('EnvelopeCodec', () => {
     expect(await codec.decode('not json')).toBeUndefined();
     expect(await codec.decode('{"other":1}')).toBeUndefined();
     expect(await codec.decode(undefined)).toBeUndefined();
+  });
+});
+
+describe('EnvelopeCodec.encode', () => {
+  const codec = new EnvelopeCodec(keyv);
+  const keyvText = (value: unknown) => keyv.serialize!({ value, expires: 7 }) as string;
+
+  it('writes what Keyv reads back, for any JSON value (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue(), async (value) => {
+        const text = await codec.encode(value, 7);
+        expect(await keyv.deserialize!(text)).toEqual(await keyv.deserialize!(keyvText(value)));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('hands values JSON.stringify would write differently to Keyv', async () => {
+    const samples: unknown[] = [
+      { a: ':colon' },
+      [':x'],
+      { b: Buffer.from([1, 2]) },
+      { d: new Date(0) },
+      [() => 1, 2],
+      { deep: JSON.parse(`${'['.repeat(40)}1${']'.repeat(40)}`) },
+    ];
+    for (const sample of samples) expect(await codec.encode(sample, 7)).toBe(keyvText(sample));
+  });
+
+  it('uses plain JSON for a typical record', async () => {
+    const record = { v: 1, kind: 'access', exp: 5, sealed: 'v1.k1.abc' };
+    expect(await codec.encode(record, 7)).toBe(JSON.stringify({ value: record, expires: 7 }));
+    expect(await keyv.deserialize!(await codec.encode(record, 7))).toEqual({ value: record, expires: 7 });
   });
 });

@@ -87,3 +87,44 @@ local removed = 0
 for _, k in ipairs(KEYS) do removed = removed + redis.call('ZREMRANGEBYSCORE', k, '-inf', ARGV[1]) end
 return removed
 `);
+
+/**
+ * writeBatch (bulk import) in one atomic call; batch-plan.ts builds the arguments.
+ * KEYS: the R record keys, then the index keys. ARGV[1] R; then per record its envelope text and
+ * ttl (ms, SET PX); then per index key: P (plain adds), G (ZADD GT adds), the expiry (epoch ms),
+ * P score/member pairs, G score/member pairs.
+ * Each index key gets its ZADDs (at most UNPACK_ARGS arguments per unpack: Lua's C stack holds
+ * ~8000), then PEXPIREAT NX (a key without expiry gets one) or, when it had one, PEXPIREAT GT (an
+ * expiry only ever grows), so an index dies with its highest member. Returns R.
+ */
+export const WRITE_BATCH = lua(`
+local UNPACK_ARGS = 1000
+local records = tonumber(ARGV[1])
+local a = 2
+for i = 1, records do
+  redis.call('SET', KEYS[i], ARGV[a], 'PX', ARGV[a + 1])
+  a = a + 2
+end
+local function zadd(key, greater, first, count)
+  local last = first + count * 2 - 1
+  for s = first, last, UNPACK_ARGS do
+    local e = math.min(s + UNPACK_ARGS - 1, last)
+    if greater then
+      redis.call('ZADD', key, 'GT', unpack(ARGV, s, e))
+    else
+      redis.call('ZADD', key, unpack(ARGV, s, e))
+    end
+  end
+  return last + 1
+end
+for k = records + 1, #KEYS do
+  local key = KEYS[k]
+  local plain = tonumber(ARGV[a])
+  local greater = tonumber(ARGV[a + 1])
+  local at = ARGV[a + 2]
+  a = zadd(key, false, a + 3, plain)
+  a = zadd(key, true, a, greater)
+  if redis.call('PEXPIREAT', key, at, 'NX') == 0 then redis.call('PEXPIREAT', key, at, 'GT') end
+end
+return records
+`);
