@@ -1,7 +1,10 @@
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BULK_ROWS_PER_STATEMENT } from '../src/sqlite/schema.js';
 import { SqliteStore } from '../src/sqlite/sqlite-store.js';
 import { sqliteRows } from './support/sqlite-raw.js';
 import { cleanupTempDirs, tempDir } from './support/temp.js';
@@ -58,6 +61,34 @@ describe('SQLite: what is really in the file (read with the sqlite3 shell)', () 
     expect(await plain.get('oc:x:ours')).toEqual({ from: 'store' });
     expect(await store.get('oc:x:theirs')).toEqual({ from: 'keyv' });
     await plain.disconnect();
+    await store.close();
+  });
+
+  it('a writeBatch larger than one statement lands whole, and not at all when a later chunk fails', async () => {
+    const path = join(await tempDir(), 'bulk.db');
+    const store = await SqliteStore.open({ path });
+    const now = Date.now();
+    const rows = Math.floor(BULK_ROWS_PER_STATEMENT * 2.5);
+    const batch = (tag: string) =>
+      Array.from({ length: rows }, (_, i) => [
+        { op: 'set' as const, key: `oc:at:${tag}${i}`, value: { v: 1, i }, ttlMs: 60_000 },
+        { op: 'indexAdd' as const, key: `oc:ix:u:${tag}`, member: `a:${i}`, score: now + 60_000 },
+      ]).flat();
+    await store.writeBatch(batch('ok'));
+    expect(await sqliteRows(path, "SELECT count(*) FROM oc_kv WHERE key LIKE 'oc:at:ok%'")).toEqual([
+      String(rows),
+    ]);
+    expect(await store.indexCount('oc:ix:u:ok', now)).toBe(rows);
+    // A record in the last chunk is refused by a trigger: the chunks already run (every index row
+    // and the first record chunks) must be rolled back with it.
+    await promisify(execFile)('/usr/bin/sqlite3', [
+      path,
+      `CREATE TRIGGER refuse AFTER INSERT ON oc_kv WHEN new.key = 'oc:at:bad${rows - 1}' BEGIN SELECT RAISE(ABORT, 'refused'); END`,
+    ]);
+    await expect(store.writeBatch(batch('bad'))).rejects.toThrow();
+    expect(await sqliteRows(path, "SELECT count(*) FROM oc_kv WHERE key LIKE 'oc:at:bad%'")).toEqual(['0']);
+    expect(await store.indexCount('oc:ix:u:bad', now)).toBe(0);
+    expect(await store.get('oc:at:ok0')).toEqual({ v: 1, i: 0 });
     await store.close();
   });
 });

@@ -39,6 +39,8 @@ export interface SqliteSql {
 
 /** Batch size of one sweep DELETE: short write locks, so other processes never wait long. */
 export const SWEEP_BATCH = 1000;
+/** Rows per bulk (`writeBatch`) statement: a JSON array SQLite parses in a few MB of memory. */
+export const BULK_ROWS_PER_STATEMENT = 2000;
 /** Rows per `entries` page. */
 export const ENTRIES_PAGE = 500;
 
