@@ -4,7 +4,10 @@
 // Packs the package (and the workspace packages it depends on) with `pnpm pack`, installs the
 // tarballs with npm into an empty folder outside the workspace, extracts the first ```js block of
 // the package README into example.mjs, and runs it. Exit code and output are the example's.
-import { execFileSync, spawnSync } from 'node:child_process';
+// An example that starts a server and keeps running: add `--probe <url>`; the example is
+// started, the URL is fetched until it answers (30 s at most), its status and body are printed,
+// then the example is stopped and the exit code says whether the probe answered.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -61,5 +64,30 @@ if (!example) {
   process.exit(1);
 }
 writeFileSync(join(work, 'example.mjs'), example);
-const run = spawnSync(process.execPath, ['example.mjs'], { cwd: work, stdio: 'inherit', env: process.env });
-process.exit(run.status ?? 1);
+const probeAt = process.argv.indexOf('--probe');
+const probe = probeAt === -1 ? undefined : process.argv[probeAt + 1];
+if (!probe) {
+  const run = spawnSync(process.execPath, ['example.mjs'], { cwd: work, stdio: 'inherit', env: process.env });
+  process.exit(run.status ?? 1);
+}
+const server = spawn(process.execPath, ['example.mjs'], {
+  cwd: work,
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+let exited = false;
+server.once('exit', () => {
+  exited = true;
+});
+const deadline = Date.now() + 30_000;
+let answer;
+while (!answer && !exited && Date.now() < deadline) {
+  try {
+    const response = await fetch(probe);
+    answer = `probe ${response.status} ${await response.text()}`;
+  } catch {
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+server.kill();
+console.log(answer ?? `probe: no answer from ${probe}${exited ? ' (the example exited)' : ''}`);
+process.exit(answer ? 0 : 1);
