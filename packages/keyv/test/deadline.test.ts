@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { CommandDeadlines, CommandTimeoutError } from '../src/redis/deadline.js';
 import { sleep } from './support/temp.js';
@@ -109,5 +111,43 @@ describe('CommandDeadlines (one timer for every pending command)', () => {
     const values = await Promise.all(calls);
     expect(values).toEqual(Array.from({ length: 5000 }, (_, i) => i));
     expect(d.pending).toBe(0);
+  });
+
+  it('an answer that arrived while the event loop was busy past the deadline is not a timeout', async () => {
+    // A real loopback socket to an echo server in another process (as Redis is): the answer is in
+    // the kernel buffer before the deadline, but this process only reads it after a synchronous
+    // stretch longer than the deadline.
+    const echo = spawn(
+      process.execPath,
+      [
+        '-e',
+        "const s = require('node:net').createServer((p) => p.on('data', (d) => p.write(d))); s.listen(0, '127.0.0.1', () => console.log(s.address().port)); process.stdin.on('end', () => process.exit(0)); process.stdin.resume();",
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    const port = Number(
+      await new Promise<string>((resolve) => echo.stdout.once('data', (d) => resolve(String(d)))),
+    );
+    const socket = connect(port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    try {
+      const d = deadlines(100);
+      const answer = d.track(
+        'get',
+        new Promise<string>((resolve) => socket.once('data', (data) => resolve(data.toString()))),
+      );
+      socket.write('pong');
+      const busyUntil = performance.now() + 400;
+      while (performance.now() < busyUntil) {
+        // the event loop is blocked, as while a large batch is being encoded
+      }
+      await expect(answer).resolves.toBe('pong');
+      // A command that really gets no answer still times out.
+      const lost = await rejection(d.track('get', never()));
+      expect((lost.error as Mapped).original).toBeInstanceOf(CommandTimeoutError);
+    } finally {
+      socket.destroy();
+      echo.stdin.end();
+    }
   });
 });

@@ -248,8 +248,8 @@ describe('RedisStore.writeBatch (one script call per batch)', () => {
       expect(await raw.dbSize()).toBe(5_001);
       expect(await store.get('oc:r:4999')).toBe(4999);
 
-      // 20k members of one key in a single script call: ZADD arguments are unpacked in chunks.
-      const one: BatchOp[] = Array.from({ length: MAX_OPS_PER_SCRIPT }, (_, i) => ({
+      // 15k members of one key in a single script call: ZADD arguments are unpacked in chunks.
+      const one: BatchOp[] = Array.from({ length: 15_000 }, (_, i) => ({
         op: 'indexAdd',
         key: 'oc:ix:one',
         member: `m${i}`,
@@ -259,7 +259,36 @@ describe('RedisStore.writeBatch (one script call per batch)', () => {
       await raw.configResetStat();
       await store.writeBatch(one);
       expect((await commandCalls(raw)).evalsha).toBe(1);
-      expect(await raw.zCard('oc:ix:one')).toBe(MAX_OPS_PER_SCRIPT);
+      expect(await raw.zCard('oc:ix:one')).toBe(15_000);
+    });
+  });
+
+  it("the CLI's largest batch (20k tokens, 100k ops) is split below the client's argument limit", async () => {
+    await withStore(async (store, raw) => {
+      const now = Date.now();
+      const ops: BatchOp[] = [];
+      for (let t = 0; t < 20_000; t++) {
+        const exp = now + 600_000 + t;
+        ops.push(
+          { op: 'set', key: `oc:at:${t}`, value: { exp }, ttlMs: exp - now },
+          { op: 'indexAdd', key: `oc:ix:u:${t % 5000}`, member: `a:${t}`, score: exp },
+          { op: 'indexAdd', key: `oc:ix:f:${t}`, member: `a:${t}`, score: exp },
+          { op: 'indexAdd', key: 'oc:ix:tokens', member: `a:${t}`, score: exp },
+          { op: 'indexAdd', key: 'oc:ix:users', member: `u${t % 5000}`, score: exp, keepGreater: true },
+        );
+      }
+      await raw.configResetStat();
+      // Unsplit, one call of ~260k arguments overflows node-redis's spread (RangeError).
+      await store.writeBatch(ops);
+      const calls = await commandCalls(raw);
+      expect((calls.evalsha ?? 0) + (calls.eval ?? 0)).toBeGreaterThanOrEqual(
+        Math.ceil(ops.length / MAX_OPS_PER_SCRIPT),
+      );
+      expect(await raw.zCard('oc:ix:tokens')).toBe(20_000);
+      expect(await raw.zCard('oc:ix:users')).toBe(5000);
+      expect(await raw.zScore('oc:ix:users', 'u0')).toBe(now + 600_000 + 15_000);
+      expect(await raw.dbSize()).toBe(20_000 + 5000 + 20_000 + 2);
+      expect(await store.get('oc:at:19999')).toEqual({ exp: now + 600_000 + 19_999 });
     });
   });
 

@@ -28,10 +28,17 @@ export interface MigrateOptions {
 }
 
 /**
- * Batches written at once: the next batch is parsed and checked while the store writes one. Two
- * more keep a 2-core machine busy (CLI and Redis each on a core) without piling up memory.
+ * Batches written at once: the next batch is parsed and checked while the store writes one. Up to
+ * three keep a 2-core machine busy (CLI and Redis each on a core); fewer for large batches, so the
+ * tokens held in memory stay under {@link TOKENS_IN_FLIGHT} and a 1M-entry run fits the bin's
+ * 192 MB heap at any `--batch-size` (three batches of 20000 did not).
  */
-const BATCHES_IN_FLIGHT = Number(process.env.OAUTH_CACHE_CLI_BATCHES_IN_FLIGHT ?? 3);
+const TOKENS_IN_FLIGHT = 20_000;
+function batchesInFlight(batchSize: number): number {
+  const configured = Number(process.env.OAUTH_CACHE_CLI_BATCHES_IN_FLIGHT);
+  if (Number.isInteger(configured) && configured > 0) return configured;
+  return Math.max(1, Math.min(3, Math.floor(TOKENS_IN_FLIGHT / batchSize)));
+}
 
 function zoneFor(tz: string): ZoneResolver {
   try {
@@ -118,7 +125,7 @@ export async function runMigrate(opts: MigrateOptions, io: CliIO): Promise<ExitC
     stop: { requested: false },
     batchSize: opts.batchSize,
     concurrency: opts.concurrency,
-    batchesInFlight: BATCHES_IN_FLIGHT,
+    batchesInFlight: batchesInFlight(opts.batchSize),
   };
   let sourceCache: TokenCache | null = null;
   let target: TokenCache | null = null;

@@ -9,6 +9,13 @@ import { assertTtl } from '../errors.js';
  */
 export const MAX_OPS_PER_SCRIPT = 20_000;
 
+/**
+ * Most keys + arguments in one script call. node-redis pushes them with a spread call, which
+ * overflows the default V8 stack at about 50k (measured: 45k fine, 52k `RangeError`); a call over
+ * this bound is split in two. The CLI's default batch (2000 legacy tokens) is about 26k.
+ */
+export const MAX_ARGS_PER_SCRIPT = 32_000;
+
 /** One script call: `keys` and `args` as WRITE_BATCH (scripts.ts) reads them. */
 export interface ScriptCall {
   keys: string[];

@@ -116,6 +116,13 @@ export class CommandDeadlines {
   }
 
   #expire(): void {
+    // Timers run before the event loop reads sockets: after a long synchronous stretch (a large
+    // batch being encoded), answers that already arrived still sit unread. Judge after this turn's
+    // I/O (setImmediate runs after the poll phase), so only commands really unanswered time out.
+    setImmediate(() => this.#reap());
+  }
+
+  #reap(): void {
     this.#timer = undefined;
     const now = performance.now();
     let error: CommandTimeoutError | undefined;
