@@ -67,7 +67,8 @@ export class LegacyTarget {
 
   /**
    * Store entries as core records with one `storeTokens` call (one transaction on SQLite, one
-   * MULTI on Redis: a batch lands whole or not at all, which is what makes a killed run resumable).
+   * Lua script call on Redis: a batch lands whole or not at all, which is what makes a killed run
+   * resumable).
    */
   async writeMany(entries: readonly LegacyEntry[]): Promise<void> {
     await this.cache.storeTokens(entries.map((e) => this.input(e)));
