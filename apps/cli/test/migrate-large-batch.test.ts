@@ -1,34 +1,13 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { TokenCache } from '@oauth-cache/core';
 import { type RedisServerHandle, startRedisServer } from '@oauth-cache/keyv/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isExpiredEntry, legacyLogin, legacyToken, writeLegacyDump } from '../src/testing/index.js';
-import { BIN, openServerCache, serverEnv, tempDir } from './helpers/cli.js';
+import { openServerCache, runCli, serverEnv, tempDir } from './helpers/cli.js';
 
 const SEED = 'large-batch';
 const EXPIRED_EVERY = 10;
 const PER_KIND = 40_000;
-
-/** The bin as operators run it: with the heap cap of its shebang (`--max-old-space-size=192`). */
-function runCapped(args: string[], env: Record<string, string | undefined>) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--max-old-space-size=192', BIN, ...args], {
-      env: { PATH: process.env.PATH, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('migrate with the largest --batch-size (20000) into Redis', () => {
   let cleanup: () => Promise<void>;
@@ -61,9 +40,11 @@ describe('migrate with the largest --batch-size (20000) into Redis', () => {
     // Three batches of 20000 in flight ran out of heap; one 20000-token batch is ~260k script
     // arguments (node-redis overflows its stack at ~50k) and encoding it blocks the event loop
     // for longer than the 1.5 s command deadline.
-    const result = await runCapped(
+    const result = await runCli(
       ['migrate', '--from', `legacy-json:${dump}`, '--to', redis.url, '--json', '--batch-size', '20000'],
       env,
+      undefined,
+      ['--max-old-space-size=192'], // the heap cap of the bin's shebang, as operators run it
     );
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);

@@ -50,6 +50,25 @@ function lcg(seed: number): (n: number) => number {
 
 const zset = (raw: Admin, key: string) => raw.zRangeWithScores(key, 0, -1);
 
+/**
+ * The ops core's `storeTokens` sends for `tokens` legacy tokens of `users` users (record, user,
+ * family, global and users indexes), token `t` expiring at `now + 600_000 + t`.
+ */
+function tokenOps(tokens: number, users: number, now: number): BatchOp[] {
+  const ops: BatchOp[] = [];
+  for (let t = 0; t < tokens; t++) {
+    const exp = now + 600_000 + t;
+    ops.push(
+      { op: 'set', key: `oc:at:${t}`, value: { exp }, ttlMs: exp - now },
+      { op: 'indexAdd', key: `oc:ix:u:${t % users}`, member: `a:${t}`, score: exp },
+      { op: 'indexAdd', key: `oc:ix:f:${t}`, member: `a:${t}`, score: exp },
+      { op: 'indexAdd', key: 'oc:ix:tokens', member: `a:${t}`, score: exp },
+      { op: 'indexAdd', key: 'oc:ix:users', member: `u${t % users}`, score: exp, keepGreater: true },
+    );
+  }
+  return ops;
+}
+
 describe('RedisStore.writeBatch (one script call per batch)', () => {
   it('same member twice in a batch: a plain add takes the last score, keepGreater the highest', async () => {
     await withStore(async (store, raw) => {
@@ -205,17 +224,7 @@ describe('RedisStore.writeBatch (one script call per batch)', () => {
   it("the CLI's default batch (2000 tokens, 10k ops) is one EVALSHA, not ~13 commands per token", async () => {
     await withStore(async (store, raw) => {
       const now = Date.now();
-      const ops: BatchOp[] = [];
-      for (let t = 0; t < 2000; t++) {
-        const exp = now + 600_000 + t;
-        ops.push(
-          { op: 'set', key: `oc:at:${t}`, value: { exp }, ttlMs: exp - now },
-          { op: 'indexAdd', key: `oc:ix:u:${t % 50}`, member: `a:${t}`, score: exp },
-          { op: 'indexAdd', key: `oc:ix:f:${t}`, member: `a:${t}`, score: exp },
-          { op: 'indexAdd', key: 'oc:ix:tokens', member: `a:${t}`, score: exp },
-          { op: 'indexAdd', key: 'oc:ix:users', member: `u${t % 50}`, score: exp, keepGreater: true },
-        );
-      }
+      const ops = tokenOps(2000, 50, now);
       await store.writeBatch(ops.slice(0, 5)); // loads the script (EVALSHA, then EVAL on NOSCRIPT)
       await raw.configResetStat();
       await store.writeBatch(ops);
@@ -266,17 +275,7 @@ describe('RedisStore.writeBatch (one script call per batch)', () => {
   it("the CLI's largest batch (20k tokens, 100k ops) is split below the client's argument limit", async () => {
     await withStore(async (store, raw) => {
       const now = Date.now();
-      const ops: BatchOp[] = [];
-      for (let t = 0; t < 20_000; t++) {
-        const exp = now + 600_000 + t;
-        ops.push(
-          { op: 'set', key: `oc:at:${t}`, value: { exp }, ttlMs: exp - now },
-          { op: 'indexAdd', key: `oc:ix:u:${t % 5000}`, member: `a:${t}`, score: exp },
-          { op: 'indexAdd', key: `oc:ix:f:${t}`, member: `a:${t}`, score: exp },
-          { op: 'indexAdd', key: 'oc:ix:tokens', member: `a:${t}`, score: exp },
-          { op: 'indexAdd', key: 'oc:ix:users', member: `u${t % 5000}`, score: exp, keepGreater: true },
-        );
-      }
+      const ops = tokenOps(20_000, 5000, now);
       await raw.configResetStat();
       // Unsplit, one call of ~260k arguments overflows node-redis's spread (RangeError).
       await store.writeBatch(ops);

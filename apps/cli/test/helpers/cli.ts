@@ -35,10 +35,15 @@ function childEnv(env: Env): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME, ...env };
 }
 
-/** Run the CLI to completion. */
-export function runCli(args: string[], env: Env = {}, cwd?: string): Promise<CliResult> {
+/** Run the CLI to completion; `nodeArgs` go to node before the bin (e.g. its shebang's heap cap). */
+export function runCli(
+  args: string[],
+  env: Env = {},
+  cwd?: string,
+  nodeArgs: string[] = [],
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], {
       env: childEnv(env),
       cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
