@@ -2,85 +2,38 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/redis/redis-store.js';
 import { type RedisServerHandle, startRedisServer } from '../src/testing/index.js';
 import { freshDbUrl } from './support/redis-admin.js';
-import { expectOverlap, StoreWorker } from './support/worker.js';
+import {
+  expectAddRace,
+  expectIndexCapRace,
+  expectTakeRace,
+  stopWorkers,
+  twoWorkers,
+} from './support/two-process-races.js';
 
 let server: RedisServerHandle;
-const workers: StoreWorker[] = [];
 beforeAll(async () => {
   server = await startRedisServer();
 });
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.stop()));
-});
+afterEach(stopWorkers);
 afterAll(async () => {
   await server?.stop();
 });
-
-async function twoWorkers(url: string, l1?: object): Promise<[StoreWorker, StoreWorker]> {
-  const pair = await Promise.all([StoreWorker.start(), StoreWorker.start()]);
-  workers.push(...pair);
-  await Promise.all(pair.map((w) => w.request('open', { url, l1 })));
-  return pair;
-}
 
 describe('Redis shared by two processes', () => {
   it('take: each of 500 keys is won by exactly one process', async () => {
     const url = await freshDbUrl(server.url);
     const seed = await RedisStore.open({ url });
-    const n = 500;
-    await seed.writeBatch(
-      Array.from({ length: n }, (_, i) => ({
-        op: 'set' as const,
-        key: `oc:t:${i}`,
-        value: i,
-        ttlMs: 600_000,
-      })),
-    );
-    const [a, b] = await twoWorkers(url);
-    const at = Date.now() + 300;
-    const [ra, rb] = await Promise.all([
-      a.request('takeAll', { prefix: 'oc:t:', n, at }),
-      b.request('takeAll', { prefix: 'oc:t:', n, at }),
-    ]);
-    const wonA = ra.won as number[];
-    const wonB = rb.won as number[];
-    console.log(`redis take race: process A won ${wonA.length}, B won ${wonB.length} of ${n}`);
-    expectOverlap(ra, rb);
-    // No key is won twice, none is lost.
-    expect(wonA.filter((i) => wonB.includes(i))).toEqual([]);
-    expect([...wonA, ...wonB].sort((x, y) => x - y)).toEqual(Array.from({ length: n }, (_, i) => i));
+    await expectTakeRace('redis', url, seed, 500);
     await seed.close();
   });
 
   it('add: each of 500 keys is written by exactly one process', async () => {
-    const [a, b] = await twoWorkers(await freshDbUrl(server.url));
-    const at = Date.now() + 300;
-    const [ra, rb] = await Promise.all([
-      a.request('addRace', { key: 'oc:nx:', rounds: 500, at }),
-      b.request('addRace', { key: 'oc:nx:', rounds: 500, at }),
-    ]);
-    console.log(`add race: A wrote ${ra.won}, B wrote ${rb.won}`);
-    expectOverlap(ra, rb);
-    expect(Number(ra.won) + Number(rb.won)).toBe(500);
+    await expectAddRace(await freshDbUrl(server.url), 500);
   });
 
   it('index cap holds with two processes adding: 10 kept, every other member evicted exactly once', async () => {
     const url = await freshDbUrl(server.url);
-    const [a, b] = await twoWorkers(url);
-    const membersA = Array.from({ length: 200 }, (_, i) => `A${i}`);
-    const membersB = Array.from({ length: 200 }, (_, i) => `B${i}`);
-    const at = Date.now() + 300;
-    const [ra, rb] = await Promise.all([
-      a.request('indexAddAll', { key: 'oc:ix:us:u', members: membersA, cap: 10, at }),
-      b.request('indexAddAll', { key: 'oc:ix:us:u', members: membersB, cap: 10, at }),
-    ]);
-    const evicted = [...(ra.evicted as string[]), ...(rb.evicted as string[])];
-    const store = await RedisStore.open({ url });
-    const kept = (await store.indexRange('oc:ix:us:u', Date.now())).map((e) => e.member);
-    await store.close();
-    expect(kept).toHaveLength(10);
-    expect(new Set(evicted).size).toBe(evicted.length);
-    expect([...kept, ...evicted].sort()).toEqual([...membersA, ...membersB].sort());
+    await expectIndexCapRace(url, 200, () => RedisStore.open({ url }));
   });
 
   it("a delete in process A drops the key from process B's L1 (pub/sub), median well under 100 ms", async () => {
