@@ -7,6 +7,9 @@ import { errorLines, runCli, serverEnv, tempDir } from './helpers/cli.js';
 
 const token = () => randomBytes(32).toString('base64url');
 /** Naive ISO time (as Python's isoformat of a naive datetime) `days` from now, in UTC. */
+/** `migrate --dry-run` of a legacy dump (the target is never opened), plus `extra` options. */
+const dryRun = (file: string, ...extra: string[]) =>
+  runCli(['migrate', '--from', `legacy-json:${file}`, '--to', 'sqlite:///unused.db', '--dry-run', ...extra]);
 const naive = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().replace('Z', '000');
 
 describe('migrate --from legacy-json: bad entries, positions and exit codes', () => {
@@ -127,15 +130,7 @@ describe('migrate --from legacy-json: bad entries, positions and exit codes', ()
       bad,
       `{"access_tokens": {\n  "${t.a1}": {"login": "ivan", "password": "x", "exp": "${naive(1)}"}\n  "${t.a2}": {}\n}}`,
     );
-    const res = await runCli([
-      'migrate',
-      '--from',
-      `legacy-json:${bad}`,
-      '--to',
-      'sqlite:///unused.db',
-      '--dry-run',
-      '--json',
-    ]);
+    const res = await dryRun(bad, '--json');
     expect(res.code).toBe(1);
     const lines = res.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
@@ -149,14 +144,7 @@ describe('migrate --from legacy-json: bad entries, positions and exit codes', ()
   it('a dump that is not an object of sections is fatal', async () => {
     const bad = join(dir, 'array.json');
     await writeFile(bad, '{"access_tokens": [1, 2]}');
-    const res = await runCli([
-      'migrate',
-      '--from',
-      `legacy-json:${bad}`,
-      '--to',
-      'sqlite:///unused.db',
-      '--dry-run',
-    ]);
+    const res = await dryRun(bad);
     expect(res.code).toBe(1);
     expect(res.stderr).toContain(
       'access_tokens must be an object mapping each token to its entry (line 1, col 19)',
@@ -172,27 +160,9 @@ describe('migrate --from legacy-json: bad entries, positions and exit codes', ()
       file,
       JSON.stringify({ access_tokens: { [token()]: { login: 'a', password: 'b', exp: inTwoHoursUtc } } }),
     );
-    const utc = await runCli([
-      'migrate',
-      '--from',
-      `legacy-json:${file}`,
-      '--to',
-      'sqlite:///unused.db',
-      '--dry-run',
-      '--json',
-    ]);
+    const utc = await dryRun(file, '--json');
     expect(JSON.parse(utc.stdout)).toMatchObject({ migratedAccess: 1, skippedExpired: 0 });
-    const moscow = await runCli([
-      'migrate',
-      '--from',
-      `legacy-json:${file}`,
-      '--to',
-      'sqlite:///unused.db',
-      '--dry-run',
-      '--json',
-      '--legacy-tz',
-      'Europe/Moscow',
-    ]);
+    const moscow = await dryRun(file, '--json', '--legacy-tz', 'Europe/Moscow');
     expect(JSON.parse(moscow.stdout)).toMatchObject({ migratedAccess: 0, skippedExpired: 1 });
   });
 });
