@@ -19,6 +19,7 @@ export {
 } from './auth/verify-bearer.js';
 export { mapError, type OAuthErrorHandlerOptions, oauthErrorHandler } from './errors/oauth-error-handler.js';
 export { DEFAULT_RETRY_AFTER_SECONDS, isStoreUnavailable } from './errors/store-unavailable.js';
+export { type LimitedBody, readLimitedBody } from './http/limited-body.js';
 export { type OAuthErrorBody, quoteHeaderValue } from './http/oauth-error-body.js';
 export { type CreateLoggerOptions, createLogger, REDACT_PATHS, REDACTED } from './logging/create-logger.js';
 export { type RequestLoggerOptions, type RequestLogState, requestLogger } from './logging/request-logger.js';

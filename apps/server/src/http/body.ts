@@ -3,6 +3,7 @@
  * authorize endpoints need every duplicate parameter (RFC 6749 §3.1), which common parsers merge
  * or drop.
  */
+import { type LimitedBody, readLimitedBody } from '@oauth-cache/koa';
 import type { Context } from 'koa';
 
 /** A request the server refuses before looking at its content (size, type, encoding). */
@@ -30,42 +31,16 @@ export async function readBody(ctx: Context, limit: number): Promise<Buffer> {
   return collect(ctx, limit);
 }
 
-function collect(ctx: Context, limit: number): Promise<Buffer> {
-  const req = ctx.req;
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const cleanup = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('aborted', onAborted);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) {
-        chunks.push(chunk);
-        return;
-      }
-      cleanup();
-      // Discard the rest instead of destroying the socket, so the 413 can still be sent.
-      req.resume();
-      reject(new BodyError(413, `request body larger than ${limit} bytes`));
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(Buffer.concat(chunks));
-    };
-    const onError = (error: Error) => {
-      cleanup();
-      reject(new BodyError(400, `the request body could not be read (${error.name})`));
-    };
-    const onAborted = () => onError(new Error('aborted'));
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('aborted', onAborted);
-  });
+async function collect(ctx: Context, limit: number): Promise<Buffer> {
+  let read: LimitedBody;
+  try {
+    // The rest of an oversized body is discarded, not left unread: the 413 still gets through.
+    read = await readLimitedBody(ctx.req, limit, 'discard');
+  } catch (error) {
+    throw new BodyError(400, `the request body could not be read (${(error as Error).name})`);
+  }
+  if (read.kind === 'too_large') throw new BodyError(413, `request body larger than ${limit} bytes`);
+  return read.body;
 }
 
 /** The media type of the request without parameters, lower-cased (`''` when absent). */

@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { readLimitedBody } from '../http/limited-body.js';
 
 /** Where a token was found outside the `Authorization` header, or why the body could not be checked. */
 export type TokenPlacement = 'query' | 'body' | 'body_too_large' | undefined;
@@ -60,39 +61,11 @@ function formToObject(params: URLSearchParams): Record<string, string | string[]
 
 /**
  * Read the body as UTF-8, or resolve `undefined` as soon as it exceeds `limitBytes` (the rest is
- * left unread: the caller answers 413 and closes the connection). Not `for await`, whose early exit
- * would destroy the socket before the 413 is sent.
+ * left unread: the caller answers 413 and closes the connection).
  */
-function readLimited(ctx: Context, limitBytes: number): Promise<string | undefined> {
+async function readLimited(ctx: Context, limitBytes: number): Promise<string | undefined> {
   const declared = Number(ctx.get('content-length') || '0');
-  if (declared > limitBytes) return Promise.resolve(undefined);
-  const req = ctx.req;
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const cleanup = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limitBytes) {
-        cleanup();
-        req.pause();
-        resolve(undefined);
-      } else chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(Buffer.concat(chunks).toString('utf8'));
-    };
-    const onError = (error: Error) => {
-      cleanup();
-      reject(error);
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-  });
+  if (declared > limitBytes) return undefined;
+  const read = await readLimitedBody(ctx.req, limitBytes, 'leave');
+  return read.kind === 'complete' ? read.body.toString('utf8') : undefined;
 }
