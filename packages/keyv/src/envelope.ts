@@ -108,8 +108,10 @@ export class EnvelopeCodec {
    * The text stored for `value` expiring at `expires`: Keyv's serializer's output, or for values it
    * would write as plain JSON anyway, V8's native `JSON.stringify` (several times faster than
    * Keyv's serializer, which builds the text in JavaScript; bulk imports write millions of these).
+   * The native path answers synchronously (a bulk write then costs no promise per record); only
+   * Keyv's serializer may answer with a promise.
    */
-  async encode(value: unknown, expires: number): Promise<string> {
+  encode(value: unknown, expires: number): string | Promise<string> {
     const serialize = this.#keyv.serialize;
     if (!serialize || !needsKeyvSerializer(value, 0)) return JSON.stringify({ value, expires });
     return serialize({ value, expires });

@@ -25,17 +25,40 @@ export interface ScriptCall {
 /** Turns a record into its stored text (the store's envelope codec). */
 export type EncodeRecord = (value: unknown, expires: number) => Promise<string> | string;
 
-/** What one `(index key, member)` nets to after all the batch's adds of it, in op order. */
-interface MemberAdd {
-  score: number;
-  /** Apply with ZADD GT (the result still depends on the score already stored). */
-  greater: boolean;
-}
-
+/**
+ * The adds of one index key in a batch, netted per member in first-add order. Kept as parallel
+ * arrays, with a member -> slot map only once the key has more than a few members: a bulk batch
+ * has thousands of keys with one or two members (families, users) and one with thousands (the
+ * token index), and this grouping runs for every token of an import.
+ */
 interface IndexPlan {
-  members: Map<string, MemberAdd>;
+  members: string[];
+  scores: number[];
+  /** Apply with ZADD GT (the result still depends on the score already stored). */
+  greater: boolean[];
+  slots: Map<string, number> | undefined;
   /** Highest `ceil(score)` added: the key's expiry (it dies with its last member). */
   expireAt: number;
+}
+
+/** Members looked up by a linear scan below this count, through `slots` from it on. */
+const LINEAR_LOOKUP = 8;
+
+function slotOf(index: IndexPlan, member: string): number {
+  if (index.slots !== undefined) return index.slots.get(member) ?? -1;
+  const members = index.members;
+  for (let i = 0; i < members.length; i++) if (members[i] === member) return i;
+  return -1;
+}
+
+function addSlot(index: IndexPlan, member: string, score: number, greater: boolean): void {
+  const slot = index.members.push(member) - 1;
+  index.scores.push(score);
+  index.greater.push(greater);
+  if (index.slots !== undefined) index.slots.set(member, slot);
+  else if (index.members.length >= LINEAR_LOOKUP) {
+    index.slots = new Map(index.members.map((m, i) => [m, i]));
+  }
 }
 
 /** How node-redis sends a double (ZADD score): infinities spelled the way Redis reads them. */
@@ -52,9 +75,15 @@ function formatScore(score: number): string {
  * - a keepGreater add (ZADD GT) after it raises that known score: still a plain add of the max;
  * - keepGreater adds alone stay a ZADD GT of their max (the stored score may be higher).
  */
-function foldMemberAdd(previous: MemberAdd | undefined, score: number, keepGreater: boolean): MemberAdd {
-  if (!keepGreater || previous === undefined) return { score, greater: keepGreater };
-  return { score: Math.max(previous.score, score), greater: previous.greater };
+function foldMemberAdd(index: IndexPlan, member: string, score: number, keepGreater: boolean): void {
+  const slot = slotOf(index, member);
+  if (slot < 0) addSlot(index, member, score, keepGreater);
+  else if (!keepGreater) {
+    index.scores[slot] = score;
+    index.greater[slot] = false;
+  } else {
+    index.scores[slot] = Math.max(index.scores[slot]!, score);
+  }
 }
 
 /**
@@ -79,31 +108,38 @@ export async function planScriptCall(
       if (op.ttlMs <= 0) continue;
       const ttl = Math.ceil(op.ttlMs);
       keys.push(op.key);
-      args.push(await encode(op.value, now + ttl), String(ttl));
+      const text = encode(op.value, now + ttl);
+      args.push(typeof text === 'string' ? text : await text, String(ttl));
     } else {
       let index = indexes.get(op.key);
       if (index === undefined) {
-        index = { members: new Map(), expireAt: Number.NEGATIVE_INFINITY };
+        index = {
+          members: [],
+          scores: [],
+          greater: [],
+          slots: undefined,
+          expireAt: Number.NEGATIVE_INFINITY,
+        };
         indexes.set(op.key, index);
       }
-      index.members.set(
-        op.member,
-        foldMemberAdd(index.members.get(op.member), op.score, op.keepGreater === true),
-      );
-      index.expireAt = Math.max(index.expireAt, Math.ceil(op.score));
+      foldMemberAdd(index, op.member, op.score, op.keepGreater === true);
+      const at = Math.ceil(op.score);
+      if (at > index.expireAt) index.expireAt = at;
     }
   }
   args[0] = String(keys.length);
   for (const [key, index] of indexes) {
-    const plain: string[] = [];
-    const greater: string[] = [];
-    for (const [member, add] of index.members) {
-      (add.greater ? greater : plain).push(formatScore(add.score), member);
-    }
+    let plain = 0;
+    for (const greater of index.greater) if (!greater) plain++;
     keys.push(key);
-    args.push(String(plain.length / 2), String(greater.length / 2), String(index.expireAt));
-    for (const text of plain) args.push(text);
-    for (const text of greater) args.push(text);
+    args.push(String(plain), String(index.members.length - plain), String(index.expireAt));
+    // Plain adds first, then the ZADD GT ones: the order WRITE_BATCH reads them in.
+    for (const wanted of [false, true]) {
+      if ((wanted ? index.members.length - plain : plain) === 0) continue;
+      for (let i = 0; i < index.members.length; i++) {
+        if (index.greater[i] === wanted) args.push(formatScore(index.scores[i]!), index.members[i]!);
+      }
+    }
   }
   return { keys, args };
 }

@@ -16,8 +16,18 @@ import { EnvelopeCodec, isLive } from '../envelope.js';
 import { assertTtl, storeUnavailable } from '../errors.js';
 import type { ExpiringValue, ExpiryAwareReads } from '../expiring.js';
 import { ConnectionGate } from '../gate.js';
+import { bulkRows } from './bulk-rows.js';
 import { folderCreationHint, openFailureHint } from './open-errors.js';
-import { BULK_ROWS_PER_STATEMENT, type SqliteSql, SWEEP_BATCH, sqliteSql } from './schema.js';
+import { type SqliteSql, SWEEP_BATCH, sqliteSql } from './schema.js';
+
+/**
+ * `wal_autocheckpoint` (pages) while a `writeBatch` commits. Random token digests make every
+ * batch dirty pages all over the B-trees; checkpointing after each batch (the default threshold,
+ * 1000 pages, is below one batch) copies each page back to the database file once per batch. A
+ * larger write-ahead log lets one checkpoint copy a page that several batches changed once. The
+ * log file keeps its size (up to 256 MiB with 4 KiB pages) until the next checkpoint resets it.
+ */
+const BULK_WAL_AUTOCHECKPOINT = 65_536;
 
 /** Options of {@link SqliteStore.open}. */
 export interface SqliteStoreOptions {
@@ -60,6 +70,8 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
   readonly #gate = new ConnectionGate();
   #closed = false;
   #lastError: unknown;
+  /** The connection's `synchronous` and `wal_autocheckpoint`, restored after each bulk write. */
+  #durability = { synchronous: 2, walAutocheckpoint: 1000 };
 
   private constructor(path: string, label: string, adapter: KeyvSqlite, keyv: Keyv, sql: SqliteSql) {
     this.path = path;
@@ -100,11 +112,28 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
     try {
       // Issued synchronously after construction: the adapter's connect promise gets a handler at once.
       await store.#query('PRAGMA journal_mode=WAL');
-      // Token digests are random, so inserts land all over the B-trees: a 64 MiB page cache keeps
+      // Token digests are random, so inserts land all over the B-trees: a 48 MiB page cache keeps
       // them in memory instead of re-reading pages through syscalls (SQLite's default is 2 MiB).
-      await store.#query('PRAGMA cache_size=-65536');
-      for (const statement of sql.schema) await store.#query(statement);
-      await store.#query(sql.probeWrite);
+      // 64 MiB was no faster for a large import and put a 1M-entry CLI run over 300 MB of RSS.
+      await store.#query('PRAGMA cache_size=-49152');
+      store.#durability = {
+        synchronous: Number((await store.#query('PRAGMA synchronous'))[0]?.synchronous ?? 2),
+        walAutocheckpoint: Number(
+          (await store.#query('PRAGMA wal_autocheckpoint'))[0]?.wal_autocheckpoint ?? 1000,
+        ),
+      };
+      // One transaction: a file created by an older version gets the new tables and triggers
+      // whole or not at all, and a concurrent opener waits (busy timeout) instead of interleaving.
+      await store.#query('BEGIN IMMEDIATE');
+      try {
+        for (const statement of sql.schema) await store.#query(statement);
+        await store.#query(sql.probeWrite);
+        await store.#query('COMMIT');
+      } catch (error) {
+        await store.#query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+      for (const statement of sql.connectionSchema) await store.#query(statement);
     } catch (error) {
       await adapter.close().catch(() => undefined);
       const hint = await openFailureHint(path, (error as { code?: string }).code);
@@ -182,6 +211,7 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
 
   async indexAdd(key: string, member: string, score: number, options: IndexAddOptions): Promise<string[]> {
     return this.#transaction('indexAdd', async (q) => {
+      if (options.cap !== undefined) await q(this.#sql.indexTrackSize, key);
       await q(options.keepGreater ? this.#sql.indexUpsertGreater : this.#sql.indexUpsert, key, member, score);
       await q(this.#sql.indexDropDead, key, options.now);
       if (options.cap === undefined) return [];
@@ -281,36 +311,31 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
   }
 
   /**
-   * Bulk write (import) in one transaction: the batch lands whole or not at all. Index adds here
-   * carry no cap. Rows go in as JSON arrays, {@link BULK_ROWS_PER_STATEMENT} per statement: the
-   * async driver's round trip is paid per chunk, not per row, and SQLite's parse of one chunk stays
-   * a few MB however large the batch (a large batch is what makes an import fast: every commit
-   * rewrites each B-tree page it touched, so fewer, larger transactions write far fewer pages).
+   * Bulk write (import): the batch lands whole or not at all, and is visible once this resolves.
+   * Index adds here carry no cap.
+   *
+   * The whole batch is ONE statement (a JSON array into a TEMP view whose trigger upserts each
+   * row, see `schema.ts`): atomic by itself, and outside BEGIN…COMMIT SQLite keeps no statement
+   * journal. It commits with `synchronous=NORMAL` and a larger checkpoint threshold (restored
+   * afterwards): in WAL mode that is durable against a crash of the process; a power loss can
+   * drop the latest bulk batches until the next checkpoint or `synchronous=FULL` commit (the
+   * next ordinary write, or `close()`), after which everything is on disk.
    */
   async writeBatch(ops: BatchOp[]): Promise<void> {
     if (ops.length === 0) return;
-    const now = Date.now();
-    const records: Array<[string, string]> = [];
-    const scores: Array<[string, string, number]> = [];
-    const greater: Array<[string, string, number]> = [];
-    for (const op of ops) {
-      if (op.op === 'set') {
-        assertTtl(op.ttlMs);
-        if (op.ttlMs <= 0) continue;
-        records.push([op.key, await this.#codec.encode(op.value, now + Math.ceil(op.ttlMs))]);
-      } else {
-        (op.keepGreater ? greater : scores).push([op.key, op.member, op.score]);
-      }
-    }
-    await this.#transaction('writeBatch', async (q) => {
-      for (const [statement, rows] of [
-        [this.#sql.indexUpsertJson, scores],
-        [this.#sql.indexUpsertGreaterJson, greater],
-        [this.#sql.upsertRecordsJson, records],
-      ] as const) {
-        for (let i = 0; i < rows.length; i += BULK_ROWS_PER_STATEMENT) {
-          await q(statement, JSON.stringify(rows.slice(i, i + BULK_ROWS_PER_STATEMENT)));
-        }
+    const rows = await bulkRows(ops, this.#codec, Date.now());
+    if (rows.length === 0) return;
+    const json = JSON.stringify(rows);
+    const { synchronous, walAutocheckpoint } = this.#durability;
+    await this.#exclusive('writeBatch', async () => {
+      // PRAGMA synchronous cannot change inside a transaction: set around the statement.
+      await this.#query('PRAGMA synchronous=NORMAL');
+      await this.#query(`PRAGMA wal_autocheckpoint=${BULK_WAL_AUTOCHECKPOINT}`);
+      try {
+        await this.#query(this.#sql.bulkWrite, json);
+      } finally {
+        await this.#query(`PRAGMA synchronous=${synchronous}`);
+        await this.#query(`PRAGMA wal_autocheckpoint=${walAutocheckpoint}`);
       }
     });
   }
