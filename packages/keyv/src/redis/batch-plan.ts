@@ -68,6 +68,13 @@ function formatScore(score: number): string {
   return String(score);
 }
 
+/** Append the `score member` pairs of `index` whose ZADD GT flag is `greater`. */
+function pushMemberAdds(args: string[], index: IndexPlan, greater: boolean): void {
+  for (let i = 0; i < index.members.length; i++) {
+    if (index.greater[i] === greater) args.push(formatScore(index.scores[i]!), index.members[i]!);
+  }
+}
+
 /**
  * Fold one index add into what the batch has so far for that member, giving the same end state
  * as running the ZADDs one after the other:
@@ -129,17 +136,13 @@ export async function planScriptCall(
   }
   args[0] = String(keys.length);
   for (const [key, index] of indexes) {
-    let plain = 0;
-    for (const greater of index.greater) if (!greater) plain++;
+    let greater = 0;
+    for (const isGreater of index.greater) if (isGreater) greater++;
     keys.push(key);
-    args.push(String(plain), String(index.members.length - plain), String(index.expireAt));
+    args.push(String(index.members.length - greater), String(greater), String(index.expireAt));
     // Plain adds first, then the ZADD GT ones: the order WRITE_BATCH reads them in.
-    for (const wanted of [false, true]) {
-      if ((wanted ? index.members.length - plain : plain) === 0) continue;
-      for (let i = 0; i < index.members.length; i++) {
-        if (index.greater[i] === wanted) args.push(formatScore(index.scores[i]!), index.members[i]!);
-      }
-    }
+    pushMemberAdds(args, index, false);
+    pushMemberAdds(args, index, true);
   }
   return { keys, args };
 }

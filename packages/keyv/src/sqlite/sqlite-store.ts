@@ -319,7 +319,8 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
    * journal. It commits with `synchronous=NORMAL` and a larger checkpoint threshold (restored
    * afterwards): in WAL mode that is durable against a crash of the process; a power loss can
    * drop the latest bulk batches until the next checkpoint or `synchronous=FULL` commit (the
-   * next ordinary write, or `close()`), after which everything is on disk.
+   * next ordinary write, or SQLite's checkpoint when the last connection closes), after which
+   * everything is on disk.
    */
   async writeBatch(ops: BatchOp[]): Promise<void> {
     if (ops.length === 0) return;
