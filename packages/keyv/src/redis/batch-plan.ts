@@ -3,24 +3,18 @@ import { assertTtl } from '../errors.js';
 
 /**
  * Most operations sent in one WRITE_BATCH script call. A larger `writeBatch` is split into several
- * calls run one after the other (each atomic on its own). The bound keeps one call's argument list
- * (~3 strings per op) and the time Redis is blocked running it (~15 ms per 10k ops) small; the
- * CLI's default batch (2000 tokens, ~10k ops) is one call.
+ * calls run one after the other (each atomic on its own). The bound keeps one call's payload and
+ * the time Redis is blocked running it (~15 ms per 10k ops) small; the CLI's default batch (2000
+ * tokens, ~10k ops) is one call.
  */
 export const MAX_OPS_PER_SCRIPT = 20_000;
 
 /**
- * Most keys + arguments in one script call. node-redis pushes them with a spread call, which
- * overflows the default V8 stack at about 50k (measured: 45k fine, 52k `RangeError`); a call over
- * this bound is split in two. The CLI's default batch (2000 legacy tokens) is about 26k.
+ * The one argument of a WRITE_BATCH call, as the script reads it after `cjson.decode`: the record
+ * count R; per record its key, envelope text and ttl (ms); then per index key the key, P (plain
+ * adds), G (ZADD GT adds), the expiry (epoch ms), P score/member pairs, G score/member pairs.
  */
-export const MAX_ARGS_PER_SCRIPT = 32_000;
-
-/** One script call: `keys` and `args` as WRITE_BATCH (scripts.ts) reads them. */
-export interface ScriptCall {
-  keys: string[];
-  args: string[];
-}
+export type ScriptPayload = Array<string | number>;
 
 /** Turns a record into its stored text (the store's envelope codec). */
 export type EncodeRecord = (value: unknown, expires: number) => Promise<string> | string;
@@ -39,6 +33,16 @@ interface IndexPlan {
   slots: Map<string, number> | undefined;
   /** Highest `ceil(score)` added: the key's expiry (it dies with its last member). */
   expireAt: number;
+}
+
+const SURROGATE = /[\ud800-\udfff]/;
+
+/**
+ * A key or member as node-redis would have sent it: a lone surrogate becomes U+FFFD. JSON.stringify
+ * escapes one as `\ud800`, which the script's cjson refuses (the whole batch would fail).
+ */
+function wellFormed(text: string): string {
+  return SURROGATE.test(text) ? (text as string & { toWellFormed(): string }).toWellFormed() : text;
 }
 
 /** Members looked up by a linear scan below this count, through `slots` from it on. */
@@ -69,7 +73,7 @@ function formatScore(score: number): string {
 }
 
 /** Append the `score member` pairs of `index` whose ZADD GT flag is `greater`. */
-function pushMemberAdds(args: string[], index: IndexPlan, greater: boolean): void {
+function pushMemberAdds(args: ScriptPayload, index: IndexPlan, greater: boolean): void {
   for (let i = 0; i < index.members.length; i++) {
     if (index.greater[i] === greater) args.push(formatScore(index.scores[i]!), index.members[i]!);
   }
@@ -105,20 +109,21 @@ export async function planScriptCall(
   ops: readonly BatchOp[],
   now: number,
   encode: EncodeRecord,
-): Promise<ScriptCall> {
-  const keys: string[] = []; // record keys first, index keys after them
-  const args: string[] = ['0']; // ARGV[1]: the record count, set below
+): Promise<ScriptPayload> {
+  const payload: ScriptPayload = [0]; // the record count, set below
+  let records = 0;
   const indexes = new Map<string, IndexPlan>();
   for (const op of ops) {
     if (op.op === 'set') {
       assertTtl(op.ttlMs);
       if (op.ttlMs <= 0) continue;
       const ttl = Math.ceil(op.ttlMs);
-      keys.push(op.key);
       const text = encode(op.value, now + ttl);
-      args.push(typeof text === 'string' ? text : await text, String(ttl));
+      payload.push(wellFormed(op.key), typeof text === 'string' ? text : await text, String(ttl));
+      records++;
     } else {
-      let index = indexes.get(op.key);
+      const key = wellFormed(op.key);
+      let index = indexes.get(key);
       if (index === undefined) {
         index = {
           members: [],
@@ -127,22 +132,21 @@ export async function planScriptCall(
           slots: undefined,
           expireAt: Number.NEGATIVE_INFINITY,
         };
-        indexes.set(op.key, index);
+        indexes.set(key, index);
       }
-      foldMemberAdd(index, op.member, op.score, op.keepGreater === true);
+      foldMemberAdd(index, wellFormed(op.member), op.score, op.keepGreater === true);
       const at = Math.ceil(op.score);
       if (at > index.expireAt) index.expireAt = at;
     }
   }
-  args[0] = String(keys.length);
+  payload[0] = records;
   for (const [key, index] of indexes) {
     let greater = 0;
     for (const isGreater of index.greater) if (isGreater) greater++;
-    keys.push(key);
-    args.push(String(index.members.length - greater), String(greater), String(index.expireAt));
+    payload.push(key, index.members.length - greater, greater, String(index.expireAt));
     // Plain adds first, then the ZADD GT ones: the order WRITE_BATCH reads them in.
-    pushMemberAdds(args, index, false);
-    pushMemberAdds(args, index, true);
+    pushMemberAdds(payload, index, false);
+    pushMemberAdds(payload, index, true);
   }
-  return { keys, args };
+  return payload;
 }

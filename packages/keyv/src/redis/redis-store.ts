@@ -14,7 +14,7 @@ import { EnvelopeCodec, isLive } from '../envelope.js';
 import { assertTtl, storeUnavailable } from '../errors.js';
 import type { ExpiringValue, ExpiryAwareReads } from '../expiring.js';
 import { maskUrl } from '../url.js';
-import { MAX_ARGS_PER_SCRIPT, MAX_OPS_PER_SCRIPT, planScriptCall, type ScriptCall } from './batch-plan.js';
+import { MAX_OPS_PER_SCRIPT, planScriptCall, type ScriptPayload } from './batch-plan.js';
 import {
   type RedisTimings,
   type RedisTlsOptions,
@@ -328,12 +328,12 @@ export class RedisStore implements CacheStore, ExpiryAwareReads {
   }
 
   /**
-   * Bulk write (import): one WRITE_BATCH script call (EVALSHA) per {@link MAX_OPS_PER_SCRIPT} ops
-   * and {@link MAX_ARGS_PER_SCRIPT} arguments, so a batch within both is atomic; a larger one is
-   * written as several atomic slices in op order. The end state is what the ops run one by one would give: a record is SET PX ttl (ttl <= 0:
+   * Bulk write (import): one WRITE_BATCH script call (EVALSHA) per {@link MAX_OPS_PER_SCRIPT} ops,
+   * so a batch within that bound is atomic; a larger one is written as several atomic slices in op
+   * order. The end state is what the ops run one by one would give: a record is SET PX ttl (ttl <= 0:
    * skipped), index adds carry no cap (ZADD, or ZADD GT for keepGreater) and each index key expires
-   * at its highest score. Grouping per index key in JS sends ~2 strings per op instead of node-redis
-   * command objects, and Redis runs one script instead of ~3 commands per index add.
+   * at its highest score. A slice travels as one JSON string (grouped per index key in JS), and
+   * Redis runs one script instead of ~3 commands per index add.
    */
   async writeBatch(ops: BatchOp[]): Promise<void> {
     if (ops.length === 0) return;
@@ -341,23 +341,15 @@ export class RedisStore implements CacheStore, ExpiryAwareReads {
     const encode = (value: unknown, expires: number) => this.#codec.encode(value, expires);
     // Plan every slice before sending any: bad input (a non-finite ttl, a value the serializer
     // refuses) rejects the whole batch with nothing written.
-    const calls: ScriptCall[] = [];
-    const plan = async (slice: readonly BatchOp[]): Promise<void> => {
-      const call = await planScriptCall(slice, now, encode);
-      if (call.keys.length + call.args.length > MAX_ARGS_PER_SCRIPT && slice.length > 1) {
-        // node-redis spreads the arguments onto the call stack: halve rather than overflow it.
-        const half = Math.ceil(slice.length / 2);
-        await plan(slice.slice(0, half));
-        await plan(slice.slice(half));
-      } else if (call.keys.length > 0) {
-        calls.push(call); // else: only already-expired records
-      }
-    };
+    const payloads: string[] = [];
     for (let i = 0; i < ops.length; i += MAX_OPS_PER_SCRIPT) {
-      await plan(ops.length <= MAX_OPS_PER_SCRIPT ? ops : ops.slice(i, i + MAX_OPS_PER_SCRIPT));
+      const slice = ops.length <= MAX_OPS_PER_SCRIPT ? ops : ops.slice(i, i + MAX_OPS_PER_SCRIPT);
+      const payload: ScriptPayload = await planScriptCall(slice, now, encode);
+      // Only already-expired records: nothing to send.
+      if (payload.length > 1) payloads.push(JSON.stringify(payload));
     }
-    for (const call of calls) {
-      await this.#run('writeBatch', () => this.#eval(WRITE_BATCH, call.keys, call.args));
+    for (const payload of payloads) {
+      await this.#run('writeBatch', () => this.#eval(WRITE_BATCH, [], [payload]));
     }
   }
 

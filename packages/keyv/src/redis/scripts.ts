@@ -89,40 +89,43 @@ return removed
 `);
 
 /**
- * writeBatch (bulk import) in one atomic call; batch-plan.ts builds the arguments.
- * KEYS: the R record keys, then the index keys. ARGV[1] R; then per record its envelope text and
- * ttl (ms, SET PX); then per index key: P (plain adds), G (ZADD GT adds), the expiry (epoch ms),
- * P score/member pairs, G score/member pairs.
+ * writeBatch (bulk import) in one atomic call; batch-plan.ts builds the payload. ARGV[1] is ONE
+ * JSON array (`ScriptPayload`): one string for the client to send and for Redis to decode (cjson, in
+ * C), where one argument per value cost node-redis and Redis a string object each (~10 per token).
+ * The keys travel inside the payload, so KEYS is empty: fine on the single node this store supports
+ * (a cluster would need them declared, and the script touches keys of many slots anyway).
  * Each index key gets its ZADDs (at most UNPACK_ARGS arguments per unpack: Lua's C stack holds
  * ~8000), then PEXPIREAT NX (a key without expiry gets one) or, when it had one, PEXPIREAT GT (an
- * expiry only ever grows), so an index dies with its highest member. Returns R.
+ * expiry only ever grows), so an index dies with its highest member. Returns the record count.
  */
 export const WRITE_BATCH = lua(`
 local UNPACK_ARGS = 1000
-local records = tonumber(ARGV[1])
+local p = cjson.decode(ARGV[1])
+local n = #p
+local records = p[1]
 local a = 2
 for i = 1, records do
-  redis.call('SET', KEYS[i], ARGV[a], 'PX', ARGV[a + 1])
-  a = a + 2
+  redis.call('SET', p[a], p[a + 1], 'PX', p[a + 2])
+  a = a + 3
 end
 local function zadd(key, greater, first, count)
   local last = first + count * 2 - 1
   for s = first, last, UNPACK_ARGS do
     local e = math.min(s + UNPACK_ARGS - 1, last)
     if greater then
-      redis.call('ZADD', key, 'GT', unpack(ARGV, s, e))
+      redis.call('ZADD', key, 'GT', unpack(p, s, e))
     else
-      redis.call('ZADD', key, unpack(ARGV, s, e))
+      redis.call('ZADD', key, unpack(p, s, e))
     end
   end
   return last + 1
 end
-for k = records + 1, #KEYS do
-  local key = KEYS[k]
-  local plain = tonumber(ARGV[a])
-  local greater = tonumber(ARGV[a + 1])
-  local at = ARGV[a + 2]
-  a = zadd(key, false, a + 3, plain)
+while a <= n do
+  local key = p[a]
+  local plain = p[a + 1]
+  local greater = p[a + 2]
+  local at = p[a + 3]
+  a = zadd(key, false, a + 4, plain)
   a = zadd(key, true, a, greater)
   if redis.call('PEXPIREAT', key, at, 'NX') == 0 then redis.call('PEXPIREAT', key, at, 'GT') end
 end
