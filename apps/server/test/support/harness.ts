@@ -149,6 +149,8 @@ export async function obtainTokens(
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ redirect_uris: [redirect] }),
   });
+  if (reg.status !== 201)
+    throw new Error(`register answered ${reg.status}: ${(await reg.text()).slice(0, 400)}`);
   const { client_id } = (await reg.json()) as { client_id: string };
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
