@@ -87,13 +87,11 @@ async function run(
   state: RunState,
 ): Promise<void> {
   switch (source.kind) {
-    case 'legacy':
-      return migrateLegacyDump(
-        source.path,
-        zone,
-        target && new LegacyTarget(target, opts.legacyClientId),
-        state,
-      );
+    case 'legacy': {
+      const legacyTarget = target && new LegacyTarget(target, opts.legacyClientId);
+      const migrate = () => migrateLegacyDump(source.path, zone, legacyTarget, state);
+      return legacyTarget ? legacyTarget.bulkLoad(migrate) : migrate();
+    }
     case 'jsonl':
       return migrateJsonl(source.path, target, state);
     case 'store':
@@ -179,10 +177,17 @@ export async function runMigrate(opts: MigrateOptions, io: CliIO): Promise<ExitC
 /** The cache keeps at most `maxTokens`: say so when migrating pushed tokens out. */
 async function warnAboutEvictions(target: TokenCache, state: RunState): Promise<void> {
   const stats = await target.stats();
+  const cap = target.config.maxTokens;
   if (stats.tokens.evicted > 0) {
     state.counts.warnings++;
     state.reporter.problem(
-      `warning: ${stats.tokens.evicted} tokens were evicted because the cache keeps at most ${target.config.maxTokens} (MAX_TOKEN_CACHE_SIZE); raise it and run again`,
+      `warning: ${stats.tokens.evicted} tokens were evicted because the cache keeps at most ${cap} (MAX_TOKEN_CACHE_SIZE); raise it and run again`,
+    );
+  } else if (stats.summary.totalActiveTokens > cap) {
+    // A staged bulk load (SQLite) does not evict while it runs: the next token stored does.
+    state.counts.warnings++;
+    state.reporter.problem(
+      `warning: the store holds ${stats.summary.totalActiveTokens} tokens but the cache keeps at most ${cap} (MAX_TOKEN_CACHE_SIZE): the next token stored evicts the soonest-expiring ones; raise it to keep them`,
     );
   }
 }

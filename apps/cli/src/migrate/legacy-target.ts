@@ -66,6 +66,16 @@ export class LegacyTarget {
   }
 
   /**
+   * Run the migration as the store's bulk load when it has one (SQLite stages the batches and
+   * merges them in key order). `decide` never needs to read this run's own batches back: the dump
+   * reader drops repeated tokens before they get here.
+   */
+  bulkLoad<T>(run: () => Promise<T>): Promise<T> {
+    const store = this.cache.store;
+    return store.bulkLoad ? store.bulkLoad(run) : run();
+  }
+
+  /**
    * Store entries as core records with one `storeTokens` call (one transaction on SQLite, one
    * Lua script call on Redis: a batch lands whole or not at all, which is what makes a killed run
    * resumable).

@@ -130,6 +130,13 @@ export interface CacheStore {
   lock?(name: string, ttlMs: number): Promise<StoreLock | null>;
   /** Optional batch write in one transaction/pipeline (bulk import). Index adds here carry no cap. */
   writeBatch?(ops: BatchOp[]): Promise<void>;
+  /**
+   * Optional: run a bulk import, whose `writeBatch` calls `run` makes. The store may defer making
+   * those batches readable until `run` settles (SQLite stages them and merges in key order), so
+   * `run` must not depend on reading its own batches back; everything written is readable once
+   * the returned promise resolves. Other operations behave as usual meanwhile.
+   */
+  bulkLoad?<T>(run: () => Promise<T>): Promise<T>;
   /** Cheap liveness probe: resolves when the backend answers, throws StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   /** Release connections and timers. */

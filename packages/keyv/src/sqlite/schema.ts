@@ -44,7 +44,28 @@ export interface SqliteSql {
   upsertRecord: string;
   /** A whole `writeBatch` as one statement: a JSON array of {@link BulkRow}s. */
   bulkWrite: string;
+  /** Staged bulk load (see `bulk-load.ts`). */
+  staging: StagingSql;
   releaseLock: string;
+}
+
+/** Statements of a staged bulk load. */
+export interface StagingSql {
+  /** One row when neither the record table nor the index table holds anything. */
+  targetEmpty: string;
+  /** The connection's TEMP heap of staged {@link BulkRow}s (rowid = arrival order). */
+  create: string;
+  /** Append a JSON array of {@link BulkRow}s to the heap. */
+  append: string;
+  /** Indexes dropped while a merge inserts, rebuilt (`rebuild`) before it commits. */
+  dropIndexes: string[];
+  rebuild: string[];
+  /** Records in key order, a key's rows in arrival order (the last one wins). */
+  mergeRecords: string;
+  /** Index rows in (key, member) order, a member's rows in arrival order, through the bulk view. */
+  mergeIndexes: string;
+  clear: string;
+  drop: string;
 }
 
 /** Batch size of one sweep DELETE: short write locks, so other processes never wait long. */
@@ -72,14 +93,20 @@ export function sqliteSql(tablePrefix: string): SqliteSql {
   const meta = `${tablePrefix}_meta`;
   const size = `${tablePrefix}_index_size`;
   const bulk = `${tablePrefix}_bulk_in`;
+  const stage = `temp.${tablePrefix}_bulk_stage`;
+  // Secondary indexes: only reads and sweeps need them, so a staged bulk load rebuilds them
+  // (one sort each) instead of updating them row by row.
+  const secondary = [
+    { name: `${kv}_expires`, create: `CREATE INDEX IF NOT EXISTS ${kv}_expires ON ${kv}(${EXPIRES})` },
+    { name: `${ix}_by_score`, create: `CREATE INDEX IF NOT EXISTS ${ix}_by_score ON ${ix}(ikey, score)` },
+    { name: `${ix}_expiry`, create: `CREATE INDEX IF NOT EXISTS ${ix}_expiry ON ${ix}(score)` },
+  ];
   return {
     kvTable: kv,
     schema: [
       `CREATE TABLE IF NOT EXISTS ${kv}(key VARCHAR(255) PRIMARY KEY, value TEXT)`,
-      `CREATE INDEX IF NOT EXISTS ${kv}_expires ON ${kv}(${EXPIRES})`,
       `CREATE TABLE IF NOT EXISTS ${ix}(ikey TEXT NOT NULL, member TEXT NOT NULL, score INTEGER NOT NULL, PRIMARY KEY(ikey, member)) WITHOUT ROWID`,
-      `CREATE INDEX IF NOT EXISTS ${ix}_by_score ON ${ix}(ikey, score)`,
-      `CREATE INDEX IF NOT EXISTS ${ix}_expiry ON ${ix}(score)`,
+      ...secondary.map((index) => index.create),
       `CREATE TABLE IF NOT EXISTS ${meta}(k TEXT PRIMARY KEY, v TEXT)`,
       `CREATE TABLE IF NOT EXISTS ${size}(ikey TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID`,
       // An UPDATE of a set that is not tracked matches no row: one lookup in a small table.
@@ -117,6 +144,18 @@ export function sqliteSql(tablePrefix: string): SqliteSql {
     changes: 'SELECT changes() AS n',
     indexUpsert: `INSERT INTO ${ix}(ikey, member, score) VALUES(?, ?, ?) ON CONFLICT(ikey, member) DO UPDATE SET score = excluded.score`,
     bulkWrite: `INSERT INTO ${bulk}(t, a, b, c) SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)`,
+    staging: {
+      targetEmpty: `SELECT 1 AS empty WHERE NOT EXISTS (SELECT 1 FROM ${kv}) AND NOT EXISTS (SELECT 1 FROM ${ix})`,
+      create: `CREATE TEMP TABLE IF NOT EXISTS ${tablePrefix}_bulk_stage(t INTEGER NOT NULL, a TEXT NOT NULL, b TEXT NOT NULL, c INTEGER)`,
+      append: `INSERT INTO ${stage}(t, a, b, c) SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)`,
+      dropIndexes: secondary.map((index) => `DROP INDEX IF EXISTS ${index.name}`),
+      rebuild: secondary.map((index) => index.create),
+      mergeRecords: `INSERT INTO ${kv}(key, value) SELECT a, b FROM ${stage} WHERE t = ${BULK_SET} ORDER BY a, rowid
+        ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+      mergeIndexes: `INSERT INTO ${bulk}(t, a, b, c) SELECT t, a, b, c FROM ${stage} WHERE t <> ${BULK_SET} ORDER BY a, b, rowid`,
+      clear: `DELETE FROM ${stage}`,
+      drop: `DROP TABLE IF EXISTS ${stage}`,
+    },
     // keepGreater (Redis ZADD GT): an existing member's score only ever rises.
     indexUpsertGreater: `INSERT INTO ${ix}(ikey, member, score) VALUES(?, ?, ?) ON CONFLICT(ikey, member) DO UPDATE SET score = max(score, excluded.score)`,
     indexDropDead: `DELETE FROM ${ix} WHERE ikey = ? AND score <= ?`,
