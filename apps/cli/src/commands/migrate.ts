@@ -31,7 +31,7 @@ export interface MigrateOptions {
  * Batches written at once: the next batch is parsed and checked while the store writes one. Up to
  * three keep a 2-core machine busy (CLI and Redis each on a core); fewer for large batches, so the
  * tokens held in memory stay under {@link TOKENS_IN_FLIGHT} and a 1M-entry run fits the bin's
- * 192 MB heap at any `--batch-size` (three batches of 20000 did not).
+ * 128 MB old space at any `--batch-size` (three batches of 20000 did not fit 192 MB).
  */
 const TOKENS_IN_FLIGHT = 20_000;
 function batchesInFlight(batchSize: number): number {
