@@ -43,9 +43,9 @@ describe('migrate with the largest --batch-size (20000) into Redis', () => {
   });
 
   it("fits the bin's heap caps and writes every live token (script calls split, no deadline misfires)", async () => {
-    // Three batches of 20000 in flight ran out of heap; one 20000-token batch is ~260k script
-    // arguments (node-redis overflows its stack at ~50k) and encoding it blocks the event loop
-    // for longer than the 1.5 s command deadline.
+    // Three batches of 20000 in flight ran out of heap; one 20000-token batch is ~100k ops, more
+    // than one script call takes, and encoding it blocks the event loop for longer than the 1.5 s
+    // command deadline.
     const result = await runCli(
       ['migrate', '--from', `legacy-json:${dump}`, '--to', redis.url, '--json', '--batch-size', '20000'],
       env,

@@ -340,8 +340,8 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
   }
 
   /**
-   * Bulk write (import): the batch lands whole or not at all, and is visible once this resolves.
-   * Index adds here carry no cap.
+   * Bulk write (import): the batch lands whole or not at all, and is visible once this resolves
+   * (inside a staged {@link bulkLoad}: once its next merge commits). Index adds here carry no cap.
    *
    * The whole batch is ONE statement (a JSON array into a TEMP view whose trigger upserts each
    * row, see `schema.ts`): atomic by itself, and outside BEGIN…COMMIT SQLite keeps no statement
@@ -375,9 +375,12 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
    * On a store that already holds data, `run` just runs: batches are written as they come.
    *
    * While staged, a batch is not readable until the next merge, which happens whenever the stage
-   * holds as many rows as the tables (so at least half of a killed run's work has landed) and
-   * when `run` settles, even by throwing. A merge is one transaction: it lands whole or not at
-   * all, and other processes' writes wait for it (their busy timeout may run out on a large one).
+   * holds three times the rows merged before (so at least a quarter of a killed run's work has
+   * landed) and when `run` settles, even by throwing (a failed merge is what then rejects). A
+   * merge is one transaction: it lands whole or not at all, and other processes' writes wait for
+   * it (their busy timeout may run out on a large one). Capped `indexAdd`s are staged too, with no
+   * cap judged. One load at a time per store: a `bulkLoad` called while one runs (nested or not)
+   * just runs `run`, its batches joining the running load's stage.
    */
   async bulkLoad<T>(run: () => Promise<T>): Promise<T> {
     if (this.#stage !== undefined) return run();
