@@ -44,7 +44,7 @@ export interface SqliteSql {
   upsertRecord: string;
   /** A whole `writeBatch` as one statement: a JSON array of {@link BulkRow}s. */
   bulkWrite: string;
-  /** Staged bulk load (see `bulk-load.ts`). */
+  /** Staged bulk load (see `bulk-stage.ts`). */
   staging: StagingSql;
   releaseLock: string;
 }
@@ -94,6 +94,8 @@ export function sqliteSql(tablePrefix: string): SqliteSql {
   const size = `${tablePrefix}_index_size`;
   const bulk = `${tablePrefix}_bulk_in`;
   const stage = `temp.${tablePrefix}_bulk_stage`;
+  // The columns of a JSON array of BulkRows, for an INSERT … SELECT.
+  const bulkRowsIn = `SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)`;
   // Secondary indexes: only reads and sweeps need them, so a staged bulk load rebuilds them
   // (one sort each) instead of updating them row by row.
   const secondary = [
@@ -143,11 +145,11 @@ export function sqliteSql(tablePrefix: string): SqliteSql {
     sweepIndexes: `DELETE FROM ${ix} WHERE (ikey, member) IN (SELECT ikey, member FROM ${ix} WHERE score <= ? LIMIT ${SWEEP_BATCH})`,
     changes: 'SELECT changes() AS n',
     indexUpsert: `INSERT INTO ${ix}(ikey, member, score) VALUES(?, ?, ?) ON CONFLICT(ikey, member) DO UPDATE SET score = excluded.score`,
-    bulkWrite: `INSERT INTO ${bulk}(t, a, b, c) SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)`,
+    bulkWrite: `INSERT INTO ${bulk}(t, a, b, c) ${bulkRowsIn}`,
     staging: {
       targetEmpty: `SELECT 1 AS empty WHERE NOT EXISTS (SELECT 1 FROM ${kv}) AND NOT EXISTS (SELECT 1 FROM ${ix})`,
       create: `CREATE TEMP TABLE IF NOT EXISTS ${tablePrefix}_bulk_stage(t INTEGER NOT NULL, a TEXT NOT NULL, b TEXT NOT NULL, c INTEGER)`,
-      append: `INSERT INTO ${stage}(t, a, b, c) SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)`,
+      append: `INSERT INTO ${stage}(t, a, b, c) ${bulkRowsIn}`,
       dropIndexes: secondary.map((index) => `DROP INDEX IF EXISTS ${index.name}`),
       rebuild: secondary.map((index) => index.create),
       mergeRecords: `INSERT INTO ${kv}(key, value) SELECT a, b FROM ${stage} WHERE t = ${BULK_SET} ORDER BY a, rowid
