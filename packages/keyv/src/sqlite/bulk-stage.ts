@@ -20,6 +20,12 @@ export class BulkStage {
   static readonly GROWTH = 3;
   #staged = 0;
   #merged = 0;
+  #indexesDropped = false;
+
+  /** Whether a merge has dropped the secondary indexes (the last merge rebuilds them). */
+  get indexesDropped(): boolean {
+    return this.#indexesDropped;
+  }
 
   /** Rows waiting in the stage. */
   get staged(): number {
@@ -36,9 +42,10 @@ export class BulkStage {
     return this.#staged >= Math.max(BulkStage.MIN_MERGE_ROWS, BulkStage.GROWTH * this.#merged);
   }
 
-  /** The stage was merged (and emptied). */
-  mergedAll(): void {
+  /** The stage was merged (and emptied), leaving the secondary indexes dropped or rebuilt. */
+  mergedAll({ indexesDropped }: { indexesDropped: boolean }): void {
     this.#merged += this.#staged;
     this.#staged = 0;
+    this.#indexesDropped = indexesDropped;
   }
 }

@@ -57,13 +57,16 @@ export interface StagingSql {
   create: string;
   /** Append a JSON array of {@link BulkRow}s to the heap. */
   append: string;
-  /** Indexes dropped while a merge inserts, rebuilt (`rebuild`) before it commits. */
+  /** Indexes dropped by a load's first merge, rebuilt (`rebuild`) by its last. */
   dropIndexes: string[];
   rebuild: string[];
   /** Records in key order, a key's rows in arrival order (the last one wins). */
   mergeRecords: string;
-  /** Index rows in (key, member) order, a member's rows in arrival order, through the bulk view. */
-  mergeIndexes: string;
+  /**
+   * Index rows, one upsert per member with the score its staged adds give in arrival order: first
+   * the members with a plain add among them, then those with only keepGreater adds.
+   */
+  mergeIndexes: string[];
   clear: string;
   drop: string;
 }
@@ -96,8 +99,8 @@ export function sqliteSql(tablePrefix: string): SqliteSql {
   const stage = `temp.${tablePrefix}_bulk_stage`;
   // The columns of a JSON array of BulkRows, for an INSERT … SELECT.
   const bulkRowsIn = `SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)`;
-  // Secondary indexes: only reads and sweeps need them, so a staged bulk load rebuilds them
-  // (one sort each) instead of updating them row by row.
+  // Secondary indexes: only reads and sweeps need them, so a staged bulk load drops them at its
+  // first merge and rebuilds them (one sort each) at its last, instead of updating them row by row.
   const secondary = [
     { name: `${kv}_expires`, create: `CREATE INDEX IF NOT EXISTS ${kv}_expires ON ${kv}(${EXPIRES})` },
     { name: `${ix}_by_score`, create: `CREATE INDEX IF NOT EXISTS ${ix}_by_score ON ${ix}(ikey, score)` },
@@ -154,7 +157,24 @@ export function sqliteSql(tablePrefix: string): SqliteSql {
       rebuild: secondary.map((index) => index.create),
       mergeRecords: `INSERT INTO ${kv}(key, value) SELECT a, b FROM ${stage} WHERE t = ${BULK_SET} ORDER BY a, rowid
         ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
-      mergeIndexes: `INSERT INTO ${bulk}(t, a, b, c) SELECT t, a, b, c FROM ${stage} WHERE t <> ${BULK_SET} ORDER BY a, b, rowid`,
+      // A member's staged adds fold, in arrival order, to the max of its last plain add and the
+      // keepGreater adds after it (whatever the table held), or with no plain add to the max of the
+      // table's score and its keepGreater adds. One sort and plain upserts: running each row
+      // through the bulk view's trigger cost twice as much.
+      mergeIndexes: [
+        `INSERT INTO ${ix}(ikey, member, score)
+          SELECT a, b, m FROM (
+            SELECT a, b, t, max(c) OVER newest AS m, count(iif(t = ${BULK_INDEX}, 1, NULL)) OVER newest AS plains
+            FROM ${stage} WHERE t <> ${BULK_SET}
+            WINDOW newest AS (PARTITION BY a, b ORDER BY rowid DESC ROWS UNBOUNDED PRECEDING)
+          ) WHERE t = ${BULK_INDEX} AND plains = 1
+          ON CONFLICT(ikey, member) DO UPDATE SET score = excluded.score`,
+        `INSERT INTO ${ix}(ikey, member, score)
+          SELECT a, b, max(c) FROM ${stage}
+          WHERE t <> ${BULK_SET} AND a IN (SELECT a FROM ${stage} WHERE t = ${BULK_INDEX_GREATER})
+          GROUP BY a, b HAVING count(iif(t = ${BULK_INDEX}, 1, NULL)) = 0
+          ON CONFLICT(ikey, member) DO UPDATE SET score = max(score, excluded.score)`,
+      ],
       clear: `DELETE FROM ${stage}`,
       drop: `DROP TABLE IF EXISTS ${stage}`,
     },
