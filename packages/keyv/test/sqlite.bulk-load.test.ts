@@ -14,8 +14,9 @@ const SECONDARY_INDEXES = ['oc_index_by_score', 'oc_index_expiry', 'oc_kv_expire
 
 /**
  * Batches of a token import with every ordering case of `writeBatch`: a key set twice (the last
- * value wins), a member re-added with a lower plain score, keepGreater after a plain add and a
- * plain add after keepGreater, already-expired sets, and members shared by many batches.
+ * value wins), a member re-added with a lower plain score, a lower and a higher keepGreater after a
+ * plain add and a plain add after keepGreater, already-expired sets, and members shared by many
+ * batches.
  */
 function importBatches(batches: number, tokensPerBatch: number, now: number): BatchOp[][] {
   const out: BatchOp[][] = [];
@@ -41,6 +42,8 @@ function importBatches(batches: number, tokensPerBatch: number, now: number): Ba
       { op: 'indexAdd', key: 'oc:ix:mix', member: 'm', score: now + 400_000, keepGreater: true },
       { op: 'indexAdd', key: 'oc:ix:mix', member: 'g', score: now + 900_000 - b, keepGreater: true },
       { op: 'indexAdd', key: 'oc:ix:mix', member: 'g', score: now + 200_000 + b },
+      { op: 'indexAdd', key: 'oc:ix:mix', member: 'h', score: now + 300_000 + b },
+      { op: 'indexAdd', key: 'oc:ix:mix', member: 'h', score: now + 800_000 - b, keepGreater: true },
     );
     out.push(ops);
   }
