@@ -20,11 +20,13 @@ export class BulkStage {
   static readonly GROWTH = 3;
   #staged = 0;
   #merged = 0;
-  #indexesDropped = false;
 
-  /** Whether a merge has dropped the secondary indexes (the last merge rebuilds them). */
+  /**
+   * Whether a merge has run. Every merge of a load but its last leaves the secondary indexes
+   * dropped, and the last ends the load: so while it runs, this says they are dropped.
+   */
   get indexesDropped(): boolean {
-    return this.#indexesDropped;
+    return this.#merged > 0;
   }
 
   /** Rows waiting in the stage. */
@@ -42,10 +44,9 @@ export class BulkStage {
     return this.#staged >= Math.max(BulkStage.MIN_MERGE_ROWS, BulkStage.GROWTH * this.#merged);
   }
 
-  /** The stage was merged (and emptied), leaving the secondary indexes dropped or rebuilt. */
-  mergedAll({ indexesDropped }: { indexesDropped: boolean }): void {
+  /** The stage was merged (and emptied). */
+  mergedAll(): void {
     this.#merged += this.#staged;
     this.#staged = 0;
-    this.#indexesDropped = indexesDropped;
   }
 }

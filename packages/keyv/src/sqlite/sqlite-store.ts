@@ -420,21 +420,16 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
    */
   async #mergeStage(stage: BulkStage, { last }: { last: boolean }): Promise<void> {
     const staging = this.#sql.staging;
-    await this.#bulkDurability(async () => {
-      await this.#query('BEGIN IMMEDIATE');
-      try {
-        if (!stage.indexesDropped) for (const statement of staging.dropIndexes) await this.#query(statement);
-        await this.#query(staging.mergeRecords);
-        for (const statement of staging.mergeIndexes) await this.#query(statement);
-        if (last) for (const statement of staging.rebuild) await this.#query(statement);
-        await this.#query('COMMIT');
-      } catch (error) {
-        await this.#query('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
-    });
+    await this.#bulkDurability(() =>
+      this.#immediate(async (q) => {
+        if (!stage.indexesDropped) for (const statement of staging.dropIndexes) await q(statement);
+        await q(staging.mergeRecords);
+        for (const statement of staging.mergeIndexes) await q(statement);
+        if (last) for (const statement of staging.rebuild) await q(statement);
+      }),
+    );
     await this.#query(staging.clear);
-    stage.mergedAll({ indexesDropped: !last });
+    stage.mergedAll();
   }
 
   /** Run bulk statements with `synchronous=NORMAL` and a large checkpoint threshold, then restore. */
@@ -492,17 +487,20 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
    * busy timeout.
    */
   async #transaction<T>(operation: string, body: (q: Query) => Promise<T>): Promise<T> {
-    return this.#exclusive(operation, async () => {
-      await this.#query('BEGIN IMMEDIATE');
-      try {
-        const result = await body(this.#query);
-        await this.#query('COMMIT');
-        return result;
-      } catch (error) {
-        await this.#query('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
-    });
+    return this.#exclusive(operation, () => this.#immediate(body));
+  }
+
+  /** `body` in a `BEGIN IMMEDIATE` transaction, rolled back if it throws. The caller holds the gate. */
+  async #immediate<T>(body: (q: Query) => Promise<T>): Promise<T> {
+    await this.#query('BEGIN IMMEDIATE');
+    try {
+      const result = await body(this.#query);
+      await this.#query('COMMIT');
+      return result;
+    } catch (error) {
+      await this.#query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
   }
 
   #assertOpen(operation: string): void {
