@@ -36,6 +36,7 @@ export { MAX_TOKEN_LENGTH } from './limits.js';
 export type { ImportOutcome } from './record-transfer.js';
 export type {
   BatchOp,
+  BulkLoadInfo,
   CacheStore,
   IndexAddOptions,
   IndexEntry,

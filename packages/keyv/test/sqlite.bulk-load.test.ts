@@ -79,7 +79,8 @@ describe('SqliteStore.bulkLoad (staged import)', () => {
       await store.writeBatch(ops);
       await store.indexAdd('oc:ix:tokens', 'a:0', now + 600_000, { now, cap: 1_000_000 });
     };
-    await staged.bulkLoad(async () => {
+    await staged.bulkLoad(async (load) => {
+      expect(load).toEqual({ deferred: true });
       await write(staged, batches[0]!);
       expect(await staged.get('oc:at:0')).toBeUndefined(); // staged, not merged yet
       for (const ops of batches.slice(1)) await write(staged, ops);
@@ -122,6 +123,10 @@ describe('SqliteStore.bulkLoad (staged import)', () => {
       // Other operations go straight to the tables meanwhile.
       await store.set('oc:x:direct', 'direct', 60_000);
       expect(await store.get('oc:x:direct')).toBe('direct');
+      // A load started inside this one joins its stage.
+      await store.bulkLoad(async (nested) => {
+        expect(nested).toEqual({ deferred: true });
+      });
     });
     expect(await store.indexRange('oc:ix:late', now)).toEqual([{ member: 'm', score: now + 60_000 }]);
     await store.close();
@@ -179,11 +184,13 @@ describe('SqliteStore.bulkLoad (staged import)', () => {
     const path = join(await tempDir(), 'nonempty.db');
     const store = await SqliteStore.open({ path });
     await store.set('oc:at:existing', 'kept', 60_000);
-    await store.bulkLoad(async () => {
+    await store.bulkLoad(async (load) => {
+      expect(load).toEqual({ deferred: false }); // the caller may size its batches by it
       await store.writeBatch([{ op: 'set', key: 'oc:at:new', value: 'new', ttlMs: 60_000 }]);
       expect(await store.get('oc:at:new')).toBe('new');
       // Nested: the outer load decides.
-      await store.bulkLoad(async () => {
+      await store.bulkLoad(async (nested) => {
+        expect(nested).toEqual({ deferred: false });
         await store.writeBatch([{ op: 'set', key: 'oc:at:nested', value: 'n', ttlMs: 60_000 }]);
       });
       expect(await store.get('oc:at:nested')).toBe('n');

@@ -40,7 +40,11 @@ function migrateCommand(
     .option('--to <store-url>', 'target store (default: OAUTH_CACHE_STORE)')
     .option('--dry-run', 'read and validate everything, write nothing (the target is not opened)')
     .option('--json', 'print exactly one JSON summary object on stdout')
-    .option('--batch-size <n>', 'entries per write batch', wholeNumber(1, 20_000), 2000)
+    .option(
+      '--batch-size <n>',
+      'entries per write batch (default: 500; 2000 into a SQLite store that already holds data)',
+      wholeNumber(1, 20_000),
+    )
     .option('--concurrency <n>', 'writes in flight within a batch', wholeNumber(1, 1024), 32)
     .option(
       '--max-errors <n>',

@@ -6,6 +6,7 @@ import { ProgressBar } from '../cli/progress.js';
 import { Reporter } from '../cli/reporter.js';
 import { JsonSyntaxError } from '../json/syntax-error.js';
 import { ZoneResolver } from '../legacy/zone.js';
+import { batchSizing } from '../migrate/batch-sizing.js';
 import { migrateLegacyDump } from '../migrate/legacy-migration.js';
 import { LegacyTarget } from '../migrate/legacy-target.js';
 import { migrateJsonl, migrateStore } from '../migrate/record-migration.js';
@@ -20,24 +21,12 @@ export interface MigrateOptions {
   to?: string;
   dryRun?: boolean;
   json?: boolean;
-  batchSize: number;
+  /** Unset: {@link batchSizing} picks by the target. */
+  batchSize?: number;
   maxErrors: number;
   concurrency: number;
   legacyClientId?: string;
   legacyTz: string;
-}
-
-/**
- * Batches written at once: the next batch is parsed and checked while the store writes one. Up to
- * three keep a 2-core machine busy (CLI and Redis each on a core); fewer for large batches, so the
- * tokens held in memory stay under {@link TOKENS_IN_FLIGHT} and a 1M-entry run fits the bin's
- * 128 MB old space at any `--batch-size` (three batches of 20000 did not fit 192 MB).
- */
-const TOKENS_IN_FLIGHT = 20_000;
-function batchesInFlight(batchSize: number): number {
-  const configured = Number(process.env.OAUTH_CACHE_CLI_BATCHES_IN_FLIGHT);
-  if (Number.isInteger(configured) && configured > 0) return configured;
-  return Math.max(1, Math.min(3, Math.floor(TOKENS_IN_FLIGHT / batchSize)));
 }
 
 function zoneFor(tz: string): ZoneResolver {
@@ -90,11 +79,17 @@ async function run(
     case 'legacy': {
       const legacyTarget = target && new LegacyTarget(target, opts.legacyClientId);
       const migrate = () => migrateLegacyDump(source.path, zone, legacyTarget, state);
-      return legacyTarget ? legacyTarget.bulkLoad(migrate) : migrate();
+      if (!legacyTarget) return migrate();
+      return legacyTarget.bulkLoad((load) => {
+        Object.assign(state, batchSizing(opts.batchSize, target?.store ?? null, load));
+        return migrate();
+      });
     }
     case 'jsonl':
+      Object.assign(state, batchSizing(opts.batchSize, target?.store ?? null));
       return migrateJsonl(source.path, target, state);
     case 'store':
+      Object.assign(state, batchSizing(opts.batchSize, target?.store ?? null));
       return migrateStore(sourceCache!, target, state);
   }
 }
@@ -121,9 +116,9 @@ export async function runMigrate(opts: MigrateOptions, io: CliIO): Promise<ExitC
     reporter,
     progress: undefined,
     stop: { requested: false },
-    batchSize: opts.batchSize,
     concurrency: opts.concurrency,
-    batchesInFlight: batchesInFlight(opts.batchSize),
+    // Set again by `run` once the target is open (the default depends on it).
+    ...batchSizing(opts.batchSize, null),
   };
   let sourceCache: TokenCache | null = null;
   let target: TokenCache | null = null;

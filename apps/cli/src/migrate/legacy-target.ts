@@ -1,4 +1,5 @@
 import {
+  type BulkLoadInfo,
   InvalidInputError,
   type StoredRecord,
   type StoreTokenInput,
@@ -70,9 +71,9 @@ export class LegacyTarget {
    * merges them in key order). `decide` never needs to read this run's own batches back: the dump
    * reader drops repeated tokens before they get here.
    */
-  bulkLoad<T>(run: () => Promise<T>): Promise<T> {
+  bulkLoad<T>(run: (load: BulkLoadInfo) => Promise<T>): Promise<T> {
     const store = this.cache.store;
-    return store.bulkLoad ? store.bulkLoad(run) : run();
+    return store.bulkLoad ? store.bulkLoad(run) : run({ deferred: false });
   }
 
   /**

@@ -134,9 +134,10 @@ export interface CacheStore {
    * Optional: run a bulk import, whose `writeBatch` calls `run` makes. The store may defer making
    * those batches readable until `run` settles (SQLite stages them and merges in key order), so
    * `run` must not depend on reading its own batches back; everything written is readable once
-   * the returned promise resolves. Other operations behave as usual meanwhile.
+   * the returned promise resolves. Other operations behave as usual meanwhile. `run` is told which
+   * way the store went (a caller may size its batches by it).
    */
-  bulkLoad?<T>(run: () => Promise<T>): Promise<T>;
+  bulkLoad?<T>(run: (load: BulkLoadInfo) => Promise<T>): Promise<T>;
   /** Cheap liveness probe: resolves when the backend answers, throws StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   /** Release connections and timers. */
@@ -156,6 +157,16 @@ export interface StoreLock {
   fencingToken: string;
   /** Release if still held by this acquisition (never releases someone else's). */
   release(): Promise<void>;
+}
+
+/** What {@link CacheStore.bulkLoad} tells its `run` about the load. */
+export interface BulkLoadInfo {
+  /**
+   * The store defers the load's batches (SQLite: staged, then merged in key order), so each
+   * `writeBatch` costs little whatever its size; `false` when batches are written in place as
+   * they come (SQLite: a store that already held data), where larger batches mean fewer commits.
+   */
+  deferred: boolean;
 }
 
 /** One operation of {@link CacheStore.writeBatch}. */

@@ -4,8 +4,8 @@ import { assertTtl } from '../errors.js';
 /**
  * Most operations sent in one WRITE_BATCH script call. A larger `writeBatch` is split into several
  * calls run one after the other (each atomic on its own). The bound keeps one call's payload and
- * the time Redis is blocked running it (~15 ms per 10k ops) small; the CLI's default batch (2000
- * tokens, ~10k ops) is one call.
+ * the time Redis is blocked running it (~15 ms per 10k ops) small; the CLI's default batch (500
+ * tokens, ~2.5k ops) is one call.
  */
 export const MAX_OPS_PER_SCRIPT = 20_000;
 

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import KeyvSqlite from '@keyv/sqlite';
 import {
   type BatchOp,
+  type BulkLoadInfo,
   type CacheStore,
   type IndexAddOptions,
   type IndexEntry,
@@ -384,8 +385,8 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
    * cap judged. One load at a time per store: a `bulkLoad` called while one runs (nested or not)
    * just runs `run`, its batches joining the running load's stage.
    */
-  async bulkLoad<T>(run: () => Promise<T>): Promise<T> {
-    if (this.#stage !== undefined) return run();
+  async bulkLoad<T>(run: (load: BulkLoadInfo) => Promise<T>): Promise<T> {
+    if (this.#stage !== undefined) return run({ deferred: true });
     const stage = await this.#exclusive('bulkLoad', async () => {
       if ((await this.#query(this.#sql.staging.targetEmpty)).length === 0) return undefined;
       await this.#query(this.#sql.staging.create);
@@ -393,11 +394,11 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
       await this.#query(`PRAGMA cache_size=-${BULK_PAGE_CACHE_KIB}`);
       return new BulkStage();
     });
-    if (stage === undefined) return run();
+    if (stage === undefined) return run({ deferred: false });
     this.#stage = stage;
     let result: T;
     try {
-      result = await run();
+      result = await run({ deferred: true });
     } finally {
       this.#stage = undefined;
       await this.#exclusive('bulkLoad', async () => {
