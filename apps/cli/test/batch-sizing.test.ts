@@ -13,11 +13,15 @@ describe('batchSizing (the default --batch-size)', () => {
     for (const [store, load] of [
       [redis, { deferred: false }],
       [redis, undefined],
-      [sqlite, { deferred: true }],
       [null, undefined],
     ] as const) {
-      expect(batchSizing(undefined, store, load, noEnv)).toEqual({ batchSize: 500, batchesInFlight: 2 });
+      expect(batchSizing(undefined, store, load, noEnv)).toEqual({ batchSize: 500, batchesInFlight: 3 });
     }
+    // SQLite writes one batch at a time: two in flight.
+    expect(batchSizing(undefined, sqlite, { deferred: true }, noEnv)).toEqual({
+      batchSize: 500,
+      batchesInFlight: 2,
+    });
   });
 
   it('is larger into a SQLite store written in place (each batch a commit)', () => {
@@ -28,6 +32,7 @@ describe('batchSizing (the default --batch-size)', () => {
   });
 
   it('takes --batch-size as given, with fewer batches in flight for large ones', () => {
+    expect(batchSizing(100, redis, undefined, noEnv)).toEqual({ batchSize: 100, batchesInFlight: 3 });
     expect(batchSizing(100, sqlite, { deferred: false }, noEnv)).toEqual({
       batchSize: 100,
       batchesInFlight: 2,
@@ -37,12 +42,12 @@ describe('batchSizing (the default --batch-size)', () => {
   });
 
   it('lets OAUTH_CACHE_CLI_BATCHES_IN_FLIGHT set the batches in flight, ignoring a bad value', () => {
-    const env = { OAUTH_CACHE_CLI_BATCHES_IN_FLIGHT: '3' };
-    expect(batchSizing(undefined, redis, undefined, env).batchesInFlight).toBe(3);
+    const env = { OAUTH_CACHE_CLI_BATCHES_IN_FLIGHT: '5' };
+    expect(batchSizing(undefined, redis, undefined, env).batchesInFlight).toBe(5);
     for (const bad of ['0', '-1', '1.5', 'many']) {
       expect(
         batchSizing(undefined, redis, undefined, { OAUTH_CACHE_CLI_BATCHES_IN_FLIGHT: bad }).batchesInFlight,
-      ).toBe(2);
+      ).toBe(3);
     }
   });
 });

@@ -5,6 +5,7 @@ import { parseRecordLine } from '../src/jsonl/jsonl-record.js';
 import { parseSource } from '../src/migrate/source.js';
 import { DigestSet } from '../src/util/digest-set.js';
 import { forEachLimit } from '../src/util/for-each-limit.js';
+import { HandOff } from '../src/util/hand-off.js';
 import { InFlight } from '../src/util/in-flight.js';
 
 describe('DigestSet', () => {
@@ -101,5 +102,46 @@ describe('progress text', () => {
   it('formats durations', () => {
     expect(formatDuration(5)).toBe('0:05');
     expect(formatDuration(3725)).toBe('1:02:05');
+  });
+});
+
+describe('HandOff', () => {
+  it('starts each operation once the one before has run its microtasks, and lets them complete concurrently', async () => {
+    const handOff = new HandOff();
+    const events: string[] = [];
+    let finishFirst!: () => void;
+    const first = handOff.run(async () => {
+      events.push('start 1');
+      await Promise.resolve(); // the store's preparation: microtasks, then the send
+      events.push('sent 1');
+      await new Promise<void>((resolve) => {
+        finishFirst = resolve;
+      });
+      events.push('done 1');
+      return 1;
+    });
+    const second = handOff.run(async () => {
+      events.push('start 2');
+      return 2;
+    });
+    expect(await second).toBe(2);
+    // The second started after the first was sent, before the first completed.
+    expect(events).toEqual(['start 1', 'sent 1', 'start 2']);
+    finishFirst();
+    expect(await first).toBe(1);
+    expect(events).toEqual(['start 1', 'sent 1', 'start 2', 'done 1']);
+  });
+
+  it('lets the next operation start after one that throws or rejects', async () => {
+    const handOff = new HandOff();
+    await expect(
+      handOff.run(() => {
+        throw new Error('refused before sending');
+      }),
+    ).rejects.toThrow('refused before sending');
+    await expect(handOff.run(() => Promise.reject(new Error('store failed')))).rejects.toThrow(
+      'store failed',
+    );
+    expect(await handOff.run(async () => 'next')).toBe('next');
   });
 });

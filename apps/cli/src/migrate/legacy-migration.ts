@@ -4,8 +4,9 @@ import { formatPosition, SECTION_KEYS } from '../legacy/position.js';
 import type { ZoneResolver } from '../legacy/zone.js';
 import { DigestSet } from '../util/digest-set.js';
 import { forEachLimit } from '../util/for-each-limit.js';
+import { HandOff } from '../util/hand-off.js';
 import { InFlight } from '../util/in-flight.js';
-import { isEntryError, type LegacyTarget } from './legacy-target.js';
+import { isEntryError, type LegacyDecision, type LegacyTarget } from './legacy-target.js';
 import { type RunState, reportError, reportWarning } from './run-state.js';
 import { processed } from './summary.js';
 
@@ -25,13 +26,15 @@ export async function migrateLegacyDump(
   const file = { bytesRead: 0 };
   let batch: LegacyEntry[] = [];
   const writes = new InFlight(state.batchesInFlight);
+  const sends = new HandOff();
 
   const flush = async (): Promise<void> => {
     const entries = batch;
     batch = [];
     if (entries.length === 0) return;
+    const decided = decideEarly(entries, target);
     await writes.add(async () => {
-      await writeBatch(entries, target, state);
+      await writeBatch(entries, await decided, target, sends, state);
       state.progress?.update(file.bytesRead, processed(counts));
     });
   };
@@ -81,14 +84,34 @@ export async function migrateLegacyDump(
   if (failure) throw failure.error;
 }
 
+type Decided = { ok: LegacyDecision[] } | { error: unknown };
+
+/**
+ * Send a batch's presence check as soon as the batch is read, before it waits for a write slot:
+ * on one Redis connection the check would otherwise queue behind the writes in flight, and the
+ * CLI would have nothing to prepare while they run. Reading ahead of this run's own writes is
+ * safe: only what the target held before the run is looked at (the reader drops repeated tokens).
+ */
+function decideEarly(entries: LegacyEntry[], target: LegacyTarget | null): Promise<Decided> {
+  if (target === null) return Promise.resolve({ ok: [] });
+  // Settled into a value: a failure is thrown by the batch's write task, never left unhandled.
+  return target.decide(entries).then(
+    (ok) => ({ ok }),
+    (error: unknown) => ({ error }),
+  );
+}
+
 async function writeBatch(
   entries: LegacyEntry[],
+  decided: Decided,
   target: LegacyTarget | null,
+  sends: HandOff,
   state: RunState,
 ): Promise<void> {
   const { counts } = state;
   if (target === null) return countWritten(entries, state);
-  const decisions = await target.decide(entries);
+  if ('error' in decided) throw decided.error;
+  const decisions = decided.ok;
   const toWrite: LegacyEntry[] = [];
   const now = Date.now();
   entries.forEach((entry, i) => {
@@ -101,7 +124,7 @@ async function writeBatch(
   if (toWrite.length === 0) return;
   if (target.bulk) {
     try {
-      await target.writeMany(toWrite);
+      await sends.run(() => target.writeMany(toWrite));
       countWritten(toWrite, state);
       return;
     } catch (error) {
