@@ -1,4 +1,9 @@
-import { type CacheConfig, StoreUnavailableError, type TokenCache } from '@oauth-cache/core';
+import {
+  type BulkLoadInfo,
+  type CacheConfig,
+  StoreUnavailableError,
+  type TokenCache,
+} from '@oauth-cache/core';
 import { maskUrl } from '@oauth-cache/keyv';
 import { type ExitCodeValue, FatalError, UsageError } from '../cli/errors.js';
 import type { CliIO } from '../cli/io.js';
@@ -75,21 +80,23 @@ async function run(
   opts: MigrateOptions,
   state: RunState,
 ): Promise<void> {
+  // The default batch size depends on the target, and inside a bulk load on how the store took it.
+  const sizeBatches = (load?: BulkLoadInfo) =>
+    Object.assign(state, batchSizing(opts.batchSize, target?.store ?? null, load));
+  sizeBatches();
   switch (source.kind) {
     case 'legacy': {
       const legacyTarget = target && new LegacyTarget(target, opts.legacyClientId);
       const migrate = () => migrateLegacyDump(source.path, zone, legacyTarget, state);
       if (!legacyTarget) return migrate();
       return legacyTarget.bulkLoad((load) => {
-        Object.assign(state, batchSizing(opts.batchSize, target?.store ?? null, load));
+        sizeBatches(load);
         return migrate();
       });
     }
     case 'jsonl':
-      Object.assign(state, batchSizing(opts.batchSize, target?.store ?? null));
       return migrateJsonl(source.path, target, state);
     case 'store':
-      Object.assign(state, batchSizing(opts.batchSize, target?.store ?? null));
       return migrateStore(sourceCache!, target, state);
   }
 }
@@ -117,7 +124,7 @@ export async function runMigrate(opts: MigrateOptions, io: CliIO): Promise<ExitC
     progress: undefined,
     stop: { requested: false },
     concurrency: opts.concurrency,
-    // Set again by `run` once the target is open (the default depends on it).
+    // Placeholder: `run` sizes the batches once the target is open.
     ...batchSizing(opts.batchSize, null),
   };
   let sourceCache: TokenCache | null = null;
