@@ -37,7 +37,8 @@ describe('batchSizing (the default --batch-size)', () => {
       batchSize: 100,
       batchesInFlight: 2,
     });
-    expect(batchSizing(10_000, redis, undefined, noEnv)).toEqual({ batchSize: 10_000, batchesInFlight: 2 });
+    expect(batchSizing(6000, redis, undefined, noEnv)).toEqual({ batchSize: 6000, batchesInFlight: 2 });
+    expect(batchSizing(10_000, redis, undefined, noEnv)).toEqual({ batchSize: 10_000, batchesInFlight: 1 });
     expect(batchSizing(20_000, redis, undefined, noEnv)).toEqual({ batchSize: 20_000, batchesInFlight: 1 });
   });
 

@@ -16,8 +16,9 @@ export const DEFAULT_BATCH_SIZE = 500;
 export const IN_PLACE_SQLITE_BATCH_SIZE = 2000;
 
 /**
- * Tokens held by the batches in flight at most: keeps a 1M-entry run inside the bin's 128 MB old
- * space at any `--batch-size` (three batches of 20000 did not fit 192 MB).
+ * Tokens held by the batches in flight and the one checked ahead of them, at most: keeps a run
+ * inside the bin's 128 MB old space at any `--batch-size` (three batches of 20000 did not fit
+ * 192 MB; one in flight plus one checked ahead came within a few MB of 128).
  */
 const TOKENS_IN_FLIGHT = 20_000;
 
@@ -52,6 +53,6 @@ export function batchSizing(
   const batchesInFlight =
     Number.isInteger(configured) && configured > 0
       ? configured
-      : Math.max(1, Math.min(sqlite ? 2 : 3, Math.floor(TOKENS_IN_FLIGHT / batchSize)));
+      : Math.max(1, Math.min(sqlite ? 2 : 3, Math.floor(TOKENS_IN_FLIGHT / batchSize) - 1));
   return { batchSize, batchesInFlight };
 }

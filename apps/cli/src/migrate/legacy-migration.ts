@@ -32,9 +32,11 @@ export async function migrateLegacyDump(
     const entries = batch;
     batch = [];
     if (entries.length === 0) return;
-    const decided = decideEarly(entries, target);
+    // With one batch in flight nothing is prepared while the store writes: checking ahead would
+    // only hold a second batch's lookups in memory.
+    const ahead = state.batchesInFlight > 1 ? decide(entries, target) : undefined;
     await writes.add(async () => {
-      await writeBatch(entries, await decided, target, sends, state);
+      await writeBatch(entries, await (ahead ?? decide(entries, target)), target, sends, state);
       state.progress?.update(file.bytesRead, processed(counts));
     });
   };
@@ -87,12 +89,13 @@ export async function migrateLegacyDump(
 type Decided = { ok: LegacyDecision[] } | { error: unknown };
 
 /**
- * Send a batch's presence check as soon as the batch is read, before it waits for a write slot:
- * on one Redis connection the check would otherwise queue behind the writes in flight, and the
- * CLI would have nothing to prepare while they run. Reading ahead of this run's own writes is
- * safe: only what the target held before the run is looked at (the reader drops repeated tokens).
+ * A batch's presence check, settled into a value. Sent as soon as the batch is read, before it
+ * waits for a write slot: on one Redis connection the check would otherwise queue behind the
+ * writes in flight, and the CLI would have nothing to prepare while they run. Reading ahead of
+ * this run's own writes is safe: only what the target held before the run is looked at (the
+ * reader drops repeated tokens).
  */
-function decideEarly(entries: LegacyEntry[], target: LegacyTarget | null): Promise<Decided> {
+function decide(entries: LegacyEntry[], target: LegacyTarget | null): Promise<Decided> {
   if (target === null) return Promise.resolve({ ok: [] });
   // Settled into a value: a failure is thrown by the batch's write task, never left unhandled.
   return target.decide(entries).then(
