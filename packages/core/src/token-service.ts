@@ -6,13 +6,6 @@ import type { DecodedRecord } from './records/codec.js';
 import type { BatchOp, RecordBody } from './store/contract.js';
 import type { StoredTokenInfo, StoreTokenInput, TokenListing, TokenValidation } from './types.js';
 
-/** Everything one `storeToken` writes, computed before any I/O. */
-interface WritePlan {
-  info: StoredTokenInfo;
-  writes: Array<{ key: string; value: unknown; ttlMs: number }>;
-  indexes: Array<{ key: string; member: string; score: number; cap?: number; keepGreater?: boolean }>;
-}
-
 /** Index member prefixes: `a:` access, `r:` refresh. */
 const ACCESS = 'a:';
 const REFRESH = 'r:';
@@ -37,21 +30,24 @@ export class TokenService {
     const ctx = this.#ctx;
     const started = performance.now();
     const now = ctx.now();
-    const plan = this.#plan(input, carried, now);
+    const ops: BatchOp[] = [];
+    const info = this.#plan(input, carried, now, ops);
+    const tokensIndex = ctx.key('ix:tokens');
     // Indexes first: a record that exists is always findable by user and family (a crash between
     // the two steps leaves at most an index member pointing nowhere, which readers skip).
-    for (const ix of plan.indexes) {
-      const evicted = await ctx.store.indexAdd(ix.key, ix.member, ix.score, {
+    for (const op of ops) {
+      if (op.op !== 'indexAdd') continue;
+      const evicted = await ctx.store.indexAdd(op.key, op.member, op.score, {
         now,
-        cap: ix.cap,
-        keepGreater: ix.keepGreater,
+        cap: op.key === tokensIndex ? ctx.config.maxTokens : undefined,
+        keepGreater: op.keepGreater,
       });
       if (evicted.length) await this.#evict(evicted);
     }
-    for (const w of plan.writes) await ctx.store.set(w.key, w.value, w.ttlMs);
+    for (const op of ops) if (op.op === 'set') await ctx.store.set(op.key, op.value, op.ttlMs);
     ctx.counters.tokens.stored += 1;
     ctx.operation('token', 'store', 'ok', started);
-    return plan.info;
+    return info;
   }
 
   /**
@@ -67,33 +63,30 @@ export class TokenService {
     }
     const started = performance.now();
     const now = ctx.now();
-    const plans = inputs.map((input) => this.#plan(input, {}, now));
     const ops: BatchOp[] = [];
-    for (const plan of plans) {
-      for (const w of plan.writes) ops.push({ op: 'set', key: w.key, value: w.value, ttlMs: w.ttlMs });
-      for (const ix of plan.indexes) {
-        ops.push({
-          op: 'indexAdd',
-          key: ix.key,
-          member: ix.member,
-          score: ix.score,
-          keepGreater: ix.keepGreater,
-        });
-      }
-    }
+    const infos: StoredTokenInfo[] = [];
+    for (let i = 0; i < inputs.length; i++) infos.push(this.#plan(inputs[i]!, {}, now, ops));
     await ctx.store.writeBatch(ops);
-    const last = plans.at(-1)?.indexes.find((ix) => ix.cap !== undefined);
-    if (last) {
-      const evicted = await ctx.store.indexAdd(last.key, last.member, last.score, { now, cap: last.cap });
+    const tokensIndex = ctx.key('ix:tokens');
+    const last = ops.findLast((op) => op.op === 'indexAdd' && op.key === tokensIndex);
+    if (last?.op === 'indexAdd') {
+      const evicted = await ctx.store.indexAdd(last.key, last.member, last.score, {
+        now,
+        cap: ctx.config.maxTokens,
+      });
       if (evicted.length) await this.#evict(evicted);
     }
     ctx.counters.tokens.stored += inputs.length;
     ctx.operation('token', 'store_batch', 'ok', started);
-    return plans.map((p) => p.info);
+    return infos;
   }
 
-  /** Validate one input and compute every record and index entry it produces. No I/O. */
-  #plan(input: StoreTokenInput, carried: { rot?: number }, now: number): WritePlan {
+  /**
+   * Validate one input and append every record and index entry it produces to `ops`. No I/O.
+   * The ops are the store's batch ops as they are: a bulk import writes millions, so nothing is
+   * built twice.
+   */
+  #plan(input: StoreTokenInput, carried: { rot?: number }, now: number, ops: BatchOp[]): StoredTokenInfo {
     const ctx = this.#ctx;
     assertUserId(input.userId);
     if (input.accessToken === undefined && input.refreshToken === undefined) {
@@ -120,21 +113,31 @@ export class TokenService {
       iat: now,
       ud: input.userData,
     };
-    const plan: WritePlan = { info: { familyId }, writes: [], indexes: [] };
-    const members: Array<{ member: string; exp: number }> = [];
-    const record = (suffix: string, kind: 'access' | 'refresh', exp: number, body: RecordBody) => {
-      const key = ctx.key(suffix);
-      plan.writes.push({ key, value: ctx.codec.encode(key, kind, exp, body), ttlMs: exp - now });
+    const info: StoredTokenInfo = { familyId };
+    const uh = ctx.userHash(input.userId);
+    const userIndex = ctx.key(`ix:u:${uh}`);
+    const familyIndex = ctx.key(`ix:f:${familyId}`);
+    const sessionIndex = sid === undefined ? undefined : ctx.key(`ix:st:${ctx.digester.digest(sid)}`);
+    const tokensIndex = ctx.key('ix:tokens');
+    const add = (kind: 'access' | 'refresh', id: string, exp: number, body: RecordBody) => {
+      const key = ctx.key(`${kind === 'access' ? 'at' : 'rt'}:${id}`);
+      ops.push({ op: 'set', key, value: ctx.codec.encode(key, kind, exp, body), ttlMs: exp - now });
+      const member = (kind === 'access' ? ACCESS : REFRESH) + id;
+      ops.push({ op: 'indexAdd', key: userIndex, member, score: exp });
+      ops.push({ op: 'indexAdd', key: familyIndex, member, score: exp });
+      if (sessionIndex !== undefined) ops.push({ op: 'indexAdd', key: sessionIndex, member, score: exp });
+      ops.push({ op: 'indexAdd', key: tokensIndex, member, score: exp });
     };
 
+    let maxExp = 0;
     if (input.accessToken !== undefined) {
       const exp = input.expiresAt ?? now + seconds(input.expiresIn, ctx.config.tokenTtl, 'expiresIn') * 1000;
       if (!(exp > now)) throw new InvalidInputError('the access token is already expired');
       const id = ctx.digester.digest(input.accessToken);
-      record(`at:${id}`, 'access', exp, input.retrievable ? { ...common, tok: input.accessToken } : common);
-      plan.info.accessTokenId = id;
-      plan.info.expiresAt = exp;
-      members.push({ member: ACCESS + id, exp });
+      add('access', id, exp, input.retrievable ? { ...common, tok: input.accessToken } : common);
+      info.accessTokenId = id;
+      info.expiresAt = exp;
+      maxExp = exp;
     }
     if (input.refreshToken !== undefined) {
       const exp =
@@ -143,29 +146,19 @@ export class TokenService {
       if (!(exp > now)) throw new InvalidInputError('the refresh token is already expired');
       const id = ctx.digester.digest(input.refreshToken);
       const rot = carried.rot ?? input.rotation ?? 0;
-      record(`rt:${id}`, 'refresh', exp, {
+      add('refresh', id, exp, {
         ...common,
         rot,
         ...(input.retrievable ? { tok: input.refreshToken } : {}),
       });
-      plan.info.refreshTokenId = id;
-      plan.info.refreshExpiresAt = exp;
-      members.push({ member: REFRESH + id, exp });
-    }
-    const uh = ctx.userHash(input.userId);
-    let maxExp = 0;
-    for (const { member, exp } of members) {
+      info.refreshTokenId = id;
+      info.refreshExpiresAt = exp;
       maxExp = Math.max(maxExp, exp);
-      plan.indexes.push({ key: ctx.key(`ix:u:${uh}`), member, score: exp });
-      plan.indexes.push({ key: ctx.key(`ix:f:${familyId}`), member, score: exp });
-      if (sid !== undefined)
-        plan.indexes.push({ key: ctx.key(`ix:st:${ctx.digester.digest(sid)}`), member, score: exp });
-      plan.indexes.push({ key: ctx.key('ix:tokens'), member, score: exp, cap: ctx.config.maxTokens });
     }
     // The users index keeps a user while any of their tokens lives; a later, shorter token must
     // not shorten it, hence "greatest" semantics on re-add.
-    plan.indexes.push({ key: ctx.key('ix:users'), member: uh, score: maxExp, keepGreater: true });
-    return plan;
+    ops.push({ op: 'indexAdd', key: ctx.key('ix:users'), member: uh, score: maxExp, keepGreater: true });
+    return info;
   }
 
   async #evict(members: string[]): Promise<void> {

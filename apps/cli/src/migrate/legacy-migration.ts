@@ -6,7 +6,7 @@ import { DigestSet } from '../util/digest-set.js';
 import { forEachLimit } from '../util/for-each-limit.js';
 import { HandOff } from '../util/hand-off.js';
 import { InFlight } from '../util/in-flight.js';
-import { isEntryError, type LegacyDecision, type LegacyTarget } from './legacy-target.js';
+import { isEntryError, type LegacyDecisions, type LegacyTarget } from './legacy-target.js';
 import { type RunState, reportError, reportWarning } from './run-state.js';
 import { processed } from './summary.js';
 
@@ -45,7 +45,9 @@ export async function migrateLegacyDump(
   try {
     for await (const items of readLegacyDump(path, file)) {
       const now = Date.now();
-      for (const item of items) {
+      // An index loop: in this async function a for-of allocated an iterator result per item.
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i]!;
         if (item.kind === 'warning') {
           reportWarning(state, item.message);
           continue;
@@ -86,7 +88,7 @@ export async function migrateLegacyDump(
   if (failure) throw failure.error;
 }
 
-type Decided = { ok: LegacyDecision[] } | { error: unknown };
+type Decided = { ok: LegacyDecisions } | { error: unknown };
 
 /**
  * A batch's presence check, settled into a value. Sent as soon as the batch is read, before it
@@ -96,7 +98,7 @@ type Decided = { ok: LegacyDecision[] } | { error: unknown };
  * reader drops repeated tokens).
  */
 function decide(entries: LegacyEntry[], target: LegacyTarget | null): Promise<Decided> {
-  if (target === null) return Promise.resolve({ ok: [] });
+  if (target === null) return Promise.resolve({ ok: { actions: [], familyIds: [] } });
   // Settled into a value: a failure is thrown by the batch's write task, never left unhandled.
   return target.decide(entries).then(
     (ok) => ({ ok }),
@@ -114,20 +116,24 @@ async function writeBatch(
   const { counts } = state;
   if (target === null) return countWritten(entries, state);
   if ('error' in decided) throw decided.error;
-  const decisions = decided.ok;
+  const { actions, familyIds } = decided.ok;
   const toWrite: LegacyEntry[] = [];
+  const families: string[] = [];
   const now = Date.now();
   entries.forEach((entry, i) => {
-    const decision = decisions[i];
-    if (decision === 'present') counts.alreadyPresent++;
-    else if (decision === 'revoked') counts.skippedRevoked++;
+    const action = actions[i];
+    if (action === 'present') counts.alreadyPresent++;
+    else if (action === 'revoked') counts.skippedRevoked++;
     else if (entry.expiresAt <= now) counts.skippedExpired++;
-    else toWrite.push(entry);
+    else {
+      toWrite.push(entry);
+      families.push(familyIds[i]!);
+    }
   });
   if (toWrite.length === 0) return;
   if (target.bulk) {
     try {
-      await sends.run(() => target.writeMany(toWrite));
+      await sends.run(() => target.writeMany(toWrite, families));
       countWritten(toWrite, state);
       return;
     } catch (error) {
@@ -136,9 +142,9 @@ async function writeBatch(
       if (!isEntryError(error)) throw error;
     }
   }
-  await forEachLimit(toWrite, state.concurrency, async (entry) => {
+  await forEachLimit(toWrite, state.concurrency, async (entry, i) => {
     try {
-      await target.write(entry);
+      await target.write(entry, families[i]);
     } catch (error) {
       // Bad input is this entry's problem; anything else (store down, I/O) stops the run.
       if (!isEntryError(error)) throw error;

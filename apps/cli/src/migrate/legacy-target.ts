@@ -10,6 +10,12 @@ import type { LegacyEntry } from '../legacy/entry.js';
 /** What to do with a valid, live legacy entry once the target has been looked at. */
 export type LegacyDecision = 'write' | 'present' | 'revoked';
 
+/** The decisions on a batch, and each entry's family id (computed for the lookup, reused to write). */
+export interface LegacyDecisions {
+  actions: LegacyDecision[];
+  familyIds: string[];
+}
+
 /**
  * Deterministic family (grant) id of a legacy token: a re-run gives the same family, so it writes
  * the same index members, and a family revoked in the target is recognised and not brought back.
@@ -25,32 +31,31 @@ export function legacyFamilyId(cache: TokenCache, token: string): string {
  * as core's `importRecord` (a record with a later or equal expiry is kept).
  */
 export class LegacyTarget {
-  /** Family ids computed by `decide`, reused by the write that follows (one HMAC less per entry). */
-  private readonly families = new WeakMap<LegacyEntry, string>();
-
   constructor(
     private readonly cache: TokenCache,
     private readonly clientId: string | undefined,
   ) {}
 
-  /** One decision per entry, same order. */
-  async decide(entries: readonly LegacyEntry[]): Promise<LegacyDecision[]> {
+  /** One decision and family id per entry, same order. */
+  async decide(entries: readonly LegacyEntry[]): Promise<LegacyDecisions> {
     const cache = this.cache;
     const keys: string[] = [];
     const spans: Array<{ record: number; markers: number[] }> = [];
-    for (const entry of entries) {
+    const familyIds: string[] = [];
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
       const id = cache.digest(entry.token);
       const markers: number[] = [];
       const record = keys.push(cache.key(`${entry.kind === 'access' ? 'at' : 'rt'}:${id}`)) - 1;
       if (entry.kind === 'refresh') markers.push(keys.push(cache.key(`rc:${id}`)) - 1);
       const family = legacyFamilyId(cache, entry.token);
-      this.families.set(entry, family);
+      familyIds.push(family);
       markers.push(keys.push(cache.key(`fr:${family}`)) - 1);
       spans.push({ record, markers });
     }
     const values = keys.length > 0 ? await cache.store.getMany(keys) : [];
     const now = Date.now();
-    return entries.map((entry, i) => {
+    const actions = entries.map((entry, i): LegacyDecision => {
       const span = spans[i]!;
       const existing = values[span.record] as Partial<StoredRecord> | undefined;
       if (existing !== undefined && typeof existing?.exp === 'number' && existing.exp > now) {
@@ -59,6 +64,7 @@ export class LegacyTarget {
       if (span.markers.some((m) => isLive(values[m], now))) return 'revoked';
       return 'write';
     });
+    return { actions, familyIds };
   }
 
   /** Whether the store writes a whole batch in one transaction or pipeline (`writeBatch`). */
@@ -81,31 +87,35 @@ export class LegacyTarget {
    * Lua script call on Redis: a batch lands whole or not at all, which is what makes a killed run
    * resumable).
    */
-  async writeMany(entries: readonly LegacyEntry[]): Promise<void> {
-    await this.cache.storeTokens(entries.map((e) => this.input(e)));
+  async writeMany(entries: readonly LegacyEntry[], familyIds: readonly string[]): Promise<void> {
+    await this.cache.storeTokens(entries.map((e, i) => this.input(e, familyIds[i])));
   }
 
   /** Store one entry as core records. */
-  async write(entry: LegacyEntry): Promise<void> {
-    await this.cache.storeToken(this.input(entry));
+  async write(entry: LegacyEntry, familyId?: string): Promise<void> {
+    await this.cache.storeToken(this.input(entry, familyId));
   }
 
-  /** The `storeToken` input of an entry. Never invents an access token for a refresh token. */
-  private input(entry: LegacyEntry): StoreTokenInput {
-    const common = {
+  /**
+   * The `storeToken` input of an entry. Never invents an access token for a refresh token. Built
+   * field by field: spreads would copy a temporary object per token of a million-token import.
+   */
+  private input(entry: LegacyEntry, familyId: string | undefined): StoreTokenInput {
+    const input: StoreTokenInput = {
       userId: entry.login,
       userData: { login: entry.login, password: entry.password },
-      familyId: this.families.get(entry) ?? legacyFamilyId(this.cache, entry.token),
-      ...(this.clientId === undefined ? {} : { clientId: this.clientId }),
+      familyId: familyId ?? legacyFamilyId(this.cache, entry.token),
     };
-    return entry.kind === 'access'
-      ? { ...common, accessToken: entry.token, expiresAt: entry.expiresAt }
-      : {
-          ...common,
-          refreshToken: entry.token,
-          refreshExpiresAt: entry.expiresAt,
-          ...(entry.rotationCounter === undefined ? {} : { rotation: entry.rotationCounter }),
-        };
+    if (this.clientId !== undefined) input.clientId = this.clientId;
+    if (entry.kind === 'access') {
+      input.accessToken = entry.token;
+      input.expiresAt = entry.expiresAt;
+    } else {
+      input.refreshToken = entry.token;
+      input.refreshExpiresAt = entry.expiresAt;
+      if (entry.rotationCounter !== undefined) input.rotation = entry.rotationCounter;
+    }
+    return input;
   }
 }
 

@@ -35,14 +35,13 @@ interface IndexPlan {
   expireAt: number;
 }
 
-const SURROGATE = /[\ud800-\udfff]/;
-
 /**
  * A key or member as node-redis would have sent it: a lone surrogate becomes U+FFFD. JSON.stringify
  * escapes one as `\ud800`, which the script's cjson refuses (the whole batch would fail).
  */
 function wellFormed(text: string): string {
-  return SURROGATE.test(text) ? (text as string & { toWellFormed(): string }).toWellFormed() : text;
+  const t = text as string & { isWellFormed(): boolean; toWellFormed(): string };
+  return t.isWellFormed() ? text : t.toWellFormed();
 }
 
 /** Members looked up by a linear scan below this count, through `slots` from it on. */
@@ -113,7 +112,9 @@ export async function planScriptCall(
   const payload: ScriptPayload = [0]; // the record count, set below
   let records = 0;
   const indexes = new Map<string, IndexPlan>();
-  for (const op of ops) {
+  // An index loop: in this async function a for-of allocated an iterator result per op.
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!;
     if (op.op === 'set') {
       assertTtl(op.ttlMs);
       if (op.ttlMs <= 0) continue;
@@ -123,30 +124,34 @@ export async function planScriptCall(
       records++;
     } else {
       const key = wellFormed(op.key);
-      let index = indexes.get(key);
-      if (index === undefined) {
-        index = {
-          members: [],
-          scores: [],
-          greater: [],
-          slots: undefined,
-          expireAt: Number.NEGATIVE_INFINITY,
-        };
-        indexes.set(key, index);
-      }
-      foldMemberAdd(index, wellFormed(op.member), op.score, op.keepGreater === true);
+      const member = wellFormed(op.member);
+      const keepGreater = op.keepGreater === true;
       const at = Math.ceil(op.score);
+      const index = indexes.get(key);
+      if (index === undefined) {
+        // Most index keys of a bulk batch get one member (a family, a user): arrays of one.
+        indexes.set(key, {
+          members: [member],
+          scores: [op.score],
+          greater: [keepGreater],
+          slots: undefined,
+          expireAt: at,
+        });
+        continue;
+      }
+      foldMemberAdd(index, member, op.score, keepGreater);
       if (at > index.expireAt) index.expireAt = at;
     }
   }
   payload[0] = records;
-  for (const [key, index] of indexes) {
+  // forEach: a for-of over the entries allocates a [key, value] pair per index key.
+  indexes.forEach((index, key) => {
     let greater = 0;
     for (const isGreater of index.greater) if (isGreater) greater++;
     payload.push(key, index.members.length - greater, greater, String(index.expireAt));
     // Plain adds first, then the ZADD GT ones: the order WRITE_BATCH reads them in.
     pushMemberAdds(payload, index, false);
     pushMemberAdds(payload, index, true);
-  }
+  });
   return payload;
 }

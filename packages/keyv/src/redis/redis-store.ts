@@ -341,12 +341,15 @@ export class RedisStore implements CacheStore, ExpiryAwareReads {
     const encode = (value: unknown, expires: number) => this.#codec.encode(value, expires);
     // Plan every slice before sending any: bad input (a non-finite ttl, a value the serializer
     // refuses) rejects the whole batch with nothing written.
-    const payloads: string[] = [];
+    // Sent as bytes: node-redis writes a Buffer argument as it is, where a string argument of this
+    // size (~300 KB a batch) is measured, concatenated into the command text and copied again
+    // on its way to the socket.
+    const payloads: Buffer[] = [];
     for (let i = 0; i < ops.length; i += MAX_OPS_PER_SCRIPT) {
       const slice = ops.length <= MAX_OPS_PER_SCRIPT ? ops : ops.slice(i, i + MAX_OPS_PER_SCRIPT);
       const payload: ScriptPayload = await planScriptCall(slice, now, encode);
       // Only already-expired records: nothing to send.
-      if (payload.length > 1) payloads.push(JSON.stringify(payload));
+      if (payload.length > 1) payloads.push(Buffer.from(JSON.stringify(payload), 'utf8'));
     }
     for (const payload of payloads) {
       await this.#run('writeBatch', () => this.#eval(WRITE_BATCH, [], [payload]));
@@ -444,7 +447,7 @@ export class RedisStore implements CacheStore, ExpiryAwareReads {
   }
 
   /** EVALSHA, or EVAL when the server has no copy (first use, or after a restart). */
-  async #eval(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+  async #eval(script: LuaScript, keys: string[], args: Array<string | Buffer>): Promise<unknown> {
     try {
       return await this.#client.evalSha(script.sha, { keys, arguments: args });
     } catch (error) {
