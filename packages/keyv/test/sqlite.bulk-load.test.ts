@@ -1,5 +1,7 @@
 import { fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { BatchOp } from '@oauth-cache/core';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -48,6 +50,16 @@ function importBatches(batches: number, tokensPerBatch: number, now: number): Ba
     out.push(ops);
   }
   return out;
+}
+
+/** One batch of MIN_MERGE_ROWS records `oc:at:<prefix><i>` = i: a staged load merges it at once. */
+function bigBatch(prefix: string): BatchOp[] {
+  return Array.from({ length: BulkStage.MIN_MERGE_ROWS }, (_, i) => ({
+    op: 'set',
+    key: `oc:at:${prefix}${i}`,
+    value: i,
+    ttlMs: 60_000,
+  }));
 }
 
 /** What the file holds, independent of when each record was written (its envelope's expiry). */
@@ -196,6 +208,87 @@ describe('SqliteStore.bulkLoad (staged import)', () => {
       expect(await store.get('oc:at:nested')).toBe('n');
     });
     expect(await store.get('oc:at:existing')).toBe('kept');
+    await store.close();
+  });
+
+  it('into a file no other connection has open, merges use a rollback journal; WAL again after', async () => {
+    const path = join(await tempDir(), 'journal.db');
+    const store = await SqliteStore.open({ path });
+    const modes: string[] = [];
+    await store.bulkLoad(async () => {
+      modes.push(...(await sqliteRows(path, 'PRAGMA journal_mode')));
+      await store.writeBatch(bigBatch('a'));
+      expect(await store.get('oc:at:a0')).toBe(0); // merged
+    });
+    modes.push(...(await sqliteRows(path, 'PRAGMA journal_mode')));
+    expect(modes).toEqual(['delete', 'wal']);
+    expect(await store.get(`oc:at:a${BulkStage.MIN_MERGE_ROWS - 1}`)).toBe(BulkStage.MIN_MERGE_ROWS - 1);
+    await store.close();
+    expect(await sqliteRows(path, 'PRAGMA integrity_check')).toEqual(['ok']);
+  });
+
+  it('with another connection on the file, the load keeps WAL and that connection reads each merge', async () => {
+    const path = join(await tempDir(), 'shared.db');
+    const store = await SqliteStore.open({ path });
+    const other = await SqliteStore.open({ path });
+    await store.bulkLoad(async (load) => {
+      expect(load).toEqual({ deferred: true });
+      expect(await sqliteRows(path, 'PRAGMA journal_mode')).toEqual(['wal']);
+      await store.writeBatch(bigBatch('a'));
+      expect(await other.get('oc:at:a0')).toBe(0);
+    });
+    expect(await sqliteRows(path, 'PRAGMA journal_mode')).toEqual(['wal']);
+    await Promise.all([store.close(), other.close()]);
+  });
+
+  it('a store opened between two merges of a load switches the file back to WAL; the load ends whole', async () => {
+    const path = join(await tempDir(), 'late.db');
+    const store = await SqliteStore.open({ path });
+    let late: SqliteStore | undefined;
+    await store.bulkLoad(async () => {
+      await store.writeBatch(bigBatch('a'));
+      late = await SqliteStore.open({ path });
+      expect(await sqliteRows(path, 'PRAGMA journal_mode')).toEqual(['wal']);
+      expect(await late.get('oc:at:a0')).toBe(0);
+      await store.writeBatch([{ op: 'set', key: 'oc:at:last', value: 'last', ttlMs: 60_000 }]);
+    });
+    expect(await late?.get('oc:at:last')).toBe('last');
+    await Promise.all([store.close(), late?.close()]);
+    expect(await sqliteRows(path, 'PRAGMA integrity_check')).toEqual(['ok']);
+  });
+
+  it('stores opened again and again while a load merges all open (they wait for the merge)', async () => {
+    const path = join(await tempDir(), 'busy.db');
+    const store = await SqliteStore.open({ path });
+    const opened: string[] = [];
+    await store.bulkLoad(async () => {
+      await store.writeBatch(bigBatch('a')); // merged: the file now has a rollback journal
+      const pad = 'x'.repeat(400);
+      const large: BatchOp[] = Array.from({ length: 60_000 }, (_, i) => ({
+        op: 'set',
+        key: `oc:at:b${(i * 7919) % 60_000}`,
+        value: pad,
+        ttlMs: 60_000,
+      }));
+      const merging = store.writeBatch(large); // staged, then merged: a long transaction
+      let done = false;
+      void merging.finally(() => {
+        done = true;
+      });
+      // Open once the merge runs (its rollback journal exists). Switching the file back to WAL needs
+      // it to itself: SQLite answers SQLITE_BUSY at once while a merge holds it, where a lock would
+      // be waited for. Opening retries until the busy timeout.
+      while (!done && !existsSync(`${path}-journal`)) await sleep(2);
+      while (!done) {
+        const other = await SqliteStore.open({ path, busyTimeoutMs: 20_000 });
+        opened.push(String(await other.get('oc:at:a0')));
+        await other.close();
+      }
+      await merging;
+    });
+    expect(opened.length).toBeGreaterThan(0);
+    expect(new Set(opened)).toEqual(new Set(['0']));
+    expect(await store.get('oc:at:b59999')).toBe('x'.repeat(400));
     await store.close();
   });
 

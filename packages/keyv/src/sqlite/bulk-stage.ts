@@ -22,6 +22,12 @@ export class BulkStage {
   #merged = 0;
 
   /**
+   * `rollbackJournal`: the load switched the file from WAL to a rollback journal (see
+   * `SqliteStore.bulkLoad`), so its merges run without the WAL's bulk settings.
+   */
+  constructor(readonly rollbackJournal = false) {}
+
+  /**
    * Whether a merge has run. Every merge of a load but its last leaves the secondary indexes
    * dropped, and the last ends the load: so while it runs, this says they are dropped.
    */

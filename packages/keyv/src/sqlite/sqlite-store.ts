@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import KeyvSqlite from '@keyv/sqlite';
 import {
   type BatchOp,
@@ -37,6 +38,9 @@ import {
  * log file keeps its size (up to 256 MiB with 4 KiB pages) until the next checkpoint resets it.
  */
 const BULK_WAL_AUTOCHECKPOINT = 65_536;
+
+/** Pause between two tries to switch a file held by another connection to WAL. */
+const WAL_RETRY_MS = 25;
 
 /** Page cache of the connection (KiB): see `open`. */
 const PAGE_CACHE_KIB = 49_152;
@@ -90,6 +94,7 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
   #lastError: unknown;
   /** The connection's `synchronous` and `wal_autocheckpoint`, restored after each bulk write. */
   #durability = { synchronous: 2, walAutocheckpoint: 1000 };
+  #busyTimeoutMs = 5000;
   /** Set while a staged {@link bulkLoad} runs: `writeBatch` appends to the stage. */
   #stage: BulkStage | undefined;
 
@@ -130,8 +135,9 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
     const keyv = new Keyv({ store: adapter, namespace: '', useKeyPrefix: false, throwOnErrors: true });
     const store = new SqliteStore(path, label, adapter, keyv, sql);
     try {
+      store.#busyTimeoutMs = busyTimeout;
       // Issued synchronously after construction: the adapter's connect promise gets a handler at once.
-      await store.#query('PRAGMA journal_mode=WAL');
+      await store.#enterWal();
       // Token digests are random, so inserts land all over the B-trees: a 48 MiB page cache keeps
       // them in memory instead of re-reading pages through syscalls (SQLite's default is 2 MiB).
       // 64 MiB was no faster for a large import and put a 1M-entry CLI run over 300 MB of RSS.
@@ -392,7 +398,7 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
       await this.#query(this.#sql.staging.create);
       await this.#query(this.#sql.staging.clear);
       await this.#query(`PRAGMA cache_size=-${BULK_PAGE_CACHE_KIB}`);
-      return new BulkStage();
+      return new BulkStage(await this.#useRollbackJournal());
     });
     if (stage === undefined) return run({ deferred: false });
     this.#stage = stage;
@@ -407,6 +413,7 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
         } finally {
           await this.#query(this.#sql.staging.drop);
           await this.#query(`PRAGMA cache_size=-${PAGE_CACHE_KIB}`);
+          if (stage.rollbackJournal) await this.#backToWal();
         }
       });
     }
@@ -421,16 +428,73 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
    */
   async #mergeStage(stage: BulkStage, { last }: { last: boolean }): Promise<void> {
     const staging = this.#sql.staging;
-    await this.#bulkDurability(() =>
+    const merge = () =>
       this.#immediate(async (q) => {
         if (!stage.indexesDropped) for (const statement of staging.dropIndexes) await q(statement);
         await q(staging.mergeRecords);
         for (const statement of staging.mergeIndexes) await q(statement);
         if (last) for (const statement of staging.rebuild) await q(statement);
-      }),
-    );
+      });
+    // A rollback journal keeps the connection's own `synchronous` (FULL unless set): a load has a
+    // handful of merges, so their syncs cost nothing next to the pages they write.
+    await (stage.rollbackJournal ? merge() : this.#bulkDurability(merge));
     await this.#query(staging.clear);
     stage.mergedAll();
+  }
+
+  /**
+   * Switch the file from WAL to a rollback journal for a staged load, if no other connection has it
+   * open (SQLite refuses with SQLITE_BUSY otherwise, and the load keeps WAL). Returns whether it did.
+   *
+   * Why: in WAL mode a merge writes every page it changes to the log, and the checkpoint that
+   * follows copies them all into the file again; the last merge of a 1M-token load wrote ~1.4 GB
+   * twice, and its commit alone took 5 s. A rollback journal keeps only the original content of the
+   * pages a merge changes, and the pages a load appends to the file have none (1M legacy entries
+   * into an empty file: 60.6 s → 52–54 s). A merge stays one transaction either way: a killed
+   * process leaves a journal that the next opener rolls back.
+   *
+   * The cost: while a merge runs, a process opening the file waits for it (busy timeout), where WAL
+   * let it read. The load only stages into an empty file, which nothing serves from yet.
+   */
+  async #useRollbackJournal(): Promise<boolean> {
+    if (this.path === ':memory:') return false;
+    try {
+      const rows = await this.#query('PRAGMA journal_mode=DELETE');
+      return (rows[0] as { journal_mode?: string } | undefined)?.journal_mode === 'delete';
+    } catch (error) {
+      if (isBusy(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Back to WAL after a load that left it. A process that opened the file meanwhile may hold it
+   * (SQLITE_BUSY): then it stays as it is until the next open, which switches it to WAL.
+   */
+  async #backToWal(): Promise<void> {
+    try {
+      await this.#enterWal();
+    } catch (error) {
+      if (!isBusy(error)) throw error;
+    }
+  }
+
+  /**
+   * `PRAGMA journal_mode=WAL`, tried again until the busy timeout while SQLITE_BUSY: leaving a
+   * rollback journal (a staged load's, see {@link bulkLoad}) needs the file to itself, and SQLite
+   * answers at once instead of waiting as it does for a lock.
+   */
+  async #enterWal(): Promise<void> {
+    const deadline = Date.now() + this.#busyTimeoutMs;
+    for (;;) {
+      try {
+        await this.#query('PRAGMA journal_mode=WAL');
+        return;
+      } catch (error) {
+        if (!isBusy(error) || Date.now() >= deadline) throw error;
+      }
+      await sleep(WAL_RETRY_MS);
+    }
   }
 
   /** Run bulk statements with `synchronous=NORMAL` and a large checkpoint threshold, then restore. */
@@ -507,4 +571,10 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
   #assertOpen(operation: string): void {
     if (this.#closed) throw new StoreUnavailableError(`${this.#label}: ${operation} after close()`);
   }
+}
+
+/** SQLite's "another connection holds the lock" errors. */
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
 }
