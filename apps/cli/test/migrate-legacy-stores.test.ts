@@ -10,7 +10,7 @@ import {
   writeLegacyDump,
 } from '../src/testing/index.js';
 import { openServerCache, runCli, serverEnv, tempDir } from './helpers/cli.js';
-import { redisDump, sqliteBytes } from './helpers/raw-scan.js';
+import { redisCommandCalls, redisDump, sqliteBytes } from './helpers/raw-scan.js';
 
 const ACCESS = 1200;
 const REFRESH = 600;
@@ -51,6 +51,7 @@ describe.each(['sqlite', 'redis'] as const)('migrate a generated legacy dump int
   });
 
   it('migrates every live entry with exact counts (exit 0)', async () => {
+    const before = kind === 'redis' ? await redisCommandCalls(url) : {};
     const res = await runCli(
       ['migrate', '--from', `legacy-json:${dump}`, '--to', url, '--json', '--batch-size', '100'],
       env,
@@ -65,6 +66,10 @@ describe.each(['sqlite', 'redis'] as const)('migrate a generated legacy dump int
       alreadyPresent: 0,
       errors: 0,
     });
+    if (kind === 'redis') {
+      // The target held nothing: no presence check was read (a re-run below reads them).
+      expect((await redisCommandCalls(url)).mget ?? 0).toBe(before.mget ?? 0);
+    }
     cache = await openServerCache(url, env);
   });
 
@@ -107,8 +112,10 @@ describe.each(['sqlite', 'redis'] as const)('migrate a generated legacy dump int
     const revoked = await cache.revokeUserTokens(revokedUser);
     expect(revoked).toBeGreaterThan(0);
 
+    const mgets = kind === 'redis' ? ((await redisCommandCalls(url)).mget ?? 0) : 0;
     const again = await runCli(['migrate', '--from', `legacy-json:${dump}`, '--to', url, '--json'], env);
     expect(again.code).toBe(0);
+    if (kind === 'redis') expect((await redisCommandCalls(url)).mget ?? 0).toBeGreaterThan(mgets);
     const summary = JSON.parse(again.stdout);
     expect(summary.migratedAccess + summary.migratedRefresh).toBe(0);
     expect(summary.skippedRevoked).toBe(revoked + 1);

@@ -28,9 +28,13 @@ export function legacyFamilyId(cache: TokenCache, token: string): string {
  * Writes legacy entries into a cache. Presence is checked for a whole batch with one `getMany` over
  * the documented record keys (`at:`/`rt:<digest>`, `rc:<digest>` for rotated refresh tokens,
  * `fr:<family>` for revoked families), reading only the clear `exp` of each record: the same rule
- * as core's `importRecord` (a record with a later or equal expiry is kept).
+ * as core's `importRecord` (a record with a later or equal expiry is kept). Into a target that held
+ * no record when the run started nothing is looked up.
  */
 export class LegacyTarget {
+  /** Set by {@link bulkLoad}: the target held no record when the run started. */
+  #empty = false;
+
   constructor(
     private readonly cache: TokenCache,
     private readonly clientId: string | undefined,
@@ -42,6 +46,12 @@ export class LegacyTarget {
     const keys: string[] = [];
     const spans: Array<{ record: number; markers: number[] }> = [];
     const familyIds: string[] = [];
+    if (this.#empty) {
+      // Nothing was there to be present or revoked, and the reader drops repeated tokens: no
+      // lookup (1M entries into an empty Redis: ~1.5M keys read per 500 tokens no more).
+      for (const entry of entries) familyIds.push(legacyFamilyId(cache, entry.token));
+      return { actions: entries.map(() => 'write'), familyIds };
+    }
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i]!;
       const id = cache.digest(entry.token);
@@ -77,9 +87,20 @@ export class LegacyTarget {
    * merges them in key order). `decide` never needs to read this run's own batches back: the dump
    * reader drops repeated tokens before they get here.
    */
-  bulkLoad<T>(run: (load: BulkLoadInfo) => Promise<T>): Promise<T> {
+  async bulkLoad<T>(run: (load: BulkLoadInfo) => Promise<T>): Promise<T> {
+    this.#empty = await this.#holdsNothing();
     const store = this.cache.store;
     return store.bulkLoad ? store.bulkLoad(run) : run({ deferred: false });
+  }
+
+  /**
+   * Whether the target holds no record under the cache's prefix (records, rotation and revocation
+   * markers alike; indexes are not records). Other processes may write meanwhile, but only tokens
+   * of their own: random values no legacy token equals.
+   */
+  async #holdsNothing(): Promise<boolean> {
+    for await (const _ of this.cache.store.entries(this.cache.config.prefix)) return false;
+    return true;
   }
 
   /**

@@ -44,3 +44,19 @@ export async function redisTtls(url: string, prefix: string): Promise<Map<string
     await client.quit();
   }
 }
+
+/** Calls of each command the Redis server at `url` has run since it started (INFO commandstats). */
+export async function redisCommandCalls(url: string): Promise<Record<string, number>> {
+  const client = createClient({ url });
+  await client.connect();
+  try {
+    const calls: Record<string, number> = {};
+    for (const line of (await client.info('commandstats')).split('\n')) {
+      const match = /^cmdstat_([^:]+):calls=(\d+)/.exec(line.trim());
+      if (match?.[1] && match[2]) calls[match[1]] = Number(match[2]);
+    }
+    return calls;
+  } finally {
+    await client.quit();
+  }
+}

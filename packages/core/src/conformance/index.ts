@@ -564,6 +564,21 @@ export function runConformanceSuite(options: ConformanceOptions): void {
         expect(stats.tokens.evicted).toBe(7);
       });
 
+      it('judges maxTokens of a batch (storeTokens) with the whole batch in', async () => {
+        const cache = open({ maxTokens: 5 });
+        await cache.storeTokens(
+          Array.from({ length: 12 }, (_, i) => ({
+            userId: `u${i % 3}`,
+            accessToken: `b${i}`,
+            expiresIn: 100 + i,
+          })),
+        );
+        const alive = [];
+        for (let i = 0; i < 12; i++) if (await cache.validateAccessToken(`b${i}`)) alive.push(i);
+        expect(alive).toEqual([7, 8, 9, 10, 11]);
+        expect((await cache.stats()).tokens.evicted).toBe(7);
+      });
+
       it('enforces maxSessions globally', async () => {
         const cache = open({ maxSessions: 4 });
         const ids = [];

@@ -128,7 +128,13 @@ export interface CacheStore {
    * `null` when another holder has it. Used for single-flight refresh across processes.
    */
   lock?(name: string, ttlMs: number): Promise<StoreLock | null>;
-  /** Optional batch write in one transaction/pipeline (bulk import). Index adds here carry no cap. */
+  /**
+   * Optional batch write in one transaction/pipeline (bulk import). Index adds here carry no cap:
+   * core judges the cap with one capped `indexAdd` issued right after `writeBatch` returns, without
+   * waiting for the batch (on one Redis connection a reply is then not queued behind the batches a
+   * migration sends meanwhile). A store must apply the batch ahead of calls issued after it
+   * returns, as the built-in stores do; one that does not judges the cap a batch late.
+   */
   writeBatch?(ops: BatchOp[]): Promise<void>;
   /**
    * Optional: run a bulk import, whose `writeBatch` calls `run` makes. The store may defer making

@@ -136,10 +136,14 @@ export class MemoryStore implements CacheStore {
 
   async writeBatch(ops: BatchOp[]): Promise<void> {
     const now = Date.now();
+    // Every op applied before the first await: the batch lands ahead of anything the caller issues
+    // next (core's cap check), as on the other stores.
+    const applied: Array<Promise<unknown>> = [];
     for (const op of ops) {
-      if (op.op === 'set') await this.set(op.key, op.value, op.ttlMs);
-      else await this.indexAdd(op.key, op.member, op.score, { now, keepGreater: op.keepGreater });
+      if (op.op === 'set') applied.push(this.set(op.key, op.value, op.ttlMs));
+      else applied.push(this.indexAdd(op.key, op.member, op.score, { now, keepGreater: op.keepGreater }));
     }
+    await Promise.all(applied);
   }
 
   async ping(): Promise<void> {}

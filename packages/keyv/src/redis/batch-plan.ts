@@ -104,23 +104,39 @@ function foldMemberAdd(index: IndexPlan, member: string, score: number, keepGrea
  * with live ones no longer deletes the key on its own PEXPIREAT; it stays as a dead member, which
  * reads ignore and `indexAdd`/`sweep` trim.
  */
-export async function planScriptCall(
+export function planScriptCall(
   ops: readonly BatchOp[],
   now: number,
   encode: EncodeRecord,
-): Promise<ScriptPayload> {
+): ScriptPayload | Promise<ScriptPayload> {
+  // Records first: synchronous unless the codec needs Keyv's (async) serializer, so a caller can
+  // send the call before anything else it issues (core's cap check follows its batch).
+  const texts: Array<string | Promise<string>> = [];
+  let waiting = false;
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!;
+    if (op.op !== 'set') continue;
+    assertTtl(op.ttlMs);
+    if (op.ttlMs <= 0) continue;
+    const text = encode(op.value, now + Math.ceil(op.ttlMs));
+    if (typeof text !== 'string') waiting = true;
+    texts.push(text);
+  }
+  return waiting
+    ? Promise.all(texts).then((done) => groupScriptCall(ops, done))
+    : groupScriptCall(ops, texts as string[]);
+}
+
+/** The payload of `ops` whose live records' envelope texts are `texts`, in op order. */
+function groupScriptCall(ops: readonly BatchOp[], texts: readonly string[]): ScriptPayload {
   const payload: ScriptPayload = [0]; // the record count, set below
   let records = 0;
   const indexes = new Map<string, IndexPlan>();
-  // An index loop: in this async function a for-of allocated an iterator result per op.
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i]!;
     if (op.op === 'set') {
-      assertTtl(op.ttlMs);
       if (op.ttlMs <= 0) continue;
-      const ttl = Math.ceil(op.ttlMs);
-      const text = encode(op.value, now + ttl);
-      payload.push(wellFormed(op.key), typeof text === 'string' ? text : await text, String(ttl));
+      payload.push(wellFormed(op.key), texts[records]!, String(Math.ceil(op.ttlMs)));
       records++;
     } else {
       const key = wellFormed(op.key);

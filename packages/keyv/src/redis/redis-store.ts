@@ -341,19 +341,26 @@ export class RedisStore implements CacheStore, ExpiryAwareReads {
     const encode = (value: unknown, expires: number) => this.#codec.encode(value, expires);
     // Plan every slice before sending any: bad input (a non-finite ttl, a value the serializer
     // refuses) rejects the whole batch with nothing written.
-    // Sent as bytes: node-redis writes a Buffer argument as it is, where a string argument of this
-    // size (~300 KB a batch) is measured, concatenated into the command text and copied again
-    // on its way to the socket.
-    const payloads: Buffer[] = [];
+    const planned: Array<ScriptPayload | Promise<ScriptPayload>> = [];
     for (let i = 0; i < ops.length; i += MAX_OPS_PER_SCRIPT) {
       const slice = ops.length <= MAX_OPS_PER_SCRIPT ? ops : ops.slice(i, i + MAX_OPS_PER_SCRIPT);
-      const payload: ScriptPayload = await planScriptCall(slice, now, encode);
+      planned.push(planScriptCall(slice, now, encode));
+    }
+    // Plain records plan synchronously: then the calls are sent before `writeBatch` returns, ahead
+    // of anything its caller issues next (core judges a batch's cap with the batch in).
+    const payloads = planned.some((p) => p instanceof Promise) ? await Promise.all(planned) : planned;
+    // All slices sent at once: one connection runs them in order, each atomic on its own.
+    const calls: Array<Promise<unknown>> = [];
+    for (const payload of payloads as ScriptPayload[]) {
       // Only already-expired records: nothing to send.
-      if (payload.length > 1) payloads.push(Buffer.from(JSON.stringify(payload), 'utf8'));
+      if (payload.length <= 1) continue;
+      // Sent as bytes: node-redis writes a Buffer argument as it is, where a string argument of
+      // this size (~300 KB a batch) is measured, concatenated into the command text and copied
+      // again on its way to the socket.
+      const bytes = Buffer.from(JSON.stringify(payload), 'utf8');
+      calls.push(this.#run('writeBatch', () => this.#eval(WRITE_BATCH, [], [bytes])));
     }
-    for (const payload of payloads) {
-      await this.#run('writeBatch', () => this.#eval(WRITE_BATCH, [], [payload]));
-    }
+    await Promise.all(calls);
   }
 
   async ping(): Promise<void> {

@@ -360,7 +360,10 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
    */
   async writeBatch(ops: BatchOp[]): Promise<void> {
     if (ops.length === 0) return;
-    const rows = await bulkRows(ops, this.#codec, Date.now());
+    const planned = bulkRows(ops, this.#codec, Date.now());
+    // Plain records give their rows synchronously: the batch then queues on the connection before
+    // `writeBatch` returns, ahead of anything its caller issues next (core's cap check).
+    const rows = Array.isArray(planned) ? planned : await planned;
     if (rows.length === 0) return;
     const json = JSON.stringify(rows);
     await this.#exclusive('writeBatch', async () => {
