@@ -48,7 +48,7 @@ export class LegacyTarget {
     const familyIds: string[] = [];
     if (this.#empty) {
       // Nothing was there to be present or revoked, and the reader drops repeated tokens: no
-      // lookup (1M entries into an empty Redis: ~1.5M keys read per 500 tokens no more).
+      // lookup (~1500 keys a 500-token batch; 300k entries into an empty Redis: 9.9 → 8.2 s).
       for (const entry of entries) familyIds.push(legacyFamilyId(cache, entry.token));
       return { actions: entries.map(() => 'write'), familyIds };
     }
