@@ -1,9 +1,9 @@
 import type { BatchOp } from '@oauth-cache/core';
-import { assertTtl } from '../errors.js';
+import { type EncodeRecord, recordTexts } from '../batch-records.js';
 
 /**
  * Most operations sent in one WRITE_BATCH script call. A larger `writeBatch` is split into several
- * calls run one after the other (each atomic on its own). The bound keeps one call's payload and
+ * calls, sent together and run by Redis one after the other (each atomic on its own). The bound keeps one call's payload and
  * the time Redis is blocked running it (~15 ms per 10k ops) small; the CLI's default batch (500
  * tokens, ~2.5k ops) is one call.
  */
@@ -15,9 +15,6 @@ export const MAX_OPS_PER_SCRIPT = 20_000;
  * adds), G (ZADD GT adds), the expiry (epoch ms), P score/member pairs, G score/member pairs.
  */
 export type ScriptPayload = Array<string | number>;
-
-/** Turns a record into its stored text (the store's envelope codec). */
-export type EncodeRecord = (value: unknown, expires: number) => Promise<string> | string;
 
 /**
  * The adds of one index key in a batch, netted per member in first-add order. Kept as parallel
@@ -109,22 +106,11 @@ export function planScriptCall(
   now: number,
   encode: EncodeRecord,
 ): ScriptPayload | Promise<ScriptPayload> {
-  // Records first: synchronous unless the codec needs Keyv's (async) serializer, so a caller can
-  // send the call before anything else it issues (core's cap check follows its batch).
-  const texts: Array<string | Promise<string>> = [];
-  let waiting = false;
-  for (let i = 0; i < ops.length; i++) {
-    const op = ops[i]!;
-    if (op.op !== 'set') continue;
-    assertTtl(op.ttlMs);
-    if (op.ttlMs <= 0) continue;
-    const text = encode(op.value, now + Math.ceil(op.ttlMs));
-    if (typeof text !== 'string') waiting = true;
-    texts.push(text);
-  }
-  return waiting
-    ? Promise.all(texts).then((done) => groupScriptCall(ops, done))
-    : groupScriptCall(ops, texts as string[]);
+  // Synchronous for plain records: the caller can send the call before anything it issues next.
+  const texts = recordTexts(ops, now, encode);
+  return Array.isArray(texts)
+    ? groupScriptCall(ops, texts)
+    : texts.then((done) => groupScriptCall(ops, done));
 }
 
 /** The payload of `ops` whose live records' envelope texts are `texts`, in op order. */

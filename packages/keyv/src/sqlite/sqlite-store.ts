@@ -94,12 +94,20 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
   #lastError: unknown;
   /** The connection's `synchronous` and `wal_autocheckpoint`, restored after each bulk write. */
   #durability = { synchronous: 2, walAutocheckpoint: 1000 };
-  #busyTimeoutMs = 5000;
+  readonly #busyTimeoutMs: number;
   /** Set while a staged {@link bulkLoad} runs: `writeBatch` appends to the stage. */
   #stage: BulkStage | undefined;
 
-  private constructor(path: string, label: string, adapter: KeyvSqlite, keyv: Keyv, sql: SqliteSql) {
+  private constructor(
+    path: string,
+    label: string,
+    adapter: KeyvSqlite,
+    keyv: Keyv,
+    sql: SqliteSql,
+    busyTimeoutMs: number,
+  ) {
     this.path = path;
+    this.#busyTimeoutMs = busyTimeoutMs;
     this.#label = label;
     this.#adapter = adapter;
     this.#keyv = keyv;
@@ -133,9 +141,8 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
     }
     const adapter = new KeyvSqlite({ uri: `sqlite://${path}`, table: sql.kvTable, busyTimeout });
     const keyv = new Keyv({ store: adapter, namespace: '', useKeyPrefix: false, throwOnErrors: true });
-    const store = new SqliteStore(path, label, adapter, keyv, sql);
+    const store = new SqliteStore(path, label, adapter, keyv, sql, busyTimeout);
     try {
-      store.#busyTimeoutMs = busyTimeout;
       // Issued synchronously after construction: the adapter's connect promise gets a handler at once.
       await store.#enterWal();
       // Token digests are random, so inserts land all over the B-trees: a 48 MiB page cache keeps
