@@ -17,10 +17,14 @@ const deadlines = (ms: number) =>
   new CommandDeadlines(ms, (operation, error) => new Mapped(operation, error));
 const never = <T>() => new Promise<T>(() => undefined);
 
-/** Resolves how long `promise` took to reject, and the error. */
-async function rejection(promise: Promise<unknown>): Promise<{ ms: number; error: unknown }> {
+/**
+ * Resolves how long the promise `issue` returns took to reject, and the error. A thunk, so the clock
+ * starts before the command is tracked: `rejection(d.track(...))` would stamp the command first and
+ * measure a hair under its deadline (seen in CI: 99.9998 ms for a 100 ms deadline).
+ */
+async function rejection(issue: () => Promise<unknown>): Promise<{ ms: number; error: unknown }> {
   const started = performance.now();
-  const error = await promise.then(
+  const error = await issue().then(
     () => new Error('resolved instead of rejecting'),
     (e: unknown) => e,
   );
@@ -31,7 +35,7 @@ describe('CommandDeadlines (one timer for every pending command)', () => {
   it('passes answers through and maps failures with the operation name', async () => {
     const d = deadlines(1000);
     await expect(d.track('get', Promise.resolve('v'))).resolves.toBe('v');
-    const failed = await rejection(d.track('set', Promise.reject(new Error('boom'))));
+    const failed = await rejection(() => d.track('set', Promise.reject(new Error('boom'))));
     expect(failed.error).toBeInstanceOf(Mapped);
     expect((failed.error as Mapped).operation).toBe('set');
     expect((failed.error as Mapped).original).toEqual(new Error('boom'));
@@ -40,7 +44,7 @@ describe('CommandDeadlines (one timer for every pending command)', () => {
 
   it('rejects a command that never answers at its deadline, never before', async () => {
     const d = deadlines(200);
-    const { ms, error } = await rejection(d.track('get', never()));
+    const { ms, error } = await rejection(() => d.track('get', never()));
     expect(error).toBeInstanceOf(Mapped);
     expect((error as Mapped).original).toBeInstanceOf(CommandTimeoutError);
     expect(ms).toBeGreaterThanOrEqual(200);
@@ -50,9 +54,9 @@ describe('CommandDeadlines (one timer for every pending command)', () => {
 
   it('gives each command its own deadline: a later command is not swept with an earlier one', async () => {
     const d = deadlines(300);
-    const first = rejection(d.track('get', never()));
+    const first = rejection(() => d.track('get', never()));
     await sleep(150);
-    const second = rejection(d.track('get', never()));
+    const second = rejection(() => d.track('get', never()));
     const answered = d.track(
       'get',
       sleep(50).then(() => 'ok'),
@@ -70,7 +74,7 @@ describe('CommandDeadlines (one timer for every pending command)', () => {
     const d = deadlines(100);
     await d.track('get', Promise.resolve(1));
     await sleep(250); // the timer fired with nothing pending and stopped
-    const { ms, error } = await rejection(d.track('get', never()));
+    const { ms, error } = await rejection(() => d.track('get', never()));
     expect((error as Mapped).original).toBeInstanceOf(CommandTimeoutError);
     expect(ms).toBeGreaterThanOrEqual(100);
     expect(ms).toBeLessThan(2000);
@@ -80,8 +84,8 @@ describe('CommandDeadlines (one timer for every pending command)', () => {
     const d = deadlines(50);
     let fail!: (e: Error) => void;
     let succeed!: (v: string) => void;
-    const late = rejection(d.track('a', new Promise<string>((_, reject) => (fail = reject))));
-    const lateOk = rejection(d.track('b', new Promise<string>((resolve) => (succeed = resolve))));
+    const late = rejection(() => d.track('a', new Promise<string>((_, reject) => (fail = reject))));
+    const lateOk = rejection(() => d.track('b', new Promise<string>((resolve) => (succeed = resolve))));
     const [a, b] = await Promise.all([late, lateOk]);
     expect((a.error as Mapped).original).toBeInstanceOf(CommandTimeoutError);
     expect((b.error as Mapped).original).toBeInstanceOf(CommandTimeoutError);
@@ -143,7 +147,7 @@ describe('CommandDeadlines (one timer for every pending command)', () => {
       }
       await expect(answer).resolves.toBe('pong');
       // A command that really gets no answer still times out.
-      const lost = await rejection(d.track('get', never()));
+      const lost = await rejection(() => d.track('get', never()));
       expect((lost.error as Mapped).original).toBeInstanceOf(CommandTimeoutError);
     } finally {
       socket.destroy();
