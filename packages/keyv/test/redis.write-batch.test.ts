@@ -2,7 +2,7 @@ import type { BatchOp } from '@oauth-cache/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_OPS_PER_SCRIPT } from '../src/redis/batch-plan.js';
 import { RedisStore } from '../src/redis/redis-store.js';
-import { type RedisServerHandle, startRedisServer } from '../src/testing/index.js';
+import { parseCommandCalls, type RedisServerHandle, startRedisServer } from '../src/testing/index.js';
 import { adminClient, freshDbUrl } from './support/redis-admin.js';
 
 // This file's own redis-server: the command statistics checked below see only these tests.
@@ -29,14 +29,9 @@ async function withStore(body: (store: RedisStore, raw: Admin) => Promise<void>)
   }
 }
 
-/** `calls` of each command since the last CONFIG RESETSTAT, from INFO commandstats. */
+/** `calls` of each command since the last CONFIG RESETSTAT. */
 async function commandCalls(raw: Admin): Promise<Record<string, number>> {
-  const calls: Record<string, number> = {};
-  for (const line of (await raw.info('commandstats')).split('\n')) {
-    const match = /^cmdstat_([^:]+):calls=(\d+)/.exec(line.trim());
-    if (match?.[1] && match[2]) calls[match[1]] = Number(match[2]);
-  }
-  return calls;
+  return parseCommandCalls(await raw.info('commandstats'));
 }
 
 /** Deterministic pseudo-random integers in [0, n) (a fixed-seed LCG: failures reproduce). */

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { parseCommandCalls } from '@oauth-cache/keyv/testing';
 import { createClient } from 'redis';
 
 /** Every byte of a SQLite database: the main file and its WAL (recent writes live there). */
@@ -50,12 +51,7 @@ export async function redisCommandCalls(url: string): Promise<Record<string, num
   const client = createClient({ url });
   await client.connect();
   try {
-    const calls: Record<string, number> = {};
-    for (const line of (await client.info('commandstats')).split('\n')) {
-      const match = /^cmdstat_([^:]+):calls=(\d+)/.exec(line.trim());
-      if (match?.[1] && match[2]) calls[match[1]] = Number(match[2]);
-    }
-    return calls;
+    return parseCommandCalls(await client.info('commandstats'));
   } finally {
     await client.quit();
   }

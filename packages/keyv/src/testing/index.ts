@@ -3,5 +3,6 @@
  * @packageDocumentation
  */
 export { freePort } from './free-port.js';
+export { parseCommandCalls } from './redis-command-stats.js';
 export { pingRedis } from './redis-ping.js';
 export { type RedisServerHandle, type RedisServerOptions, startRedisServer } from './redis-server.js';
