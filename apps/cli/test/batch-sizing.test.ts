@@ -27,7 +27,7 @@ describe('batchSizing (the default --batch-size)', () => {
   it('is larger into a SQLite store written in place (each batch a commit)', () => {
     expect(IN_PLACE_SQLITE_BATCH_SIZE).toBe(2000);
     expect(batchSizing(undefined, sqlite, { deferred: false }, noEnv).batchSize).toBe(2000);
-    // Record migrations (JSONL, store to store) never stage.
+    // A run outside a bulk load (a store without one, or a SQLite file that ended its staged load early).
     expect(batchSizing(undefined, sqlite, undefined, noEnv).batchSize).toBe(2000);
   });
 

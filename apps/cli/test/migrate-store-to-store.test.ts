@@ -5,7 +5,7 @@ import { type RedisServerHandle, startRedisServer } from '@oauth-cache/keyv/test
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { legacyToken, writeLegacyDump } from '../src/testing/index.js';
 import { errorLines, openServerCache, runCli, serverEnv, tempDir } from './helpers/cli.js';
-import { redisTtls } from './helpers/raw-scan.js';
+import { redisCommandCalls, redisTtls } from './helpers/raw-scan.js';
 
 const SEED = 's2s';
 
@@ -46,9 +46,12 @@ describe('store to store: SQLite -> Redis, JSONL export/import', () => {
 
   it('copies every live record as stored, keeping its remaining TTL (within a second)', async () => {
     const before = await records(source);
+    const mgets = (await redisCommandCalls(redis.url)).mget ?? 0;
     const res = await runCli(['migrate', '--from', sqliteUrl, '--to', redis.url, '--json'], env);
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
+    // Into a target that held no record nothing is looked up (the source lists each key once).
+    expect((await redisCommandCalls(redis.url)).mget ?? 0).toBe(mgets);
     const summary = JSON.parse(res.stdout);
     const count = (p: string) => [...before.keys()].filter((k) => k.startsWith(p)).length;
     expect(summary).toMatchObject({ migratedAccess: count('at:'), migratedRefresh: count('rt:'), errors: 0 });
@@ -128,6 +131,42 @@ describe('store to store: SQLite -> Redis, JSONL export/import', () => {
       expect((await copy.validateAccessToken(legacyToken(SEED, 'access', 3)))?.valid).toBe(true);
     } finally {
       await copy.close();
+    }
+  });
+
+  it('imports a JSONL that repeats keys into an empty store: each key once, the later expiry wins', async () => {
+    const out = join(dir, 'repeats-export.jsonl');
+    expect((await runCli(['export', '--store', sqliteUrl, '--out', out], env)).code).toBe(0);
+    const lines = (await readFile(out, 'utf8')).trim().split('\n');
+    const parsed = lines.map((line) => JSON.parse(line) as ExportedRecord);
+    const a = parsed.find((r) => r.key.startsWith('at:'))!;
+    const b = parsed.find((r) => r.key.startsWith('rt:'))!;
+    const file = join(dir, 'repeats.jsonl');
+    // The export twice (a concatenated backup), then a copy of `a` expiring sooner and one of `b` later.
+    const shorterA = { ...a, expiresAt: a.expiresAt - 60_000 };
+    const longerB = { ...b, expiresAt: b.expiresAt + 60_000 };
+    await writeFile(file, [...lines, ...lines, JSON.stringify(shorterA), JSON.stringify(longerB)].join('\n'));
+
+    // SQLite stages the load of an empty file until the first repeat, then writes in place.
+    for (const url of [`sqlite://${join(dir, 'repeats.db')}`, `${redis.url}/2`]) {
+      const res = await runCli(['import', '--from', `jsonl:${file}`, '--to', url, '--json'], env);
+      expect(res.code, res.stderr).toBe(0);
+      const summary = JSON.parse(res.stdout);
+      expect(summary.migratedAccess + summary.migratedRefresh + summary.migratedOther).toBe(lines.length + 1);
+      expect(summary.alreadyPresent).toBe(lines.length + 1);
+      const target = await openServerCache(url, env);
+      try {
+        const expiries = new Map<string, number | undefined>();
+        for await (const entry of target.store.entries(target.config.prefix)) {
+          expiries.set(entry.key.slice(target.config.prefix.length), entry.expiresAt);
+        }
+        expect(new Set(expiries.keys())).toEqual(new Set(parsed.map((r) => r.key)));
+        expect(Math.abs(expiries.get(a.key)! - a.expiresAt), url).toBeLessThan(1000);
+        expect(Math.abs(expiries.get(b.key)! - longerB.expiresAt), url).toBeLessThan(1000);
+        expect((await target.validateAccessToken(legacyToken(SEED, 'access', 3)))?.valid).toBe(true);
+      } finally {
+        await target.close();
+      }
     }
   });
 

@@ -1,7 +1,7 @@
 import type { CacheContext } from './context.js';
 import { InvalidInputError } from './errors.js';
 import type { BatchOp, StoredRecord } from './store/contract.js';
-import type { ExportedRecord } from './types.js';
+import type { ExportedRecord, ImportOptions } from './types.js';
 
 /** Record key prefixes that are exported (indexes are not: they are rebuilt on import). */
 const EXPORTED = ['at:', 'rt:', 'rc:', 'fr:', 's:', 'x:'];
@@ -42,15 +42,16 @@ export class RecordTransfer {
   }
 
   /**
-   * Import a batch: one read of what is already there, then one `writeBatch` where the store has
-   * it. A record already present with a later or equal expiry is `kept` (re-runs change nothing).
+   * Import a batch: one read of what is already there (none with `assumeAbsent`), then one
+   * `writeBatch` where the store has it. A record already present with a later or equal expiry is
+   * `kept` (re-runs change nothing).
    */
-  async importMany(records: ExportedRecord[]): Promise<ImportOutcome[]> {
+  async importMany(records: ExportedRecord[], options: ImportOptions = {}): Promise<ImportOutcome[]> {
     const ctx = this.#ctx;
     const now = ctx.now();
     for (const record of records) assertExported(record);
     const keys = records.map((r) => ctx.key(r.key));
-    const existing = keys.length ? await ctx.store.getMany(keys) : [];
+    const existing = keys.length > 0 && options.assumeAbsent !== true ? await ctx.store.getMany(keys) : [];
     const outcomes: ImportOutcome[] = [];
     const ops: BatchOp[] = [];
     records.forEach((record, i) => {

@@ -21,6 +21,7 @@ import type {
   CacheStats,
   ExportedRecord,
   FreshToken,
+  ImportOptions,
   Refresher,
   RotateOptions,
   RotationResult,
@@ -318,9 +319,12 @@ export class TokenCache {
     return this.#transfer.import(record);
   }
 
-  /** {@link importRecord} for a batch, in one store transaction/pipeline where the store has one. */
-  importRecords(records: ExportedRecord[]): Promise<ImportOutcome[]> {
-    return this.#transfer.importMany(records);
+  /**
+   * {@link importRecord} for a batch, in one store transaction/pipeline where the store has one.
+   * `assumeAbsent` skips the read of what is stored (see {@link ImportOptions}).
+   */
+  importRecords(records: ExportedRecord[], options?: ImportOptions): Promise<ImportOutcome[]> {
+    return this.#transfer.importMany(records, options);
   }
 
   /** Stop timers and close the store. Safe to call twice. */

@@ -95,9 +95,9 @@ async function run(
       });
     }
     case 'jsonl':
-      return migrateJsonl(source.path, target, state);
+      return migrateJsonl(source.path, target, state, sizeBatches);
     case 'store':
-      return migrateStore(sourceCache!, target, state);
+      return migrateStore(sourceCache!, target, state, sizeBatches);
   }
 }
 

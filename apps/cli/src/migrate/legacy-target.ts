@@ -6,6 +6,7 @@ import {
   type TokenCache,
 } from '@oauth-cache/core';
 import type { LegacyEntry } from '../legacy/entry.js';
+import { holdsNoRecord } from './empty-target.js';
 
 /** What to do with a valid, live legacy entry once the target has been looked at. */
 export type LegacyDecision = 'write' | 'present' | 'revoked';
@@ -88,19 +89,9 @@ export class LegacyTarget {
    * reader drops repeated tokens before they get here.
    */
   async bulkLoad<T>(run: (load: BulkLoadInfo) => Promise<T>): Promise<T> {
-    this.#empty = await this.#holdsNothing();
+    this.#empty = await holdsNoRecord(this.cache);
     const store = this.cache.store;
     return store.bulkLoad ? store.bulkLoad(run) : run({ deferred: false });
-  }
-
-  /**
-   * Whether the target holds no record under the cache's prefix (records, rotation and revocation
-   * markers alike; indexes are not records). Other processes may write meanwhile, but only tokens
-   * of their own: random values no legacy token equals.
-   */
-  async #holdsNothing(): Promise<boolean> {
-    for await (const _ of this.cache.store.entries(this.cache.config.prefix)) return false;
-    return true;
   }
 
   /**

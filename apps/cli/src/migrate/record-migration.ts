@@ -1,103 +1,30 @@
-import type { TokenCache } from '@oauth-cache/core';
-import type { RecordLine } from '../jsonl/jsonl-record.js';
+import type { BulkLoadInfo, TokenCache } from '@oauth-cache/core';
 import { readJsonl } from '../jsonl/jsonl-source.js';
-import { forEachLimit } from '../util/for-each-limit.js';
-import { isEntryError } from './legacy-target.js';
+import { DigestSet } from '../util/digest-set.js';
+import { holdsNoRecord } from './empty-target.js';
+import { type Located, RecordWriter, type RecordWriterOptions } from './record-writer.js';
 import { type RunState, reportError } from './run-state.js';
-import { type MigrationCounts, processed } from './summary.js';
+import { processed } from './summary.js';
 
-/** A record with where it came from, for messages. */
-interface Located {
-  record: RecordLine;
-  where: string;
-}
-
-/** Key prefixes `importRecord` accepts (core exports these record kinds; indexes are rebuilt). */
-const IMPORTABLE = ['at:', 'rt:', 'rc:', 'fr:', 's:', 'x:'];
-
-function countMigrated(counts: MigrationCounts, key: string): void {
-  if (key.startsWith('at:')) counts.migratedAccess++;
-  else if (key.startsWith('rt:')) counts.migratedRefresh++;
-  else counts.migratedOther++;
-}
-
-function count(counts: MigrationCounts, key: string, outcome: 'written' | 'kept' | 'expired'): void {
-  if (outcome === 'written') countMigrated(counts, key);
-  else if (outcome === 'kept') counts.alreadyPresent++;
-  else counts.skippedExpired++;
-}
-
-/** Messages name the record by position and kind, never by key (keys are digests, but no need). */
-function describeKind(key: string): string {
-  const kind = key.slice(0, key.indexOf(':') + 1);
-  return kind ? `a ${kind} record` : 'a record';
-}
-
-async function writeRecords(batch: Located[], target: TokenCache | null, state: RunState): Promise<void> {
-  const { counts } = state;
-  const now = Date.now();
-  const live: Located[] = [];
-  for (const item of batch) {
-    if (!IMPORTABLE.some((p) => item.record.key.startsWith(p))) {
-      reportError(state, item.where, `unknown record key kind (expected one of ${IMPORTABLE.join(' ')})`);
-    } else if (item.record.expiresAt <= now) counts.skippedExpired++;
-    else live.push(item);
-  }
-  if (target === null) {
-    for (const item of live) countMigrated(counts, item.record.key);
-    return;
-  }
-  // The whole batch in one store transaction/pipeline; only when a record in it is refused is the
-  // batch replayed one record at a time, to name the bad one and still import the others.
-  let outcomes: Array<'written' | 'kept' | 'expired'> | undefined;
-  try {
-    outcomes = await target.importRecords(live.map((item) => item.record));
-  } catch (error) {
-    if (!isEntryError(error)) throw error;
-  }
-  if (outcomes) {
-    outcomes.forEach((outcome, i) => {
-      count(counts, live[i]!.record.key, outcome);
-    });
-    return;
-  }
-  await forEachLimit(live, state.concurrency, async (item) => {
-    let outcome: 'written' | 'kept' | 'expired';
-    try {
-      outcome = await target.importRecord(item.record);
-    } catch (error) {
-      if (!isEntryError(error)) throw error;
-      reportError(state, item.where, `${describeKind(item.record.key)} not imported: ${error.message}`);
-      return;
-    }
-    count(counts, item.record.key, outcome);
-  });
-}
+/** Sizes the run's batches for the target (and, inside a bulk load, for the way the store took it). */
+export type SizeBatches = (load?: BulkLoadInfo) => void;
 
 /**
  * Copy records from a JSONL export into `target` (null: dry run). Bad lines are reported by line
  * number and counted as errors.
  */
-export async function migrateJsonl(path: string, target: TokenCache | null, state: RunState): Promise<void> {
+export async function migrateJsonl(
+  path: string,
+  target: TokenCache | null,
+  state: RunState,
+  sizeBatches: SizeBatches,
+): Promise<void> {
   const file = { bytesRead: 0 };
-  let batch: Located[] = [];
-  for await (const items of readJsonl(path, file)) {
-    for (const item of items) {
-      if (item.kind === 'error') {
-        reportError(state, `line ${item.line}`, item.reason);
-        continue;
-      }
-      batch.push({ record: item.record, where: `line ${item.line}` });
-      if (batch.length >= state.batchSize) {
-        await writeRecords(batch, target, state);
-        batch = [];
-        state.progress?.update(file.bytesRead, processed(state.counts));
-      }
-    }
-    state.progress?.update(file.bytesRead, processed(state.counts));
-    if (state.stop.requested) break;
-  }
-  await writeRecords(batch, target, state);
+  const records = jsonlRecords(path, file, state);
+  await copyRecords(records, target, state, sizeBatches, {
+    seen: target === null ? undefined : new DigestSet(),
+    bytesRead: () => file.bytesRead,
+  });
 }
 
 /**
@@ -108,18 +35,96 @@ export async function migrateStore(
   source: TokenCache,
   target: TokenCache | null,
   state: RunState,
+  sizeBatches: SizeBatches,
 ): Promise<void> {
-  let batch: Located[] = [];
+  await copyRecords(storeRecords(source), target, state, sizeBatches, {
+    seen: undefined,
+    bytesRead: () => 0,
+  });
+}
+
+async function* jsonlRecords(
+  path: string,
+  file: { bytesRead: number },
+  state: RunState,
+): AsyncGenerator<Located> {
+  for await (const items of readJsonl(path, file)) {
+    for (const item of items) {
+      if (item.kind === 'error') reportError(state, `line ${item.line}`, item.reason);
+      else yield { record: item.record, where: `line ${item.line}` };
+    }
+    state.progress?.update(file.bytesRead, processed(state.counts));
+  }
+}
+
+async function* storeRecords(source: TokenCache): AsyncGenerator<Located> {
   let ordinal = 0;
   for await (const record of source.exportRecords()) {
     ordinal++;
-    batch.push({ record, where: `source record #${ordinal}` });
-    if (batch.length >= state.batchSize) {
-      await writeRecords(batch, target, state);
-      batch = [];
-      state.progress?.update(0, processed(state.counts));
-      if (state.stop.requested) return;
-    }
+    yield { record, where: `source record #${ordinal}` };
   }
-  await writeRecords(batch, target, state);
+}
+
+/**
+ * Write `records` into `target` inside the store's bulk load where it has one (SQLite stages an
+ * empty target's batches and merges them in key order: 950k records from JSONL 210 s → see the
+ * README). A key the source repeats ends a staged load early: the load merges, and the rest is
+ * written in place, the repeated record checked against what the load wrote.
+ */
+async function copyRecords(
+  records: AsyncGenerator<Located>,
+  target: TokenCache | null,
+  state: RunState,
+  sizeBatches: SizeBatches,
+  source: Pick<RecordWriterOptions, 'seen' | 'bytesRead'>,
+): Promise<void> {
+  try {
+    const targetEmpty = target !== null && (await holdsNoRecord(target));
+    const writer = (deferred: boolean) =>
+      new RecordWriter(target, state, { ...source, targetEmpty, deferred });
+    let held: Located | undefined;
+    if (target?.store.bulkLoad) {
+      held = await target.store.bulkLoad((load) => {
+        sizeBatches(load);
+        return pump(writer(load.deferred), records, state);
+      });
+      if (held === undefined) return;
+      sizeBatches();
+    }
+    await pump(writer(false), records, state, held);
+  } finally {
+    await records.return(undefined);
+  }
+}
+
+/**
+ * Feed `records` to `writer` (first `held`, a repeated record a staged load refused), then write
+ * what is queued and wait for every batch, also when reading failed: what was read before the
+ * failure still lands (a re-run is idempotent), then the failure is thrown. Resolves the record
+ * the writer refused, if any.
+ */
+async function pump(
+  writer: RecordWriter,
+  records: AsyncGenerator<Located>,
+  state: RunState,
+  held?: Located,
+): Promise<Located | undefined> {
+  let refused: Located | undefined;
+  let failure: { error: unknown } | undefined;
+  try {
+    if (held) await writer.addRepeated(held);
+    while (!state.stop.requested) {
+      const next = await records.next();
+      if (next.done) break;
+      if (!(await writer.add(next.value))) {
+        refused = next.value;
+        break;
+      }
+    }
+  } catch (error) {
+    failure = { error };
+  }
+  await writer.finish();
+  if (failure) throw failure.error;
+  return refused;
 }

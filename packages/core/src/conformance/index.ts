@@ -673,6 +673,43 @@ export function runConformanceSuite(options: ConformanceOptions): void {
           await target.close();
         }
       });
+
+      it('importRecords with assumeAbsent writes without reading what is stored (the caller vouches for it)', async () => {
+        const source = open();
+        await source.storeToken({
+          userId: 'u',
+          accessToken: 'a',
+          userData: { password: 'p' },
+          expiresIn: 600,
+        });
+        const exported = [];
+        for await (const r of source.exportRecords()) exported.push(r);
+        const record = exported[0];
+        const target = createTokenCache({
+          store: await options.createStore(),
+          environment: 'test',
+          secret: SECRET,
+          encryptionKeys: KEYS,
+          autoCleanup: false,
+          prefix: 'absent:',
+        });
+        try {
+          expect(await target.importRecords([record!], { assumeAbsent: true })).toEqual(['written']);
+          expect((await target.validateAccessToken('a'))!.userData).toEqual({ password: 'p' });
+          expect(await target.getTokensForUser('u')).toHaveLength(1);
+          // The record is there now: the checked import keeps it; assumeAbsent writes it again, even
+          // with a shorter expiry (which is why only a caller that knows the key is absent may ask).
+          const shorter = { ...record!, expiresAt: record!.expiresAt - 60_000 };
+          expect(await target.importRecords([shorter])).toEqual(['kept']);
+          expect(await target.importRecords([shorter], { assumeAbsent: true })).toEqual(['written']);
+          expect((await target.validateAccessToken('a'))!.userData).toEqual({ password: 'p' });
+          expect(
+            await target.importRecords([{ ...record!, expiresAt: Date.now() - 1 }], { assumeAbsent: true }),
+          ).toEqual(['expired']);
+        } finally {
+          await target.close();
+        }
+      });
     });
   });
 }
