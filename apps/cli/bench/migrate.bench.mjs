@@ -5,6 +5,8 @@
 //   pnpm --filter @oauth-cache/cli bench                       # 100k entries
 //   BENCH_SIZES=100000,1000000 pnpm --filter @oauth-cache/cli bench
 //   BENCH_TARGETS=redis BENCH_BATCH_SIZE=1000 ...              # one target, other batch size
+//   BENCH_COPIES=1 ...   # then copy what the SQLite run wrote: SQLite -> Redis, export to JSONL,
+//                        # JSONL -> Redis, JSONL -> SQLite, Redis -> SQLite (each into an empty store)
 //
 // Targets (1M entries): SQLite <= 60 s, Redis <= 30 s, peak RSS < 300 MB.
 import { spawn } from 'node:child_process';
@@ -43,17 +45,15 @@ async function peakRssKb(pid) {
 
 /** Run the CLI, polling its peak RSS until it exits. */
 function migrate(dump, url) {
+  return runBin(['migrate', '--from', `legacy-json:${dump}`, '--to', url, '--json', ...batchArgs]);
+}
+
+/** Run the bin with `args` (its summary on stdout as JSON), polling its peak RSS until it exits. */
+function runBin(args) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     // Run the bin itself (not `node bin.js`): its shebang carries the heap cap operators get.
-    const child = spawn(
-      BIN,
-      ['migrate', '--from', `legacy-json:${dump}`, '--to', url, '--json', ...batchArgs],
-      {
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let peak = 0;
@@ -79,6 +79,56 @@ function migrate(dump, url) {
 const dir = await mkdtemp(join(tmpdir(), 'oc-cli-bench-'));
 const redis = targets.includes('redis') ? await startRedisServer() : undefined;
 const rows = [];
+const copies = process.env.BENCH_COPIES === '1' && targets.includes('sqlite') && redis !== undefined;
+const copyRows = [];
+
+async function flushRedis(url) {
+  const { createClient } = await import('redis');
+  const client = createClient({ url });
+  await client.connect();
+  await client.flushAll();
+  await client.quit();
+}
+
+/** Copy what the legacy run wrote into SQLite, each leg into an empty store. */
+async function benchCopies(size) {
+  const sqliteUrl = `sqlite://${join(dir, `target-${size}.db`)}`;
+  const jsonl = join(dir, `export-${size}.jsonl`);
+  const into = (url) => ['--to', url, '--json', ...batchArgs];
+  const legs = [
+    ['sqlite -> redis', ['migrate', '--from', sqliteUrl, ...into(redis.url)]],
+    ['export sqlite -> jsonl', ['export', '--store', sqliteUrl, '--out', jsonl, '--json']],
+    ['jsonl -> redis', ['import', '--from', `jsonl:${jsonl}`, ...into(redis.url)]],
+    [
+      'jsonl -> sqlite',
+      ['import', '--from', `jsonl:${jsonl}`, ...into(`sqlite://${join(dir, `jsonl-${size}.db`)}`)],
+    ],
+    [
+      'redis -> sqlite',
+      ['migrate', '--from', redis.url, ...into(`sqlite://${join(dir, `copy-${size}.db`)}`)],
+    ],
+  ];
+  for (const [leg, args] of legs) {
+    if (leg.endsWith('-> redis')) await flushRedis(redis.url);
+    const { summary, seconds, peakMb } = await runBin(args);
+    const records =
+      summary.records ?? summary.migratedAccess + summary.migratedRefresh + summary.migratedOther;
+    const row = {
+      leg,
+      entries: size,
+      records,
+      seconds: Number(seconds.toFixed(2)),
+      recordsPerSecond: Math.round(records / seconds),
+      peakRssMb: Number(peakMb.toFixed(0)),
+    };
+    copyRows.push(row);
+    console.error(
+      `${leg.padEnd(22)} ${records.toLocaleString('en-US').padStart(9)} records: ${row.seconds} s, peak RSS ${row.peakRssMb} MB`,
+    );
+  }
+  await rm(jsonl, { force: true });
+}
+
 try {
   for (const size of sizes) {
     const dump = join(dir, `dump-${size}.json`);
@@ -110,16 +160,11 @@ try {
       console.error(
         `${target.padEnd(6)} ${size.toLocaleString('en-US').padStart(9)} entries: ${row.seconds} s, ${row.tokensPerSecond.toLocaleString('en-US')} tokens/s, peak RSS ${row.peakRssMb} MB`,
       );
-      if (target === 'redis') {
-        // Start each size from an empty Redis.
-        const { createClient } = await import('redis');
-        const client = createClient({ url });
-        await client.connect();
-        await client.flushAll();
-        await client.quit();
-      }
+      // Start each size (and each copy) from an empty Redis.
+      if (target === 'redis') await flushRedis(url);
     }
     await rm(dump, { force: true });
+    if (copies) await benchCopies(size);
   }
 } finally {
   await redis?.stop();
@@ -138,10 +183,21 @@ for (const r of rows) {
     `| ${r.target} | ${r.entries.toLocaleString('en-US')} | ${r.written.toLocaleString('en-US')} | ${r.seconds} | ${r.tokensPerSecond.toLocaleString('en-US')} | ${r.peakRssMb} | ${verdict} |`,
   );
 }
+if (copyRows.length > 0) {
+  console.log('');
+  console.log('| copy | from entries | records | seconds | records/s | peak RSS (MB) |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of copyRows) {
+    console.log(
+      `| ${r.leg} | ${r.entries.toLocaleString('en-US')} | ${r.records.toLocaleString('en-US')} | ${r.seconds} | ${r.recordsPerSecond.toLocaleString('en-US')} | ${r.peakRssMb} |`,
+    );
+  }
+}
 console.log(
   JSON.stringify({
     bench: 'cli-migrate',
     batchSize: process.env.BENCH_BATCH_SIZE ? Number(process.env.BENCH_BATCH_SIZE) : 'default',
     rows,
+    ...(copyRows.length > 0 ? { copies: copyRows } : {}),
   }),
 );
