@@ -3,6 +3,8 @@
  * embedding (e.g. running a migration from a deployment script without spawning a process).
  * @packageDocumentation
  */
+
+export { DigestSet } from '@oauth-cache/keyv';
 export { ExitCode, FatalError, UsageError } from './cli/errors.js';
 export { type CliIO, processIO } from './cli/io.js';
 export { buildProgram, main } from './cli/program.js';
@@ -22,4 +24,3 @@ export { ZoneResolver } from './legacy/zone.js';
 export { legacyFamilyId } from './migrate/legacy-target.js';
 export { parseSource } from './migrate/source.js';
 export type { MigrationSummary } from './migrate/summary.js';
-export { DigestSet } from './util/digest-set.js';

@@ -1,24 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { formatDuration, formatProgress } from '../src/cli/progress.js';
 import { parseRecordLine } from '../src/jsonl/jsonl-record.js';
 import { parseSource } from '../src/migrate/source.js';
-import { DigestSet } from '../src/util/digest-set.js';
 import { forEachLimit } from '../src/util/for-each-limit.js';
 import { HandOff } from '../src/util/hand-off.js';
 import { InFlight } from '../src/util/in-flight.js';
-
-describe('DigestSet', () => {
-  it('tells new values from seen ones across growth', () => {
-    const set = new DigestSet();
-    const values = Array.from({ length: 150_000 }, () => randomBytes(16).toString('base64url'));
-    expect(values.filter((v) => !set.add(v))).toEqual([]);
-    expect(set.size).toBe(values.length);
-    expect(values.filter((v) => set.add(v))).toEqual([]);
-    expect(set.add('')).toBe(true);
-    expect(set.add('')).toBe(false);
-  });
-});
 
 describe('forEachLimit / InFlight', () => {
   it('forEachLimit never exceeds the limit and stops starting work after a failure', async () => {

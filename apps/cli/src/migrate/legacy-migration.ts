@@ -1,8 +1,8 @@
+import { DigestSet } from '@oauth-cache/keyv';
 import { readLegacyDump } from '../legacy/dump-source.js';
 import { checkLegacyEntry, type LegacyEntry } from '../legacy/entry.js';
 import { formatPosition, SECTION_KEYS } from '../legacy/position.js';
 import type { ZoneResolver } from '../legacy/zone.js';
-import { DigestSet } from '../util/digest-set.js';
 import { forEachLimit } from '../util/for-each-limit.js';
 import { HandOff } from '../util/hand-off.js';
 import { InFlight } from '../util/in-flight.js';

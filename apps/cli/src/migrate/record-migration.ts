@@ -1,6 +1,6 @@
 import type { BulkLoadInfo, TokenCache } from '@oauth-cache/core';
+import { DigestSet } from '@oauth-cache/keyv';
 import { readJsonl } from '../jsonl/jsonl-source.js';
-import { DigestSet } from '../util/digest-set.js';
 import { holdsNoRecord } from './empty-target.js';
 import { type Located, RecordWriter, type RecordWriterOptions } from './record-writer.js';
 import { type RunState, reportError } from './run-state.js';

@@ -1,6 +1,6 @@
 import type { ImportOutcome, TokenCache } from '@oauth-cache/core';
+import type { DigestSet } from '@oauth-cache/keyv';
 import type { RecordLine } from '../jsonl/jsonl-record.js';
-import type { DigestSet } from '../util/digest-set.js';
 import { forEachLimit } from '../util/for-each-limit.js';
 import { InFlight } from '../util/in-flight.js';
 import { isEntryError } from './legacy-target.js';

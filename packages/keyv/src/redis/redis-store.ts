@@ -10,6 +10,7 @@ import {
   StoreUnavailableError,
 } from '@oauth-cache/core';
 import Keyv from 'keyv';
+import { DigestSet } from '../digest-set.js';
 import { EnvelopeCodec, isLive } from '../envelope.js';
 import { assertTtl, storeUnavailable } from '../errors.js';
 import type { ExpiringValue, ExpiryAwareReads } from '../expiring.js';
@@ -260,16 +261,17 @@ export class RedisStore implements CacheStore, ExpiryAwareReads {
 
   async *entries(prefix: string): AsyncIterable<StoreEntry> {
     const match = `${globEscape(prefix)}*`;
-    const seen = new Set<string>(); // SCAN may return a key twice
+    // SCAN may return a key twice. Hashes, not the keys: a Set of millions of key strings outgrew
+    // the CLI's heap (export of 2.5M keys).
+    const seen = new DigestSet();
     let cursor = '0';
     do {
       const page = await this.#run('entries', () =>
         this.#client.scan(cursor, { MATCH: match, COUNT: SCAN_COUNT, TYPE: 'string' }),
       );
       cursor = String(page.cursor);
-      const keys = page.keys.map(String).filter((k) => !seen.has(k));
+      const keys = page.keys.map(String).filter((k) => seen.add(k));
       if (keys.length === 0) continue;
-      for (const k of keys) seen.add(k);
       const raws = await this.#run('entries', () => this.#client.mGet(keys));
       const now = Date.now();
       for (const [i, key] of keys.entries()) {
