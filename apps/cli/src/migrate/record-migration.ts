@@ -67,9 +67,9 @@ async function* storeRecords(source: TokenCache): AsyncGenerator<Located> {
 
 /**
  * Write `records` into `target` inside the store's bulk load where it has one (SQLite stages an
- * empty target's batches and merges them in key order: 950k records from JSONL 210 s → see the
- * README). A key the source repeats ends a staged load early: the load merges, and the rest is
- * written in place, the repeated record checked against what the load wrote.
+ * empty target's batches and merges them in key order: 950k records from JSONL took 213 s written
+ * in place, 43 s staged). A key the source repeats ends a staged load early: the load merges, and
+ * the rest is written in place, the repeated record checked against what the load wrote.
  */
 async function copyRecords(
   records: AsyncGenerator<Located>,
