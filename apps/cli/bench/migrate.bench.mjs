@@ -82,6 +82,15 @@ const rows = [];
 const copies = process.env.BENCH_COPIES === '1' && targets.includes('sqlite') && redis !== undefined;
 const copyRows = [];
 
+/** A row's timing columns: seconds, `count` per second under `rateName`, peak RSS in MB. */
+function rates(count, seconds, peakMb, rateName) {
+  return {
+    seconds: Number(seconds.toFixed(2)),
+    [rateName]: Math.round(count / seconds),
+    peakRssMb: Number(peakMb.toFixed(0)),
+  };
+}
+
 async function flushRedis(url) {
   const { createClient } = await import('redis');
   const client = createClient({ url });
@@ -113,14 +122,7 @@ async function benchCopies(size) {
     const { summary, seconds, peakMb } = await runBin(args);
     const records =
       summary.records ?? summary.migratedAccess + summary.migratedRefresh + summary.migratedOther;
-    const row = {
-      leg,
-      entries: size,
-      records,
-      seconds: Number(seconds.toFixed(2)),
-      recordsPerSecond: Math.round(records / seconds),
-      peakRssMb: Number(peakMb.toFixed(0)),
-    };
+    const row = { leg, entries: size, records, ...rates(records, seconds, peakMb, 'recordsPerSecond') };
     copyRows.push(row);
     console.error(
       `${leg.padEnd(22)} ${records.toLocaleString('en-US').padStart(9)} records: ${row.seconds} s, peak RSS ${row.peakRssMb} MB`,
@@ -152,10 +154,8 @@ try {
         target,
         entries: size,
         written,
-        seconds: Number(seconds.toFixed(2)),
-        tokensPerSecond: Math.round(written / seconds),
+        ...rates(written, seconds, peakMb, 'tokensPerSecond'),
         entriesPerSecond: Math.round(size / seconds),
-        peakRssMb: Number(peakMb.toFixed(0)),
       };
       rows.push(row);
       console.error(

@@ -639,6 +639,17 @@ export function runConformanceSuite(options: ConformanceOptions): void {
     });
 
     describe('export and import', () => {
+      /** A second cache on a fresh store with the same secret and keys, under its own prefix. */
+      const importTarget = async (prefix: string) =>
+        createTokenCache({
+          store: await options.createStore(),
+          environment: 'test',
+          secret: SECRET,
+          encryptionKeys: KEYS,
+          autoCleanup: false,
+          prefix,
+        });
+
       it('exports every live record and imports it idempotently into another cache on the same keys', async () => {
         const source = open();
         await source.storeToken({
@@ -651,14 +662,7 @@ export function runConformanceSuite(options: ConformanceOptions): void {
         const records = [];
         for await (const r of source.exportRecords()) records.push(r);
         expect(records.map((r) => r.key.split(':')[0]).sort()).toEqual(['at', 'rt', 's']);
-        const target = createTokenCache({
-          store: await options.createStore(),
-          environment: 'test',
-          secret: SECRET,
-          encryptionKeys: KEYS,
-          autoCleanup: false,
-          prefix: 'other:',
-        });
+        const target = await importTarget('other:');
         try {
           expect(await target.importRecords(records)).toEqual(records.map(() => 'written'));
           for (const r of records) expect(await target.importRecord(r)).toBe('kept');
@@ -685,14 +689,7 @@ export function runConformanceSuite(options: ConformanceOptions): void {
         const exported = [];
         for await (const r of source.exportRecords()) exported.push(r);
         const record = exported[0];
-        const target = createTokenCache({
-          store: await options.createStore(),
-          environment: 'test',
-          secret: SECRET,
-          encryptionKeys: KEYS,
-          autoCleanup: false,
-          prefix: 'absent:',
-        });
+        const target = await importTarget('absent:');
         try {
           expect(await target.importRecords([record!], { assumeAbsent: true })).toEqual(['written']);
           expect((await target.validateAccessToken('a'))!.userData).toEqual({ password: 'p' });
