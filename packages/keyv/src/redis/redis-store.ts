@@ -55,6 +55,13 @@ type RemoteDeleteListener = (keys: string[]) => void;
 const DELETE_CHUNK = 500;
 const SCAN_COUNT = 500;
 
+/** One page of `entries`: the SCAN cursor after it, its new keys and their raw values. */
+interface ListedPage {
+  cursor: string;
+  keys: string[];
+  raws: unknown[];
+}
+
 /** Escape glob metacharacters for SCAN MATCH. */
 function globEscape(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&');
@@ -264,25 +271,37 @@ export class RedisStore implements CacheStore, ExpiryAwareReads {
     // SCAN may return a key twice. Hashes, not the keys: a Set of millions of key strings outgrew
     // the CLI's heap (export of 2.5M keys).
     const seen = new DigestSet();
-    let cursor = '0';
-    do {
+    const fetchPage = async (cursor: string): Promise<ListedPage> => {
       const page = await this.#run('entries', () =>
         this.#client.scan(cursor, { MATCH: match, COUNT: SCAN_COUNT, TYPE: 'string' }),
       );
-      cursor = String(page.cursor);
       const keys = page.keys.map(String).filter((k) => seen.add(k));
-      if (keys.length === 0) continue;
-      const raws = await this.#run('entries', () => this.#client.mGet(keys));
-      const now = Date.now();
-      for (const [i, key] of keys.entries()) {
-        const envelope = this.#codec.decode(raws[i]);
-        if (envelope && isLive(envelope, now)) {
-          yield envelope.expires === undefined
-            ? { key, value: envelope.value }
-            : { key, value: envelope.value, expiresAt: envelope.expires };
+      const raws = keys.length > 0 ? await this.#run('entries', () => this.#client.mGet(keys)) : [];
+      return { cursor: String(page.cursor), keys, raws };
+    };
+    // One page ahead: the next SCAN + MGET travel while the caller handles this page (an export
+    // otherwise waits for two round trips per page).
+    let next: Promise<ListedPage> | undefined = fetchPage('0');
+    try {
+      while (next) {
+        const page: ListedPage = await next;
+        next = page.cursor === '0' ? undefined : fetchPage(page.cursor);
+        const { keys, raws } = page;
+        const now = Date.now();
+        for (let i = 0; i < keys.length; i++) {
+          const envelope = this.#codec.decode(raws[i]);
+          if (envelope && isLive(envelope, now)) {
+            const key = keys[i]!;
+            yield envelope.expires === undefined
+              ? { key, value: envelope.value }
+              : { key, value: envelope.value, expiresAt: envelope.expires };
+          }
         }
       }
-    } while (cursor !== '0');
+    } finally {
+      // A caller that stops early leaves a page in flight: its failure is nobody's to handle.
+      next?.catch(() => undefined);
+    }
   }
 
   /**
