@@ -1,16 +1,16 @@
-import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ExportedRecord, TokenCache } from '@oauth-cache/core';
+import type { TokenCache } from '@oauth-cache/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { legacyLogin, writeLegacyDump } from '../src/testing/index.js';
-import { openServerCache, runCli, serverEnv, startCli, tempDir } from './helpers/cli.js';
-
-async function records(cache: TokenCache): Promise<Map<string, ExportedRecord>> {
-  const out = new Map<string, ExportedRecord>();
-  for await (const r of cache.exportRecords()) out.set(r.key, r);
-  return out;
-}
+import {
+  exportedRecords,
+  killOnceLanded,
+  openServerCache,
+  runCli,
+  serverEnv,
+  tempDir,
+} from './helpers/cli.js';
 
 // Into an empty SQLite file a JSONL import is the store's staged load: a kill loses the batches
 // staged since the last merge, and the next run, into a file that now holds data, writes in place.
@@ -49,23 +49,19 @@ describe('a JSONL import into an empty SQLite file killed (SIGKILL) halfway, the
 
   it('ends with every record of the file, as stored, with its indexes', async () => {
     const total = (await readFile(jsonl, 'utf8')).trim().split('\n').length;
-    const child = startCli(
+    // Kill once some merges landed, well before the end.
+    const {
+      code,
+      signal,
+      landed: partial,
+    } = await killOnceLanded(
       ['import', '--from', `jsonl:${jsonl}`, '--to', targetUrl, '--batch-size', '200'],
       env,
+      target,
+      total * 0.15,
     );
-    const exited = once(child, 'exit');
-    let landed = 0;
-    // Kill once some merges landed, well before the end.
-    while (landed < total * 0.15) {
-      await new Promise((r) => setTimeout(r, 50));
-      landed = (await target.stats()).summary.totalActiveTokens;
-      if (child.exitCode !== null) break;
-    }
-    child.kill('SIGKILL');
-    const [code, signal] = await exited;
     expect(code).toBeNull();
     expect(signal).toBe('SIGKILL');
-    const partial = (await target.stats()).summary.totalActiveTokens;
     expect(partial).toBeGreaterThan(0);
     expect(partial).toBeLessThan(total);
 
@@ -76,7 +72,7 @@ describe('a JSONL import into an empty SQLite file killed (SIGKILL) halfway, the
     expect(summary.migratedAccess + summary.migratedRefresh + summary.alreadyPresent).toBe(total);
     expect(summary.alreadyPresent).toBeGreaterThanOrEqual(partial);
 
-    expect(await records(target)).toEqual(await records(source));
+    expect(await exportedRecords(target)).toEqual(await exportedRecords(source));
     expect((await target.stats()).summary).toEqual((await source.stats()).summary);
     for (const user of [0, 5, 199]) {
       const ids = (tokens: Array<{ id: string }>) => tokens.map((t) => t.id).sort();

@@ -1,10 +1,9 @@
-import { once } from 'node:events';
 import { join } from 'node:path';
 import type { TokenCache } from '@oauth-cache/core';
 import { type RedisServerHandle, startRedisServer } from '@oauth-cache/keyv/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isExpiredEntry, legacyLogin, legacyToken, writeLegacyDump } from '../src/testing/index.js';
-import { openServerCache, runCli, serverEnv, startCli, tempDir } from './helpers/cli.js';
+import { killOnceLanded, openServerCache, runCli, serverEnv, tempDir } from './helpers/cli.js';
 
 const SEED = 'kill';
 const EXPIRED_EVERY = 10;
@@ -41,23 +40,19 @@ describe.each([
   });
 
   it('ends with the full, correct store', async () => {
-    const child = startCli(
+    // Kill once some batches landed, well before the end.
+    const {
+      code,
+      signal,
+      landed: partial,
+    } = await killOnceLanded(
       ['migrate', '--from', `legacy-json:${dump}`, '--to', url, '--batch-size', '200'],
       env,
+      cache,
+      liveTotal * 0.15,
     );
-    const exited = once(child, 'exit');
-    let seen = 0;
-    // Kill once some batches landed, well before the end.
-    while (seen < liveTotal * 0.15) {
-      await new Promise((r) => setTimeout(r, 50));
-      seen = (await cache.stats()).summary.totalActiveTokens;
-      if (child.exitCode !== null) break;
-    }
-    child.kill('SIGKILL');
-    const [code, signal] = await exited;
     expect(code).toBeNull();
     expect(signal).toBe('SIGKILL');
-    const partial = (await cache.stats()).summary.totalActiveTokens;
     expect(partial).toBeGreaterThan(0);
     expect(partial).toBeLessThan(liveTotal);
 

@@ -4,16 +4,10 @@ import type { ExportedRecord, TokenCache } from '@oauth-cache/core';
 import { type RedisServerHandle, startRedisServer } from '@oauth-cache/keyv/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { legacyToken, writeLegacyDump } from '../src/testing/index.js';
-import { errorLines, openServerCache, runCli, serverEnv, tempDir } from './helpers/cli.js';
+import { errorLines, exportedRecords, openServerCache, runCli, serverEnv, tempDir } from './helpers/cli.js';
 import { redisCommandCalls, redisTtls } from './helpers/raw-scan.js';
 
 const SEED = 's2s';
-
-async function records(cache: TokenCache): Promise<Map<string, ExportedRecord>> {
-  const out = new Map<string, ExportedRecord>();
-  for await (const r of cache.exportRecords()) out.set(r.key, r);
-  return out;
-}
 
 describe('store to store: SQLite -> Redis, JSONL export/import', () => {
   let dir: string;
@@ -45,7 +39,7 @@ describe('store to store: SQLite -> Redis, JSONL export/import', () => {
   });
 
   it('copies every live record as stored, keeping its remaining TTL (within a second)', async () => {
-    const before = await records(source);
+    const before = await exportedRecords(source);
     const mgets = (await redisCommandCalls(redis.url)).mget ?? 0;
     const res = await runCli(['migrate', '--from', sqliteUrl, '--to', redis.url, '--json'], env);
     expect(res.stderr).toBe('');
@@ -60,7 +54,7 @@ describe('store to store: SQLite -> Redis, JSONL export/import', () => {
 
     const target = await openServerCache(redis.url, env);
     try {
-      const after = await records(target);
+      const after = await exportedRecords(target);
       expect(new Set(after.keys())).toEqual(new Set(before.keys()));
       for (const [key, record] of before) expect(after.get(key)).toEqual(record);
 
@@ -127,7 +121,7 @@ describe('store to store: SQLite -> Redis, JSONL export/import', () => {
     expect(JSON.parse(full.stdout).alreadyPresent).toBe(3);
     const copy = await openServerCache(target, env);
     try {
-      expect((await records(copy)).size).toBe(counts.records);
+      expect((await exportedRecords(copy)).size).toBe(counts.records);
       expect((await copy.validateAccessToken(legacyToken(SEED, 'access', 3)))?.valid).toBe(true);
     } finally {
       await copy.close();

@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { configFromEnv, createTokenCache, type TokenCache } from '@oauth-cache/core';
+import { configFromEnv, createTokenCache, type ExportedRecord, type TokenCache } from '@oauth-cache/core';
 import { createStore } from '@oauth-cache/keyv';
 
 /** The built CLI (tests run after `build`, as turbo orders them). */
@@ -71,6 +72,36 @@ export async function openServerCache(url: string, env: Env): Promise<TokenCache
   const config = configFromEnv(env, { cleanupInterval: 0 });
   const store = await createStore(url, { prefix: config.prefix });
   return createTokenCache({ config, store, autoCleanup: false });
+}
+
+/** Every live record of `cache`, by key (what `export` would write). */
+export async function exportedRecords(cache: TokenCache): Promise<Map<string, ExportedRecord>> {
+  const out = new Map<string, ExportedRecord>();
+  for await (const r of cache.exportRecords()) out.set(r.key, r);
+  return out;
+}
+
+/**
+ * Run the CLI with `args` and SIGKILL it once `target` holds `atLeast` active tokens (or when it
+ * exits first). Resolves how it ended and how many tokens the target held afterwards.
+ */
+export async function killOnceLanded(
+  args: string[],
+  env: Env,
+  target: TokenCache,
+  atLeast: number,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; landed: number }> {
+  const child = startCli(args, env);
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  let landed = 0;
+  while (landed < atLeast) {
+    await new Promise((r) => setTimeout(r, 50));
+    landed = (await target.stats()).summary.totalActiveTokens;
+    if (child.exitCode !== null) break;
+  }
+  child.kill('SIGKILL');
+  const [code, signal] = await exited;
+  return { code, signal, landed: (await target.stats()).summary.totalActiveTokens };
 }
 
 /** A temp dir removed by the returned cleanup. */
