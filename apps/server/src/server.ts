@@ -4,7 +4,11 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { checkOneCCredentials, createAuthorizationServer } from '@oauth-cache/authorization-server';
+import {
+  checkOneCCredentials,
+  createAuthorizationServer,
+  mcpResourceOf,
+} from '@oauth-cache/authorization-server';
 import { type CacheStore, createTokenCache } from '@oauth-cache/core';
 import { createStore } from '@oauth-cache/keyv';
 import { attachSecurityLog, attachStoreErrorLog, createCacheMetrics, createLogger } from '@oauth-cache/koa';
@@ -86,12 +90,13 @@ export async function startServer(
   const as = createAuthorizationServer({
     cache,
     issuer: publicUrl,
-    resource: `${publicUrl}/mcp`,
+    resource: mcpResourceOf(publicUrl),
     codeTtl: config.codeTtl,
     accessTtl: config.accessTtl,
     refreshTtl: config.refreshTtl,
     loginRateLimit: config.loginRateLimit,
     resourceName: '1C MCP gateway',
+    legacyClientIds: config.legacyClientIds,
   });
   const onec = new OneCRpcClient({
     serviceUrl: config.onecServiceUrl,

@@ -10,7 +10,9 @@ import {
 } from './authorize-request.js';
 import { type ClientRecord, ClientRegistry } from './clients.js';
 import { CodeStore } from './codes.js';
+import { LEGACY_CLIENT_ID } from './legacy-client.js';
 import { LoginRateLimiter, type LoginRateLimitOptions } from './login-rate-limiter.js';
+import { DEFAULT_MCP_SCOPES } from './mcp-resource.js';
 import {
   type AuthorizationServerMetadata,
   authorizationServerMetadata,
@@ -28,7 +30,7 @@ export interface AuthorizationServerOptions {
   issuer: string;
   /** Canonical URI of the protected MCP endpoint (RFC 8707 audience), e.g. `https://mcp.example.com/mcp`. */
   resource: string;
-  /** Default `['mcp']`. */
+  /** Default {@link DEFAULT_MCP_SCOPES} (`['mcp']`). */
   scopesSupported?: readonly string[];
   /** Scopes granted when a request names none. Default: all of `scopesSupported`. */
   defaultScopes?: readonly string[];
@@ -44,6 +46,12 @@ export interface AuthorizationServerOptions {
   loginRateLimit?: LoginRateLimitOptions;
   /** Human-readable name in the protected resource metadata. */
   resourceName?: string;
+  /**
+   * Client ids of families migrated from the Python server, accepted at the token endpoint for the
+   * `refresh_token` grant only and never at `/authorize`. Default `[LEGACY_CLIENT_ID]`
+   * (`mcp-public-client`); `[]` turns it off.
+   */
+  legacyClientIds?: readonly string[];
 }
 
 /** The authorization server's logic. */
@@ -80,7 +88,7 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
   const issuer = options.issuer.replace(/\/+$/, '');
   const resource = normalizeResource(options.resource);
   if (!resource) throw new TypeError('resource must be an absolute http(s) URI without a fragment');
-  const scopesSupported = options.scopesSupported ?? ['mcp'];
+  const scopesSupported = options.scopesSupported ?? DEFAULT_MCP_SCOPES;
   const defaultScopes = options.defaultScopes ?? scopesSupported;
   const codeTtl = options.codeTtl ?? 120;
   const accessTtl = options.accessTtl ?? 3600;
@@ -94,7 +102,8 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
   const codes = new CodeStore(cache, codeTtl, accessTtl);
   const loginRateLimiter = new LoginRateLimiter(cache, options.loginRateLimit);
   const requestContext = { clients, issuer, resource, scopesSupported, defaultScopes };
-  const tokenContext = { cache, clients, codes, resource, accessTtl, refreshTtl };
+  const legacyClientIds = new Set(options.legacyClientIds ?? [LEGACY_CLIENT_ID]);
+  const tokenContext = { cache, clients, codes, resource, accessTtl, refreshTtl, legacyClientIds };
 
   return {
     issuer,
@@ -129,7 +138,7 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
       });
     },
     token: (params, meta = {}) => handleTokenRequest(params, meta, tokenContext),
-    revoke: (params) => handleRevocationRequest(params, { cache, clients }),
+    revoke: (params) => handleRevocationRequest(params, { cache, clients, legacyClientIds }),
     metadata: () => authorizationServerMetadata(issuer, scopesSupported),
     protectedResourceMetadata: () =>
       protectedResourceMetadata(resource, issuer, scopesSupported, options.resourceName),

@@ -26,12 +26,14 @@ export {
   type OAuthErrorBody,
   type OAuthErrorCode,
 } from './errors.js';
+export { LEGACY_CLIENT_ID, legacyClientIdsFromEnv, legacyClientRecord } from './legacy-client.js';
 export {
   type LoginAttempt,
   LoginRateLimiter,
   type LoginRateLimitOptions,
   type LoginRefused,
 } from './login-rate-limiter.js';
+export { DEFAULT_MCP_SCOPES, defaultPublicUrl, mcpResourceFromEnv, mcpResourceOf } from './mcp-resource.js';
 export {
   type AuthorizationServerMetadata,
   authorizationServerMetadata,

@@ -5,12 +5,15 @@
 import type { TokenCache } from '@oauth-cache/core';
 import type { ClientRegistry } from './clients.js';
 import { OAuthError } from './errors.js';
+import { legacyClientRecord } from './legacy-client.js';
 import { readParams } from './params.js';
 
 /** What revocation needs. */
 export interface RevocationContext {
   cache: TokenCache;
   clients: ClientRegistry;
+  /** Client ids of migrated families (see `legacy-client.ts`): they may revoke their own tokens. */
+  legacyClientIds: ReadonlySet<string>;
 }
 
 /**
@@ -32,7 +35,9 @@ export async function handleRevocationRequest(
     throw new OAuthError('invalid_request', `malformed parameters: ${malformed.join(', ')}`);
   const token = values.token;
   if (values.client_id !== undefined) {
-    const client = await ctx.clients.get(values.client_id);
+    const client = ctx.legacyClientIds.has(values.client_id)
+      ? legacyClientRecord(values.client_id)
+      : await ctx.clients.get(values.client_id);
     if (!client) throw new OAuthError('invalid_client', 'unknown client_id');
     // §2.1: a client may revoke only its own tokens. Someone else's token is left alone, silently.
     const owner =

@@ -8,6 +8,7 @@ import { InvalidGrantError, type TokenCache } from '@oauth-cache/core';
 import type { ClientRecord, ClientRegistry, GrantType } from './clients.js';
 import type { CodeStore } from './codes.js';
 import { OAuthError } from './errors.js';
+import { legacyClientRecord } from './legacy-client.js';
 import { parseScope, readParams } from './params.js';
 import { verifyPkceS256 } from './pkce.js';
 import { sameResource } from './resource.js';
@@ -30,6 +31,8 @@ export interface TokenEndpointContext {
   resource: string;
   accessTtl: number;
   refreshTtl: number;
+  /** Client ids of migrated families, accepted for `refresh_token` only (see `legacy-client.ts`). */
+  legacyClientIds: ReadonlySet<string>;
 }
 
 /** Request details outside the form body. */
@@ -73,7 +76,7 @@ export async function handleTokenRequest(
       'supported grant types: authorization_code, refresh_token',
     );
   }
-  const client = await authenticateClient(values, meta, ctx.clients);
+  const client = await authenticateClient(values, meta, ctx);
   if (!client.grant_types.includes(grantType as GrantType)) {
     throw new OAuthError('unauthorized_client', `this client did not register the ${grantType} grant`);
   }
@@ -86,7 +89,7 @@ export async function handleTokenRequest(
 async function authenticateClient(
   values: TokenParams,
   meta: TokenRequestMeta,
-  clients: ClientRegistry,
+  ctx: Pick<TokenEndpointContext, 'clients' | 'legacyClientIds'>,
 ): Promise<ClientRecord> {
   const triedSecret =
     values.client_secret !== undefined ||
@@ -99,7 +102,8 @@ async function authenticateClient(
     );
   }
   if (values.client_id === undefined) throw new OAuthError('invalid_client', 'client_id is missing');
-  const client = await clients.get(values.client_id);
+  if (ctx.legacyClientIds.has(values.client_id)) return legacyClientRecord(values.client_id);
+  const client = await ctx.clients.get(values.client_id);
   if (!client) throw new OAuthError('invalid_client', 'unknown client_id');
   return client;
 }

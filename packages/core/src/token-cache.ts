@@ -28,6 +28,7 @@ import type {
   Session,
   StoredTokenInfo,
   StoreTokenInput,
+  StoreTokensOptions,
   TokenListing,
   TokenValidation,
 } from './types.js';
@@ -157,8 +158,8 @@ export class TokenCache {
   }
 
   /** Store many tokens in one batch where the store supports it (migrations). */
-  storeTokens(inputs: StoreTokenInput[]): Promise<StoredTokenInfo[]> {
-    return this.#observe('token', 'store_batch', () => this.#tokens.storeTokens(inputs));
+  storeTokens(inputs: StoreTokenInput[], options?: StoreTokensOptions): Promise<StoredTokenInfo[]> {
+    return this.#observe('token', 'store_batch', () => this.#tokens.storeTokens(inputs, options));
   }
 
   /**

@@ -4,7 +4,13 @@ import { InvalidInputError } from './errors.js';
 import { assertToken, assertUserId, isPlausibleToken } from './limits.js';
 import type { DecodedRecord } from './records/codec.js';
 import type { BatchOp, RecordBody } from './store/contract.js';
-import type { StoredTokenInfo, StoreTokenInput, TokenListing, TokenValidation } from './types.js';
+import type {
+  StoredTokenInfo,
+  StoreTokenInput,
+  StoreTokensOptions,
+  TokenListing,
+  TokenValidation,
+} from './types.js';
 
 /** Index member prefixes: `a:` access, `r:` refresh. */
 const ACCESS = 'a:';
@@ -26,7 +32,11 @@ export class TokenService {
     this.#ctx = ctx;
   }
 
-  async storeToken(input: StoreTokenInput, carried: { rot?: number } = {}): Promise<StoredTokenInfo> {
+  async storeToken(
+    input: StoreTokenInput,
+    carried: { rot?: number } = {},
+    options: StoreTokensOptions = {},
+  ): Promise<StoredTokenInfo> {
     const ctx = this.#ctx;
     const started = performance.now();
     const now = ctx.now();
@@ -39,7 +49,7 @@ export class TokenService {
       if (op.op !== 'indexAdd') continue;
       const evicted = await ctx.store.indexAdd(op.key, op.member, op.score, {
         now,
-        cap: op.key === tokensIndex ? ctx.config.maxTokens : undefined,
+        cap: op.key === tokensIndex && options.evict !== false ? ctx.config.maxTokens : undefined,
         keepGreater: op.keepGreater,
       });
       if (evicted.length) await this.#evict(evicted);
@@ -52,13 +62,14 @@ export class TokenService {
 
   /**
    * Store many tokens at once (migrations). Uses the store's `writeBatch` (one transaction or
-   * pipeline) when it has one; `maxTokens` is enforced once at the end of the batch.
+   * pipeline) when it has one; `maxTokens` is enforced once at the end of the batch, unless
+   * `options.evict` is false.
    */
-  async storeTokens(inputs: StoreTokenInput[]): Promise<StoredTokenInfo[]> {
+  async storeTokens(inputs: StoreTokenInput[], options: StoreTokensOptions = {}): Promise<StoredTokenInfo[]> {
     const ctx = this.#ctx;
     if (!ctx.store.writeBatch) {
       const out: StoredTokenInfo[] = [];
-      for (const input of inputs) out.push(await this.storeToken(input));
+      for (const input of inputs) out.push(await this.storeToken(input, {}, options));
       return out;
     }
     const started = performance.now();
@@ -73,7 +84,7 @@ export class TokenService {
     // waits behind the batches a migration sends meanwhile (300k legacy entries: ~0.4 s of ~10).
     const written = ctx.store.writeBatch(ops);
     const capped =
-      last?.op === 'indexAdd'
+      last?.op === 'indexAdd' && options.evict !== false
         ? ctx.store.indexAdd(last.key, last.member, last.score, { now, cap: ctx.config.maxTokens })
         : Promise.resolve([]);
     const [, evicted] = await Promise.all([written, capped]);

@@ -175,6 +175,16 @@ export interface ExportedRecord {
   expiresAt: number;
 }
 
+/** Options of `TokenCache.storeTokens`. */
+export interface StoreTokensOptions {
+  /**
+   * `false`: never evict to stay under `maxTokens` (a migration checks the room it needs before it
+   * writes and must not push live tokens out). Default `true`: the soonest-expiring tokens beyond
+   * the cap are evicted.
+   */
+  evict?: boolean;
+}
+
 /** Options of `TokenCache.importRecords`. */
 export interface ImportOptions {
   /**

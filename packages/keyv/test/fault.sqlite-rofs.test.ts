@@ -5,7 +5,8 @@
  * message must say "read-only file system", not only SQLITE_CANTOPEN or mkdir's ENOENT.
  *
  * Mounting needs root (CAP_SYS_ADMIN) and `unshare`: without them the block does not run and says
- * why on the console (the non-root permission cases are in fault.sqlite.test.ts).
+ * why on the console (the non-root permission cases are in fault.sqlite.test.ts). Under CI (`CI`
+ * set: .ci/run runs as root) it is never skipped: a runner that cannot mount fails a test naming why.
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -39,6 +40,12 @@ async function probeMounts(): Promise<string | undefined> {
 
 const cannotMount = await probeMounts();
 if (cannotMount) console.warn(`read-only file system checks not run: ${cannotMount}`);
+
+if (cannotMount && process.env.CI) {
+  it('CI can run the read-only file system checks (root, unshare, mount)', () => {
+    expect.fail(`read-only file system checks cannot run in CI: ${cannotMount}`);
+  });
+}
 
 /**
  * Mount a tmpfs on `mount`, run `setup` (shell), remount it read-only, then open `url` with the

@@ -13,30 +13,32 @@ const run = promisify(execFile);
 const openStoreScript = fileURLToPath(new URL('./fixtures/open-store.mjs', import.meta.url));
 afterAll(cleanupTempDirs);
 
+/** setpriv flags that take CAP_DAC_OVERRIDE away from a root child for good (see openWithFileModes). */
+const dropDacOverride = ['--inh-caps=-dac_override', '--bounding-set=-dac_override'];
+
 /**
- * Open a store in a child process as an unprivileged user: root ignores file permissions, so the
- * read-only cases would otherwise never fail when tests run as root.
+ * Open a store in a child process that file modes apply to. Root ignores them through
+ * CAP_DAC_OVERRIDE, so as root the child runs as root with only that capability dropped (from its
+ * bounding and inheritable sets, so the kernel cannot give it back on exec): a 0555 folder or a
+ * 0444 file then refuses its writes through the owner bits, as for any user. Switching to another
+ * user (nobody) instead would need that user to reach the checkout, which fails under a 0700
+ * folder such as a `mktemp -d` or /root; CAP_DAC_READ_SEARCH is kept, so the child reads the
+ * checkout from any folder whoever owns it.
  */
-async function openAsUnprivileged(
+async function openWithFileModes(
   url: string,
 ): Promise<{ ok: boolean; name?: string; message?: string; ms: number }> {
-  const asRoot = process.getuid?.() === 0;
-  const { stdout } = await run(process.execPath, [openStoreScript, url], {
-    timeout: 30_000,
-    ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
-  });
+  const child = [openStoreScript, url];
+  const { stdout } =
+    process.getuid?.() === 0
+      ? await run('setpriv', [...dropDacOverride, process.execPath, ...child], { timeout: 30_000 })
+      : await run(process.execPath, child, { timeout: 30_000 });
   return JSON.parse(stdout.trim().split('\n').pop()!);
-}
-
-async function sharedTempDir(): Promise<string> {
-  const dir = await tempDir();
-  await chmod(dir, 0o755);
-  return dir;
 }
 
 describe('SQLite start-up faults: a clear error, never a hang', () => {
   it('read-only database file', async () => {
-    const dir = await sharedTempDir();
+    const dir = await tempDir();
     const path = join(dir, 'ro.db');
     const store = await SqliteStore.open({ path });
     await store.set('oc:k', 1, 60_000);
@@ -44,7 +46,7 @@ describe('SQLite start-up faults: a clear error, never a hang', () => {
     await chmod(path, 0o444);
     await chmod(dir, 0o555);
     try {
-      const result = await openAsUnprivileged(`sqlite://${path}`);
+      const result = await openWithFileModes(`sqlite://${path}`);
       expect(result.ok).toBe(false);
       expect(result.name).toBe('StoreUnavailableError');
       expect(result.message).toContain(`sqlite://${path}`);
@@ -56,14 +58,14 @@ describe('SQLite start-up faults: a clear error, never a hang', () => {
   });
 
   it('folder that cannot be created or written', async () => {
-    const dir = await sharedTempDir();
+    const dir = await tempDir();
     await chmod(dir, 0o555);
     try {
-      const nested = await openAsUnprivileged(`sqlite://${join(dir, 'sub', 'x.db')}`);
+      const nested = await openWithFileModes(`sqlite://${join(dir, 'sub', 'x.db')}`);
       expect(nested.ok).toBe(false);
       expect(nested.message).toMatch(/creating the folder .*EACCES/);
       expect(nested.message).toContain(`may not write in ${dir})`);
-      const direct = await openAsUnprivileged(`sqlite://${join(dir, 'x.db')}`);
+      const direct = await openWithFileModes(`sqlite://${join(dir, 'x.db')}`);
       expect(direct.ok).toBe(false);
       expect(direct.message).toMatch(/cannot open the SQLite database .*SQLITE_CANTOPEN/);
       expect(direct.message).toContain(`may not write in ${dir})`);

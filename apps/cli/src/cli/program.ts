@@ -20,6 +20,8 @@ Environment:
   OAUTH_CACHE_STORE            default for --store / --to
   OAUTH_CACHE_SECRET           the server secret (required by migrate and revoke --user)
   OAUTH_CACHE_ENCRYPTION_KEYS  the server keys (required by migrate from security level enhanced on)
+  MCP_PUBLIC_URL               the server's public URL: legacy tokens get the audience {MCP_PUBLIC_URL}/mcp
+  MCP_LEGACY_CLIENT_ID         the client id legacy refresh tokens are bound to (default mcp-public-client)
   ENVIRONMENT, SECURITY_LEVEL, MAX_TOKEN_CACHE_SIZE, ...: as for the server (core's configFromEnv)`;
 
 /** Shared by `migrate` and its alias `import`. */
@@ -54,7 +56,11 @@ function migrateCommand(
     )
     .option(
       '--legacy-client-id <id>',
-      'client id to bind legacy tokens to (default: none, any client may rotate)',
+      "client id legacy tokens are bound to, sent by their clients on refresh (default: the first of MCP_LEGACY_CLIENT_ID, else 'mcp-public-client', the Python server's)",
+    )
+    .option(
+      '--resource <url>',
+      'MCP resource (token audience) legacy tokens are bound to (default: {MCP_PUBLIC_URL}/mcp, as the server)',
     )
     .option('--legacy-tz <zone>', 'IANA time zone of legacy exp values written without an offset', 'UTC')
     .action(async (opts: MigrateOptions) => done(await runMigrate(opts, io)));

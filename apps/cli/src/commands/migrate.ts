@@ -12,6 +12,9 @@ import { Reporter } from '../cli/reporter.js';
 import { JsonSyntaxError } from '../json/syntax-error.js';
 import { ZoneResolver } from '../legacy/zone.js';
 import { batchSizing } from '../migrate/batch-sizing.js';
+import { type DemandSource, ensureRoom } from '../migrate/capacity.js';
+import { jsonlDemand, legacyDemand, storeDemand } from '../migrate/capacity-sources.js';
+import { type LegacyBinding, legacyBinding } from '../migrate/legacy-binding.js';
 import { migrateLegacyDump } from '../migrate/legacy-migration.js';
 import { LegacyTarget } from '../migrate/legacy-target.js';
 import { migrateJsonl, migrateStore } from '../migrate/record-migration.js';
@@ -31,6 +34,8 @@ export interface MigrateOptions {
   maxErrors: number;
   concurrency: number;
   legacyClientId?: string;
+  /** The MCP resource migrated legacy tokens are bound to (default: from MCP_PUBLIC_URL). */
+  resource?: string;
   legacyTz: string;
 }
 
@@ -69,7 +74,26 @@ async function prepare(opts: MigrateOptions, io: CliIO) {
     // Reading a store needs its prefix; records are copied sealed, so no keys are required.
     config = configForCli(io.env, 'none');
   }
-  return { source, zone, sourceSize, targetUrl, config };
+  const binding = source.kind === 'legacy' ? legacyBinding(opts, io.env) : undefined;
+  return { source, zone, sourceSize, targetUrl, config, binding };
+}
+
+/** What the run would add, as the capacity check reads it from the source. */
+function demandOf(
+  source: MigrationSource,
+  sourceSize: number | undefined,
+  zone: ZoneResolver,
+  target: TokenCache,
+  sourceCache: TokenCache | null,
+): DemandSource {
+  switch (source.kind) {
+    case 'legacy':
+      return legacyDemand(source.path, sourceSize ?? 0, zone, target);
+    case 'jsonl':
+      return jsonlDemand(source.path, sourceSize ?? 0);
+    case 'store':
+      return storeDemand(sourceCache!);
+  }
 }
 
 async function run(
@@ -78,6 +102,7 @@ async function run(
   target: TokenCache | null,
   sourceCache: TokenCache | null,
   opts: MigrateOptions,
+  binding: LegacyBinding | undefined,
   state: RunState,
 ): Promise<void> {
   // The default batch size depends on the target, and inside a bulk load on how the store took it.
@@ -86,7 +111,7 @@ async function run(
   sizeBatches();
   switch (source.kind) {
     case 'legacy': {
-      const legacyTarget = target && new LegacyTarget(target, opts.legacyClientId);
+      const legacyTarget = target && new LegacyTarget(target, binding!);
       const migrate = () => migrateLegacyDump(source.path, zone, legacyTarget, state);
       if (!legacyTarget) return migrate();
       return legacyTarget.bulkLoad((load) => {
@@ -116,7 +141,7 @@ function fatalMessage(error: unknown): string {
  */
 export async function runMigrate(opts: MigrateOptions, io: CliIO): Promise<ExitCodeValue> {
   const startedAt = performance.now();
-  const { source, zone, sourceSize, targetUrl, config } = await prepare(opts, io);
+  const { source, zone, sourceSize, targetUrl, config, binding } = await prepare(opts, io);
   const reporter = new Reporter(io.stdout, io.stderr);
   const state: RunState = {
     counts: emptyCounts(),
@@ -137,7 +162,10 @@ export async function runMigrate(opts: MigrateOptions, io: CliIO): Promise<ExitC
   });
   try {
     if (source.kind === 'store') sourceCache = await openCache(source.url, config!, '--from');
-    if (!opts.dryRun) target = await openCache(targetUrl, config!, '--to');
+    if (!opts.dryRun) {
+      target = await openCache(targetUrl, config!, '--to');
+      await ensureRoom(target, demandOf(source, sourceSize, zone, target, sourceCache));
+    }
     if (reporter.interactive && !opts.json) {
       state.progress = new ProgressBar(
         io.stderr,
@@ -147,7 +175,7 @@ export async function runMigrate(opts: MigrateOptions, io: CliIO): Promise<ExitC
       );
       reporter.progress = state.progress;
     }
-    await run(source, zone, target, sourceCache, opts, state);
+    await run(source, zone, target, sourceCache, opts, binding, state);
     if (target) await warnAboutEvictions(target, state);
   } catch (error) {
     if (error instanceof UsageError) throw error;
@@ -176,17 +204,14 @@ export async function runMigrate(opts: MigrateOptions, io: CliIO): Promise<ExitC
   return exitCodeOf(summary);
 }
 
-/** The cache keeps at most `maxTokens`: say so when migrating pushed tokens out. */
+/**
+ * Say so when the store ends above `maxTokens` (another process wrote while the run did: a
+ * migration itself never evicts and checks its room first): the next token stored evicts.
+ */
 async function warnAboutEvictions(target: TokenCache, state: RunState): Promise<void> {
   const stats = await target.stats();
   const cap = target.config.maxTokens;
-  if (stats.tokens.evicted > 0) {
-    state.counts.warnings++;
-    state.reporter.problem(
-      `warning: ${stats.tokens.evicted} tokens were evicted because the cache keeps at most ${cap} (MAX_TOKEN_CACHE_SIZE); raise it and run again`,
-    );
-  } else if (stats.summary.totalActiveTokens > cap) {
-    // A staged bulk load (SQLite) does not evict while it runs: the next token stored does.
+  if (stats.summary.totalActiveTokens > cap) {
     state.counts.warnings++;
     state.reporter.problem(
       `warning: the store holds ${stats.summary.totalActiveTokens} tokens but the cache keeps at most ${cap} (MAX_TOKEN_CACHE_SIZE): the next token stored evicts the soonest-expiring ones; raise it to keep them`,

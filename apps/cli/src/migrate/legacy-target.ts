@@ -7,6 +7,7 @@ import {
 } from '@oauth-cache/core';
 import type { LegacyEntry } from '../legacy/entry.js';
 import { holdsNoRecord } from './empty-target.js';
+import type { LegacyBinding } from './legacy-binding.js';
 
 /** What to do with a valid, live legacy entry once the target has been looked at. */
 export type LegacyDecision = 'write' | 'present' | 'revoked';
@@ -38,7 +39,7 @@ export class LegacyTarget {
 
   constructor(
     private readonly cache: TokenCache,
-    private readonly clientId: string | undefined,
+    private readonly binding: LegacyBinding,
   ) {}
 
   /** One decision and family id per entry, same order. */
@@ -97,28 +98,35 @@ export class LegacyTarget {
   /**
    * Store entries as core records with one `storeTokens` call (one transaction on SQLite, one
    * Lua script call on Redis: a batch lands whole or not at all, which is what makes a killed run
-   * resumable).
+   * resumable). Never evicts: the run checked the room it needs before writing (`capacity.ts`).
    */
   async writeMany(entries: readonly LegacyEntry[], familyIds: readonly string[]): Promise<void> {
-    await this.cache.storeTokens(entries.map((e, i) => this.input(e, familyIds[i])));
+    await this.cache.storeTokens(
+      entries.map((e, i) => this.input(e, familyIds[i])),
+      { evict: false },
+    );
   }
 
-  /** Store one entry as core records. */
+  /** Store one entry as core records (never evicting, as {@link writeMany}). */
   async write(entry: LegacyEntry, familyId?: string): Promise<void> {
-    await this.cache.storeToken(this.input(entry, familyId));
+    await this.cache.storeTokens([this.input(entry, familyId)], { evict: false });
   }
 
   /**
-   * The `storeToken` input of an entry. Never invents an access token for a refresh token. Built
+   * The `storeToken` input of an entry, bound to the server's resource, scopes and the legacy
+   * client id (see {@link LegacyBinding}). Never invents an access token for a refresh token. Built
    * field by field: spreads would copy a temporary object per token of a million-token import.
    */
   private input(entry: LegacyEntry, familyId: string | undefined): StoreTokenInput {
+    const { binding } = this;
     const input: StoreTokenInput = {
       userId: entry.login,
       userData: { login: entry.login, password: entry.password },
       familyId: familyId ?? legacyFamilyId(this.cache, entry.token),
+      clientId: binding.clientId,
+      resource: binding.resource,
+      scopes: binding.scopes,
     };
-    if (this.clientId !== undefined) input.clientId = this.clientId;
     if (entry.kind === 'access') {
       input.accessToken = entry.token;
       input.expiresAt = entry.expiresAt;

@@ -3,6 +3,7 @@
  * configuration, with development secrets filled in outside production.
  */
 import { isAbsolute, resolve } from 'node:path';
+import { defaultPublicUrl, legacyClientIdsFromEnv } from '@oauth-cache/authorization-server';
 import { type CacheConfig, ConfigError, configFromEnv } from '@oauth-cache/core';
 import { loadOrCreateDevSecrets } from './dev-secrets.js';
 import { serverEnvSchema } from './env-schema.js';
@@ -41,6 +42,11 @@ export interface ServerConfig {
   loginRateLimit: { maxFailuresPerUser: number; maxFailuresPerIp: number; windowMs: number };
   /** Dynamic client registrations accepted per client IP per hour. */
   registrationsPerHour: number;
+  /**
+   * Client ids of families migrated from the Python server (`MCP_LEGACY_CLIENT_ID`, default
+   * `mcp-public-client`): accepted for refresh only.
+   */
+  legacyClientIds: string[];
   /** Folder for the default SQLite file and generated development secrets. */
   dataDir: string;
   /** Core's configuration (environment, security level, keys, limits). */
@@ -122,8 +128,7 @@ export function loadServerConfig(
 
   if (issues.length > 0 || !e || !cache || !e.MCP_ONEC_URL) throw new ConfigError(issues);
 
-  const publicUrl =
-    e.MCP_PUBLIC_URL ?? `http://${e.MCP_HOST.includes(':') ? `[${e.MCP_HOST}]` : e.MCP_HOST}:${e.MCP_PORT}`;
+  const publicUrl = e.MCP_PUBLIC_URL ?? defaultPublicUrl(e.MCP_HOST, e.MCP_PORT);
   if (e.MCP_PUBLIC_URL === undefined && ['0.0.0.0', '::'].includes(e.MCP_HOST)) {
     warnings.push(
       `MCP_PUBLIC_URL not set while listening on ${e.MCP_HOST}: clients will be told ${publicUrl}; set MCP_PUBLIC_URL to the address clients use`,
@@ -168,6 +173,7 @@ export function loadServerConfig(
         windowMs: e.MCP_LOGIN_WINDOW_SECONDS * 1000,
       },
       registrationsPerHour: e.MCP_REGISTER_MAX_PER_HOUR,
+      legacyClientIds: legacyClientIdsFromEnv(env),
       dataDir,
       cache,
     },
