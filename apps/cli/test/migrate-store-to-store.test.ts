@@ -29,7 +29,9 @@ describe('store to store: SQLite -> Redis, JSONL export/import', () => {
     source = await openServerCache(sqliteUrl, env);
     // Records of other kinds travel too: a session, a short-lived token, a rotated (consumed) refresh token.
     sessionId = (await source.createSession('user1', { note: 'session data' })).id;
-    await source.storeToken({ userId: 'user1', accessToken: 'short-lived-token-value', expiresIn: 90 });
+    // Another user: a new grant for user1, who holds ~25 migrated ones, would revoke all but the newest
+    // (MAX_GRANTS_PER_USER), legacy access token 1 among them.
+    await source.storeToken({ userId: 'short-user', accessToken: 'short-lived-token-value', expiresIn: 90 });
     await source.rotateRefreshToken(legacyToken(SEED, 'refresh', 0));
   });
   afterAll(async () => {

@@ -2,17 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { formatDuration, formatProgress } from '../src/cli/progress.js';
 import { parseRecordLine } from '../src/jsonl/jsonl-record.js';
 import { parseSource } from '../src/migrate/source.js';
-import { forEachLimit } from '../src/util/for-each-limit.js';
 import { HandOff } from '../src/util/hand-off.js';
-import { InFlight } from '../src/util/in-flight.js';
+import { TaskPool } from '../src/util/task-pool.js';
 
-describe('forEachLimit / InFlight', () => {
-  it('forEachLimit never exceeds the limit and stops starting work after a failure', async () => {
+describe('TaskPool', () => {
+  it('forEach never exceeds the limit and stops starting work after a failure', async () => {
     let running = 0;
     let peak = 0;
     const started: number[] = [];
     await expect(
-      forEachLimit([...Array(50).keys()], 4, async (i) => {
+      TaskPool.forEach([...Array(50).keys()], 4, async (i) => {
         started.push(i);
         running++;
         peak = Math.max(peak, running);
@@ -26,8 +25,8 @@ describe('forEachLimit / InFlight', () => {
     expect(started.length).toBeLessThan(20);
   });
 
-  it('InFlight bounds tasks, waits for all on drain and rethrows the first failure', async () => {
-    const pool = new InFlight(2);
+  it('bounds tasks, waits for all on drain and rethrows the first failure', async () => {
+    const pool = new TaskPool(2);
     let running = 0;
     let peak = 0;
     const task = (fail: boolean) => async () => {

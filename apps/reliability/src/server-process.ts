@@ -37,8 +37,10 @@ export interface ServerEnvOptions {
 
 /**
  * A production configuration on loopback: `ENVIRONMENT=production` (security level maximum, explicit
- * secrets), logs at `warn`, a token limit large enough that no test token is evicted (each login
- * holds 2), and a registration limit that bursts of test logins do not reach.
+ * secrets), logs at `warn`, a token limit large enough that no test login is refused (each login
+ * holds 2), per-user grant and successful-login limits that a worker logging in as one user again
+ * and again does not reach (every acknowledged token must stay valid), and a registration limit
+ * that bursts of test logins do not reach.
  */
 export function serverEnv(options: ServerEnvOptions): Record<string, string> {
   return {
@@ -48,6 +50,8 @@ export function serverEnv(options: ServerEnvOptions): Record<string, string> {
     MCP_LOG_LEVEL: 'warn',
     OAUTH_CACHE_STORE: options.store,
     MAX_TOKEN_CACHE_SIZE: '200000',
+    MAX_GRANTS_PER_USER: '100000',
+    MCP_LOGIN_MAX_SUCCESSES_PER_USER: '100000',
     MCP_REGISTER_MAX_PER_HOUR: '1000000',
     ...(options.publicUrl ? { MCP_PUBLIC_URL: options.publicUrl } : {}),
     ...options.secrets,

@@ -1,7 +1,7 @@
 /**
  * Authorization codes: 32 random bytes (base64url), stored under the HMAC digest of the code with
- * everything else sealed (AES-256-GCM, including the user's 1C credentials), single use through the
- * store's atomic `take`.
+ * everything else sealed (AES-256-GCM, including the user's 1C credentials) under a key derived from
+ * the code itself (`TokenCache.sealFor`), single use through the store's atomic `take`.
  *
  * Replay (RFC 6749 §4.1.2, OAuth 2.1 §4.1.3): when a code is redeemed, a `used` marker naming the
  * token family it produced is kept. A second redemption finds the marker, flags it and revokes that
@@ -68,7 +68,8 @@ export class CodeStore {
     const record: StoredCode = {
       v: 1,
       exp: now + this.#ttlMs,
-      sealed: this.#cache.seal(grant, `${AAD}:${digest}`),
+      // Sealed for the code's holder: the store plus the server's keys do not open the password.
+      sealed: this.#cache.sealFor(code, grant, `${AAD}:${digest}`),
     };
     await this.#cache.store.set(this.#codeKey(digest), record, this.#ttlMs);
     return code;
@@ -95,7 +96,10 @@ export class CodeStore {
     if (taken.exp <= now) return { kind: 'unknown' };
     let grant: unknown;
     try {
-      grant = this.#cache.open(taken.sealed, `${AAD}:${digest}`);
+      // A code of the previous release (sealed with the server key) still redeems.
+      grant = taken.sealed.startsWith('v1.')
+        ? this.#cache.open(taken.sealed, `${AAD}:${digest}`)
+        : this.#cache.openFor(code, taken.sealed, `${AAD}:${digest}`);
     } catch {
       // Sealed with a key that is no longer configured, or tampered with: unusable.
       return { kind: 'unknown' };

@@ -54,13 +54,21 @@ export class OAuthError extends Error {
   readonly error: OAuthErrorCode;
   readonly description: string;
   readonly status: number;
-  constructor(error: OAuthErrorCode, description: string, status = defaultStatus(error)) {
+  /** Seconds for a `Retry-After` header (503 `temporarily_unavailable`, 429), when known. */
+  readonly retryAfterSeconds: number | undefined;
+  constructor(
+    error: OAuthErrorCode,
+    description: string,
+    status = defaultStatus(error),
+    options: { retryAfterSeconds?: number } = {},
+  ) {
     const safe = errorDescription(description);
     super(`${error}: ${safe}`);
     this.name = 'OAuthError';
     this.error = error;
     this.description = safe;
     this.status = status;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 
   /** The RFC 6749 §5.2 JSON body. */

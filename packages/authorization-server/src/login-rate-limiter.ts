@@ -13,6 +13,12 @@
  *
  * A success clears the user name's attempts and failures and withdraws the attempt from the IP
  * count; an attempt that could not be checked (1C down) is withdrawn.
+ *
+ * Successful logins are limited too, per user name (`x:rl:us:`, written by `succeeded()`): each
+ * one issues a grant, and a valid account logging in in a loop would otherwise fill the token
+ * cache. The limit is judged in `begin()`, before the password is checked, like the failure limits;
+ * logins in flight are not counted yet, so parallel correct logins may overshoot it by their
+ * number (only whoever knows the password can do that, and the per-user grant cap still holds).
  */
 import { randomBytes } from 'node:crypto';
 import type { TokenCache } from '@oauth-cache/core';
@@ -25,6 +31,8 @@ export interface LoginRateLimitOptions {
   maxFailuresPerUser?: number;
   /** Failures per client IP within the window before refusing. Default 20. */
   maxFailuresPerIp?: number;
+  /** Successful logins per user name within the window before refusing. Default 20. */
+  maxSuccessesPerUser?: number;
   /** Failures after which each further attempt is slowed down. Default 2. */
   slowAfter?: number;
   /** Added delay per failure beyond `slowAfter`, ms. Default 400. */
@@ -37,8 +45,8 @@ export interface LoginRateLimitOptions {
 export interface LoginRefused {
   allowed: false;
   retryAfterSeconds: number;
-  /** Which limit was hit. */
-  limit: 'user' | 'ip';
+  /** Which limit was hit: failures per user name, failures per IP, or successes per user name. */
+  limit: 'user' | 'ip' | 'user_successes';
 }
 
 /** An attempt in progress: wait `delayMs` before checking the password, then report the outcome. */
@@ -59,6 +67,7 @@ export class LoginRateLimiter {
   readonly #windowMs: number;
   readonly #maxUser: number;
   readonly #maxIp: number;
+  readonly #maxSuccesses: number;
   readonly #slowAfter: number;
   readonly #delayStepMs: number;
   readonly #maxDelayMs: number;
@@ -68,6 +77,7 @@ export class LoginRateLimiter {
     this.#windowMs = options.windowMs ?? 15 * 60_000;
     this.#maxUser = options.maxFailuresPerUser ?? 5;
     this.#maxIp = options.maxFailuresPerIp ?? 20;
+    this.#maxSuccesses = options.maxSuccessesPerUser ?? 20;
     this.#slowAfter = options.slowAfter ?? 2;
     this.#delayStepMs = options.delayStepMs ?? 400;
     this.#maxDelayMs = options.maxDelayMs ?? 2000;
@@ -110,6 +120,7 @@ export class LoginRateLimiter {
         await store.indexDelete(keys.user);
         await store.indexDelete(keys.userFailures);
         await store.indexRemove(keys.ip, [member]);
+        await store.indexAdd(keys.userSuccesses, member, score, { cap: this.#maxSuccesses + 10, now });
       },
       failed: async () => {
         // Same member and expiry as the attempt: both leave their windows together.
@@ -125,6 +136,7 @@ export class LoginRateLimiter {
     const keys = this.#userKeys(username);
     await this.#cache.store.indexDelete(keys.user);
     await this.#cache.store.indexDelete(keys.userFailures);
+    await this.#cache.store.indexDelete(keys.userSuccesses);
   }
 
   async #refusal(keys: LimiterKeys, now: number, own: number): Promise<LoginRefused | undefined> {
@@ -132,6 +144,12 @@ export class LoginRateLimiter {
     if (user.length - own >= this.#maxUser) return this.#refused(user, this.#maxUser, own, now, 'user');
     const ip = await this.#cache.store.indexRange(keys.ip, now);
     if (ip.length - own >= this.#maxIp) return this.#refused(ip, this.#maxIp, own, now, 'ip');
+    // Judged once, before this attempt is counted (successes are recorded by `succeeded()` only).
+    if (own === 0) {
+      const successes = await this.#cache.store.indexRange(keys.userSuccesses, now);
+      if (successes.length >= this.#maxSuccesses)
+        return this.#refused(successes, this.#maxSuccesses, 0, now, 'user_successes');
+    }
     return undefined;
   }
 
@@ -140,7 +158,7 @@ export class LoginRateLimiter {
     max: number,
     own: number,
     now: number,
-    limit: 'user' | 'ip',
+    limit: LoginRefused['limit'],
   ): LoginRefused {
     // The count drops below `max` when the failure at this position leaves the window.
     const pivot = entries[entries.length - own - max]?.score ?? now + this.#windowMs;
@@ -151,10 +169,14 @@ export class LoginRateLimiter {
     return { ...this.#userKeys(username), ...this.#ipKeys(ip) };
   }
 
-  #userKeys(username: string): Pick<LimiterKeys, 'user' | 'userFailures'> {
+  #userKeys(username: string): Pick<LimiterKeys, 'user' | 'userFailures' | 'userSuccesses'> {
     const normalized = username.normalize('NFC').trim().toLowerCase();
     const digest = this.#cache.digest(`login:${normalized}`);
-    return { user: this.#cache.key(`x:rl:u:${digest}`), userFailures: this.#cache.key(`x:rl:uf:${digest}`) };
+    return {
+      user: this.#cache.key(`x:rl:u:${digest}`),
+      userFailures: this.#cache.key(`x:rl:uf:${digest}`),
+      userSuccesses: this.#cache.key(`x:rl:us:${digest}`),
+    };
   }
 
   #ipKeys(ip: string): Pick<LimiterKeys, 'ip' | 'ipFailures'> {
@@ -163,10 +185,11 @@ export class LoginRateLimiter {
   }
 }
 
-/** Store keys of one attempt: attempts (refusals) and settled failures (slowdown). */
+/** Store keys of one attempt: attempts (refusals), settled failures (slowdown), successes (refusals). */
 interface LimiterKeys {
   user: string;
   ip: string;
   userFailures: string;
   ipFailures: string;
+  userSuccesses: string;
 }

@@ -4,7 +4,7 @@
  * grant, no client credentials.
  */
 import { randomBytes } from 'node:crypto';
-import { InvalidGrantError, type TokenCache } from '@oauth-cache/core';
+import { CapacityError, InvalidGrantError, type TokenCache } from '@oauth-cache/core';
 import type { ClientRecord, ClientRegistry, GrantType } from './clients.js';
 import type { CodeStore } from './codes.js';
 import { OAuthError } from './errors.js';
@@ -39,6 +39,11 @@ export interface TokenEndpointContext {
 export interface TokenRequestMeta {
   /** The raw `Authorization` header, if any. */
   authorization?: string | undefined;
+  /**
+   * The client's network address (the server's client IP, proxy-aware). Reported in the cache's
+   * security events of a refresh (`reuse_detected`, `refresh_retry`); decides nothing.
+   */
+  clientAddress?: string | undefined;
 }
 
 const TOKEN_PARAMS = [
@@ -82,7 +87,7 @@ export async function handleTokenRequest(
   }
   return grantType === 'authorization_code'
     ? exchangeCode(values, client, ctx)
-    : refresh(values, client, ctx);
+    : refresh(values, client, meta, ctx);
 }
 
 /** Public clients only: `client_id` in the body, no secret, no assertion, no Basic credentials. */
@@ -151,18 +156,20 @@ async function exchangeCode(
 
   const accessToken = newToken();
   const refreshToken = client.grant_types.includes('refresh_token') ? newToken() : undefined;
-  await ctx.cache.storeToken({
-    userId: grant.login,
-    accessToken,
-    ...(refreshToken ? { refreshToken, refreshExpiresIn: ctx.refreshTtl } : {}),
-    tokenType: 'Bearer',
-    clientId: client.client_id,
-    scopes: grant.scopes,
-    resource: grant.resource,
-    familyId,
-    userData: { login: grant.login, password: grant.password },
-    expiresIn: ctx.accessTtl,
-  });
+  await capacityAs503(() =>
+    ctx.cache.storeToken({
+      userId: grant.login,
+      accessToken,
+      ...(refreshToken ? { refreshToken, refreshExpiresIn: ctx.refreshTtl } : {}),
+      tokenType: 'Bearer',
+      clientId: client.client_id,
+      scopes: grant.scopes,
+      resource: grant.resource,
+      familyId,
+      userData: { login: grant.login, password: grant.password },
+      expiresIn: ctx.accessTtl,
+    }),
+  );
   if (!(await ctx.codes.confirmIssued(code, familyId))) {
     throw new OAuthError(
       'invalid_grant',
@@ -181,6 +188,7 @@ async function exchangeCode(
 async function refresh(
   values: TokenParams,
   client: ClientRecord,
+  meta: TokenRequestMeta,
   ctx: TokenEndpointContext,
 ): Promise<TokenResponse> {
   const presented = values.refresh_token;
@@ -201,14 +209,22 @@ async function refresh(
   try {
     const result = await ctx.cache.rotateRefreshToken(presented, {
       clientId: client.client_id,
-      issue: (previous) => ({
-        accessToken: newToken(),
-        refreshToken: newToken(),
-        expiresIn: ctx.accessTtl,
-        refreshExpiresIn: ctx.refreshTtl,
-        tokenType: 'Bearer',
-        scopes: narrowed ?? previous.scopes,
-      }),
+      ...(meta.clientAddress !== undefined ? { clientAddress: meta.clientAddress } : {}),
+      issue: (previous) => {
+        // A retry of a just-rotated token (lost response) is not live for the check above: judged
+        // here, against the grant the retry carries over.
+        if (narrowed?.some((s) => !previous.scopes.includes(s))) {
+          throw new OAuthError('invalid_scope', 'scope exceeds the scope originally granted');
+        }
+        return {
+          accessToken: newToken(),
+          refreshToken: newToken(),
+          expiresIn: ctx.accessTtl,
+          refreshExpiresIn: ctx.refreshTtl,
+          tokenType: 'Bearer',
+          scopes: narrowed ?? previous.scopes,
+        };
+      },
     });
     if (result.previous.resource !== undefined && !sameResource(result.previous.resource, ctx.resource)) {
       // Not a token for this resource: undo the rotation rather than hand it out.
@@ -225,8 +241,33 @@ async function refresh(
     };
   } catch (error) {
     if (error instanceof InvalidGrantError) throw new OAuthError('invalid_grant', describeGrantError(error));
+    if (error instanceof CapacityError) throw capacityError(error);
     throw error;
   }
+}
+
+/**
+ * Run a token issuance, answering a full cache (`CapacityError`: MAX_TOKEN_CACHE_SIZE reached, so
+ * core refused rather than evict another user's tokens) as 503 `temporarily_unavailable` with
+ * `Retry-After`. RFC 6749 names that code for the authorization endpoint (§4.1.2.1); the token
+ * endpoint uses it the same way: the server cannot serve the request now, a retry later may work.
+ */
+async function capacityAs503<T>(issue: () => Promise<T>): Promise<T> {
+  try {
+    return await issue();
+  } catch (error) {
+    if (error instanceof CapacityError) throw capacityError(error);
+    throw error;
+  }
+}
+
+function capacityError(error: CapacityError): OAuthError {
+  return new OAuthError(
+    'temporarily_unavailable',
+    'the server holds as many tokens as it is configured for; retry later',
+    503,
+    { retryAfterSeconds: error.retryAfterSeconds },
+  );
 }
 
 function describeGrantError(error: InvalidGrantError): string {

@@ -7,7 +7,9 @@ export const RESOURCE = `${ISSUER}/mcp`;
 export const REDIRECT = 'http://127.0.0.1:33418/callback';
 
 /** A real TokenCache over core's in-process MemoryStore, with fixed keys. */
-export function newCache(overrides: { reuseLeewayMs?: number } = {}): TokenCache {
+export function newCache(
+  overrides: { reuseLeewayMs?: number; maxTokens?: number; maxGrantsPerUser?: number } = {},
+): TokenCache {
   return createTokenCache({
     store: new MemoryStore(),
     environment: 'test',

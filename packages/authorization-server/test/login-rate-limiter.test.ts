@@ -123,6 +123,40 @@ describe('LoginRateLimiter', () => {
     expect(attempts.filter((a) => a.allowed).length).toBeLessThanOrEqual(3);
   });
 
+  it('refuses a user name after maxSuccessesPerUser correct logins in the window, before the password check', async () => {
+    const cache = newCache();
+    const limiter = new LoginRateLimiter(cache, { ...options, maxSuccessesPerUser: 4 });
+    const now = 70_000_000;
+    for (let i = 0; i < 4; i++) {
+      const attempt = (await limiter.begin('Demo', `10.3.3.${i}`, now + i * 1000)) as LoginAttempt;
+      expect(attempt).toMatchObject({ allowed: true, delayMs: 0 });
+      await attempt.succeeded();
+    }
+    // The fifth is refused whatever the address, until the first success leaves the window.
+    const refused = (await limiter.begin(' demo', '10.3.3.99', now + 5000)) as LoginRefused;
+    expect(refused).toEqual({ allowed: false, retryAfterSeconds: 55, limit: 'user_successes' });
+    // Refused before it was counted: no attempt of it is left to slow down or refuse anyone.
+    expect(await cache.store.indexCount(cache.key(`x:rl:u:${cache.digest('login:demo')}`), now + 5000)).toBe(
+      0,
+    );
+    expect((await limiter.begin('ivanov', '10.3.3.99', now + 5000)).allowed).toBe(true);
+    expect((await limiter.begin('demo', '10.3.3.99', now + 60_001)).allowed).toBe(true);
+    // reset() (an administrator's unlock) forgets the successes too.
+    await limiter.reset('demo');
+    expect((await limiter.begin('demo', '10.3.3.98', now + 5000)).allowed).toBe(true);
+  });
+
+  it('counts 20 successes per user name by default', async () => {
+    const limiter = new LoginRateLimiter(newCache());
+    const now = 80_000_000;
+    for (let i = 0; i < 20; i++)
+      await ((await limiter.begin('demo', '10.4.4.4', now)) as LoginAttempt).succeeded();
+    expect(await limiter.begin('demo', '10.4.4.4', now)).toMatchObject({
+      allowed: false,
+      limit: 'user_successes',
+    });
+  });
+
   it('keys counters by HMAC digests of the user name and IP, never the values', async () => {
     const cache = newCache();
     const limiter = new LoginRateLimiter(cache, options);

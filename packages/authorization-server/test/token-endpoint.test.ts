@@ -302,3 +302,42 @@ describe('revocation (RFC 7009)', () => {
     expect(await cache.validateAccessToken(tokens.access_token)).toBeNull();
   });
 });
+
+describe('a full token cache (MAX_TOKEN_CACHE_SIZE)', () => {
+  it('answers 503 temporarily_unavailable with Retry-After for a code exchange and a refresh, and leaves the tokens of other users alone', async () => {
+    // Room for two logins (2 tokens each) and nothing more.
+    const cache = newCache({ maxTokens: 4, reuseLeewayMs: 0 });
+    const as = newServer(cache);
+    const other = await authorizeToCode(as, 'ivanov', 'Пароль123');
+    const otherTokens = await as.token(codeParams(other.clientId, other.code, other.pkce.verifier));
+    const mine = await authorizeToCode(as, 'demo', 'demo');
+    const myTokens = await as.token(codeParams(mine.clientId, mine.code, mine.pkce.verifier));
+
+    const third = await authorizeToCode(as, 'petrov', 'petrov');
+    const refused = await tokenError(as.token(codeParams(third.clientId, third.code, third.pkce.verifier)));
+    expect(refused).toMatchObject({ error: 'temporarily_unavailable', status: 503, retryAfterSeconds: 60 });
+    expect(refused.toJSON().error_description).toMatch(/retry later/);
+
+    const refreshParams = tokenParams({
+      grant_type: 'refresh_token',
+      client_id: mine.clientId,
+      refresh_token: myTokens.refresh_token!,
+    });
+    const refreshRefused = await tokenError(as.token(refreshParams));
+    expect(refreshRefused).toMatchObject({
+      error: 'temporarily_unavailable',
+      status: 503,
+      retryAfterSeconds: 60,
+    });
+
+    for (const tokens of [otherTokens, myTokens]) {
+      expect(await cache.validateAccessToken(tokens.access_token)).not.toBeNull();
+      expect(await cache.inspectRefreshToken(tokens.refresh_token!)).not.toBeNull();
+    }
+    expect(await cache.getTokensForUser('petrov')).toEqual([]);
+    // The refused refresh left the token usable: once there is room, the same request succeeds.
+    await as.revoke(tokenParams({ token: otherTokens.refresh_token!, client_id: other.clientId }));
+    const rotated = await as.token(refreshParams);
+    expect(await cache.validateAccessToken(rotated.access_token)).toMatchObject({ userId: 'demo' });
+  });
+});

@@ -26,13 +26,21 @@ export interface CacheConfig {
   /** Session absolute lifetime (s). */
   sessionAbsoluteTimeout: number;
   maxSessionsPerUser: number;
+  /**
+   * Live grants (token families: one per login, kept through refresh rotation) a user may hold.
+   * A new grant beyond it revokes the user's own least recently issued grant, never another user's.
+   */
+  maxGrantsPerUser: number;
   /** `needsRefresh` turns true this many seconds before expiry. */
   refreshThreshold: number;
   /** Seconds between expiry sweeps; 0 turns the timer off. */
   cleanupInterval: number;
   /**
-   * A consumed refresh token presented again within this many ms of its rotation is taken as a
-   * concurrent retry (answered `invalid_grant`, family kept); later, as reuse (family revoked).
+   * Retry window of refresh rotation (RFC 9700 §4.14.2), ms from the rotation; default 2000. A
+   * consumed refresh token presented again within it by the same client is a retry of a lost
+   * response: refused with `race` while the rotation is still issuing, else answered with a new
+   * pair (the missed pair revoked) unless that pair's refresh token was used. Later, or from
+   * another client: reuse (family revoked). 0 turns retries off.
    */
   reuseLeewayMs: number;
   /** Session activity is written at most once per this many seconds (sliding timeout granularity). */
@@ -55,6 +63,7 @@ const base = {
   refreshTokenTtl: 14 * 24 * 3600,
   sessionAbsoluteTimeout: 24 * 3600,
   maxSessionsPerUser: 5,
+  maxGrantsPerUser: 5,
   refreshThreshold: 300,
   cleanupInterval: 300,
   reuseLeewayMs: 2000,
@@ -109,6 +118,7 @@ const inputSchema = z
     sessionTimeout: positiveInt,
     sessionAbsoluteTimeout: positiveInt,
     maxSessionsPerUser: positiveInt,
+    maxGrantsPerUser: positiveInt,
     refreshThreshold: nonNegativeInt,
     cleanupInterval: nonNegativeInt,
     reuseLeewayMs: nonNegativeInt,
@@ -224,6 +234,7 @@ export const ENV_VARIABLES = {
   SESSION_TIMEOUT: 'sessionTimeout',
   SESSION_ABSOLUTE_TIMEOUT: 'sessionAbsoluteTimeout',
   MAX_SESSIONS_PER_USER: 'maxSessionsPerUser',
+  MAX_GRANTS_PER_USER: 'maxGrantsPerUser',
   REFRESH_THRESHOLD: 'refreshThreshold',
   AUTO_CLEANUP_INTERVAL: 'cleanupInterval',
   REFRESH_REUSE_LEEWAY_MS: 'reuseLeewayMs',
@@ -238,6 +249,7 @@ const NUMERIC = new Set<string>([
   'sessionTimeout',
   'sessionAbsoluteTimeout',
   'maxSessionsPerUser',
+  'maxGrantsPerUser',
   'refreshThreshold',
   'cleanupInterval',
   'reuseLeewayMs',

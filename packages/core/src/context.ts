@@ -3,6 +3,7 @@ import type { CacheConfig } from './config.js';
 import type { Counters } from './counters.js';
 import type { Digester } from './crypto/digest.js';
 import type { Sealer } from './crypto/sealer.js';
+import type { TokenSealer } from './crypto/token-sealer.js';
 import type { CacheEventMap, SecurityEvent } from './events.js';
 import type { RecordCodec } from './records/codec.js';
 import type { CacheStore } from './store/contract.js';
@@ -14,6 +15,8 @@ export interface CacheContext {
   codec: RecordCodec;
   digester: Digester;
   sealer: Sealer;
+  /** Seals what only a token's holder may open (1C credentials, codes' grants). */
+  tokenSealer: TokenSealer;
   counters: Counters;
   events: EventEmitter<CacheEventMap>;
   now: () => number;

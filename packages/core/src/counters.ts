@@ -13,7 +13,10 @@ export class Counters {
     misses: 0,
     expired: 0,
     revoked: 0,
+    /** Tokens of grants revoked by the per-user grant cap (`maxGrantsPerUser`). */
     evicted: 0,
+    /** Issuances refused because the cache was full (`maxTokens`). */
+    refused: 0,
     rotations: 0,
     refreshes: 0,
   };

@@ -57,3 +57,23 @@ export class InvalidInputError extends OAuthCacheError {
     super('invalid_input', message);
   }
 }
+
+/** Seconds a refused issuance is told to wait before retrying (tokens expire, grants end). */
+export const CAPACITY_RETRY_AFTER_SECONDS = 60;
+
+/**
+ * A new token was refused because the cache holds `maxTokens` live tokens (MAX_TOKEN_CACHE_SIZE).
+ * The cache refuses rather than evict another user's live token; nothing of the refused issuance
+ * was written (a refresh token presented for rotation is not consumed). The HTTP layer answers 503
+ * `temporarily_unavailable` with `Retry-After: retryAfterSeconds`.
+ */
+export class CapacityError extends OAuthCacheError {
+  /** The limit that was reached, named as its environment variable. */
+  readonly limit = 'MAX_TOKEN_CACHE_SIZE' as const;
+  /** How long a client should wait before retrying. */
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds = CAPACITY_RETRY_AFTER_SECONDS) {
+    super('capacity_reached', message);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}

@@ -7,6 +7,7 @@
 export type SecurityEventType =
   | 'reuse_detected'
   | 'refresh_race'
+  | 'refresh_retry'
   | 'family_revoked'
   | 'token_revoked'
   | 'user_revoked'
@@ -14,7 +15,9 @@ export type SecurityEventType =
   | 'token_rejected'
   | 'seal_failed'
   | 'ephemeral_keys'
-  | 'client_mismatch';
+  | 'client_mismatch'
+  /** A new token was refused: the cache holds `maxTokens` live tokens (see `CapacityError`). */
+  | 'capacity_reached';
 
 export interface SecurityEvent {
   type: SecurityEventType;
@@ -24,6 +27,11 @@ export interface SecurityEvent {
   clientId?: string;
   /** Digest-derived id of the token concerned (safe to log). */
   tokenId?: string;
+  /**
+   * Network address of the client behind the request, when the caller passed one (refresh
+   * rotation's `clientAddress`): who presented a reused refresh token.
+   */
+  clientAddress?: string;
   reason?: string;
 }
 

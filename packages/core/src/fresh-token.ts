@@ -2,8 +2,9 @@ import type { CacheContext } from './context.js';
 import { InvalidInputError } from './errors.js';
 import { assertUserId } from './limits.js';
 import type { DecodedRecord } from './records/codec.js';
+import { Keys, recordKeyOfMember } from './records/keys.js';
 import type { StoreLock } from './store/contract.js';
-import { recordKeyOf, type TokenService, toValidation } from './token-service.js';
+import { type TokenService, toValidation } from './token-service.js';
 import type { FreshToken, Refresher } from './types.js';
 
 const LOCK_TTL_MS = 15_000;
@@ -50,11 +51,11 @@ export class FreshTokenFlight {
     const lockName = `refresh:${ctx.userHash(userId)}:${clientId ?? ''}`;
     let lock: StoreLock | null | undefined;
     if (ctx.store.lock) {
-      lock = await ctx.store.lock(ctx.key(`lock:${lockName}`), LOCK_TTL_MS);
+      lock = await ctx.store.lock(ctx.key(Keys.lock(lockName)), LOCK_TTL_MS);
       if (lock === null) {
         const theirs = await this.#waitForOtherProcess(userId, clientId);
         if (theirs) return theirs;
-        lock = await ctx.store.lock(ctx.key(`lock:${lockName}`), LOCK_TTL_MS);
+        lock = await ctx.store.lock(ctx.key(Keys.lock(lockName)), LOCK_TTL_MS);
       }
     }
     try {
@@ -94,7 +95,7 @@ export class FreshTokenFlight {
         issued.refreshToken !== current.refresh.token
       ) {
         // The refresher rotated the refresh token: the old one is dead upstream, drop ours.
-        await ctx.store.delete(ctx.key(`rt:${current.refresh.id}`));
+        await ctx.store.delete(ctx.key(Keys.refresh(current.refresh.id)));
       }
       ctx.counters.tokens.refreshes += 1;
       return { accessToken: issued.accessToken, expiresAt: info.expiresAt ?? now, refreshed: true };
@@ -125,13 +126,14 @@ export class FreshTokenFlight {
   async #current(userId: string, clientId: string | undefined): Promise<Current> {
     const ctx = this.#ctx;
     const now = ctx.now();
-    const entries = await ctx.store.indexRange(ctx.key(`ix:u:${ctx.userHash(userId)}`), now);
-    const keys = entries.map((e) => ctx.key(recordKeyOf(e.member)));
+    const entries = await ctx.store.indexRange(ctx.key(Keys.userTokens(ctx.userHash(userId))), now);
+    const keys = entries.map((e) => ctx.key(recordKeyOfMember(e.member)));
     const values = keys.length ? await ctx.store.getMany(keys) : [];
     const current: Current = {};
     values.forEach((value, i) => {
-      const record = this.#tokens.decodeRecord(keys[i]!, value);
-      const token = record?.body.tok;
+      const token = this.#tokens.decodeRecord(keys[i]!, value)?.body.tok;
+      // The raw token (sealed with the server key) opens the part sealed for its holder.
+      const record = token === undefined ? undefined : this.#tokens.decodeRecord(keys[i]!, value, token);
       if (!record || token === undefined || record.exp <= now) return;
       if (clientId !== undefined && record.body.cid !== clientId) return;
       if (record.kind === 'access' && (!current.access || record.exp > current.access.record.exp)) {

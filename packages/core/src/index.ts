@@ -17,7 +17,10 @@ export {
 } from './config.js';
 export { Digester } from './crypto/digest.js';
 export { Sealer } from './crypto/sealer.js';
+export { TokenSealer } from './crypto/token-sealer.js';
 export {
+  CAPACITY_RETRY_AFTER_SECONDS,
+  CapacityError,
   ConfigError,
   InvalidGrantError,
   InvalidInputError,
@@ -34,6 +37,7 @@ export type {
 } from './events.js';
 export { MAX_TOKEN_LENGTH } from './limits.js';
 export type { ImportOutcome } from './record-transfer.js';
+export type { DecodedRecord } from './records/codec.js';
 export type {
   BatchOp,
   BulkLoadInfo,

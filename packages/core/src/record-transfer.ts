@@ -1,5 +1,12 @@
 import type { CacheContext } from './context.js';
 import { InvalidInputError } from './errors.js';
+import {
+  Keys,
+  type Membership,
+  sessionMemberships,
+  tokenMemberships,
+  usersMembership,
+} from './records/keys.js';
 import type { BatchOp, StoredRecord } from './store/contract.js';
 import type { ExportedRecord, ImportOptions } from './types.js';
 
@@ -93,29 +100,26 @@ export class RecordTransfer {
       );
     }
     const { uid, fam, sid } = decoded.body;
+    // `uh` is readable without the token (at `maximum` the user id is not).
+    const userHash = decoded.body.uh ?? (uid ? ctx.userHash(uid) : undefined);
     const exp = record.expiresAt;
     const id = relative.slice(relative.indexOf(':') + 1);
-    const k = ctx.key;
-    const add = (key: string, member: string, keepGreater?: boolean): IndexOp => ({
+    const add = (m: Membership): IndexOp => ({
       op: 'indexAdd',
-      key,
-      member,
+      key: ctx.key(m.key),
+      member: m.member,
       score: exp,
-      ...(keepGreater ? { keepGreater } : {}),
+      ...(m.keepGreater ? { keepGreater: true } : {}),
     });
     const ops: IndexOp[] = [];
     if (decoded.kind === 'access' || decoded.kind === 'refresh') {
-      const member = (decoded.kind === 'access' ? 'a:' : 'r:') + id;
-      if (uid) {
-        const uh = ctx.userHash(uid);
-        ops.push(add(k(`ix:u:${uh}`), member), add(k('ix:users'), uh, true));
-      }
-      if (fam) ops.push(add(k(`ix:f:${fam}`), member));
-      if (sid) ops.push(add(k(`ix:st:${ctx.digester.digest(sid)}`), member));
-      ops.push(add(k('ix:tokens'), member));
-    } else if (decoded.kind === 'session' && uid) {
-      const uh = ctx.userHash(uid);
-      ops.push(add(k(`ix:us:${uh}`), id), add(k('ix:sessions'), id), add(k('ix:users'), uh, true));
+      const sessionDigest = sid === undefined ? undefined : ctx.digester.digest(sid);
+      ops.push(
+        ...tokenMemberships({ kind: decoded.kind, id, userHash, familyId: fam, sessionDigest }).map(add),
+      );
+      if (userHash) ops.push(add(usersMembership(userHash)));
+    } else if (decoded.kind === 'session' && userHash) {
+      ops.push(...sessionMemberships(id, userHash).map(add));
     }
     return ops;
   }

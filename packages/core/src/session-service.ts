@@ -1,7 +1,8 @@
 import type { CacheContext } from './context.js';
 import { assertToken, assertUserId } from './limits.js';
 import type { DecodedRecord } from './records/codec.js';
-import { randomToken, recordKeyOf } from './token-service.js';
+import { Keys, recordKeyOfMember } from './records/keys.js';
+import { randomToken } from './token-service.js';
 import type { Session } from './types.js';
 
 /**
@@ -34,16 +35,16 @@ export class SessionService {
     await this.#write(sd, session, now);
     const uh = ctx.userHash(userId);
     const evicted = [
-      ...(await ctx.store.indexAdd(ctx.key(`ix:us:${uh}`), sd, session.expiresAt, {
+      ...(await ctx.store.indexAdd(ctx.key(Keys.userSessions(uh)), sd, session.expiresAt, {
         now,
         cap: ctx.config.maxSessionsPerUser,
       })),
-      ...(await ctx.store.indexAdd(ctx.key('ix:sessions'), sd, session.expiresAt, {
+      ...(await ctx.store.indexAdd(ctx.key(Keys.sessions), sd, session.expiresAt, {
         now,
         cap: ctx.config.maxSessions,
       })),
     ];
-    await ctx.store.indexAdd(ctx.key('ix:users'), uh, session.absoluteExpiresAt, { now, keepGreater: true });
+    await ctx.store.indexAdd(ctx.key(Keys.users), uh, session.absoluteExpiresAt, { now, keepGreater: true });
     for (const victim of new Set(evicted)) {
       if (await this.#remove(victim, now)) {
         ctx.counters.sessions.evicted += 1;
@@ -80,10 +81,15 @@ export class SessionService {
       expiresAt: Math.min(now + ctx.config.sessionTimeout * 1000, session.absoluteExpiresAt),
     };
     await this.#write(sd, touched, now);
-    await ctx.store.indexAdd(ctx.key(`ix:us:${ctx.userHash(session.userId)}`), sd, touched.expiresAt, {
-      now,
-    });
-    await ctx.store.indexAdd(ctx.key('ix:sessions'), sd, touched.expiresAt, { now });
+    await ctx.store.indexAdd(
+      ctx.key(Keys.userSessions(ctx.userHash(session.userId))),
+      sd,
+      touched.expiresAt,
+      {
+        now,
+      },
+    );
+    await ctx.store.indexAdd(ctx.key(Keys.sessions), sd, touched.expiresAt, { now });
     ctx.counters.sessions.touched += 1;
     ctx.operation('session', 'touch', 'ok', started);
     return touched;
@@ -107,8 +113,8 @@ export class SessionService {
     const ctx = this.#ctx;
     assertUserId(userId);
     const now = ctx.now();
-    const entries = await ctx.store.indexRange(ctx.key(`ix:us:${ctx.userHash(userId)}`), now);
-    const keys = entries.map((e) => ctx.key(`s:${e.member}`));
+    const entries = await ctx.store.indexRange(ctx.key(Keys.userSessions(ctx.userHash(userId))), now);
+    const keys = entries.map((e) => ctx.key(Keys.session(e.member)));
     const values = keys.length ? await ctx.store.getMany(keys) : [];
     const out: Array<Omit<Session, 'id'> & { ref: string }> = [];
     values.forEach((value, i) => {
@@ -122,7 +128,7 @@ export class SessionService {
     const ctx = this.#ctx;
     assertToken(id, 'sessionId');
     const sd = ctx.digester.digest(id);
-    const key = ctx.key(`s:${sd}`);
+    const key = ctx.key(Keys.session(sd));
     const record = this.#decode(key, await ctx.store.get(key));
     if (!record || record.exp <= ctx.now()) return undefined;
     return { session: { id, ...fromRecord(record) }, sd };
@@ -130,7 +136,7 @@ export class SessionService {
 
   async #write(sd: string, session: Session, now: number): Promise<void> {
     const ctx = this.#ctx;
-    const key = ctx.key(`s:${sd}`);
+    const key = ctx.key(Keys.session(sd));
     const record = ctx.codec.encode(key, 'session', session.expiresAt, {
       uid: session.userId,
       data: session.data,
@@ -144,19 +150,19 @@ export class SessionService {
   /** Delete a session and the tokens bound to it. Resolves the removed record, if any. */
   async #remove(sd: string, now: number): Promise<DecodedRecord | undefined> {
     const ctx = this.#ctx;
-    const key = ctx.key(`s:${sd}`);
+    const key = ctx.key(Keys.session(sd));
     const record = this.#decode(key, await ctx.store.take(key));
-    const tokenIndex = ctx.key(`ix:st:${sd}`);
+    const tokenIndex = ctx.key(Keys.sessionTokens(sd));
     const members = (await ctx.store.indexRange(tokenIndex, now)).map((e) => e.member);
     if (members.length) {
-      const n = await ctx.store.delete(...members.map((m) => ctx.key(recordKeyOf(m))));
+      const n = await ctx.store.delete(...members.map((m) => ctx.key(recordKeyOfMember(m))));
       ctx.counters.tokens.revoked += n;
-      await ctx.store.indexRemove(ctx.key('ix:tokens'), members);
+      await ctx.store.indexRemove(ctx.key(Keys.tokens), members);
     }
     await ctx.store.indexDelete(tokenIndex);
-    await ctx.store.indexRemove(ctx.key('ix:sessions'), [sd]);
+    await ctx.store.indexRemove(ctx.key(Keys.sessions), [sd]);
     if (record?.body.uid)
-      await ctx.store.indexRemove(ctx.key(`ix:us:${ctx.userHash(record.body.uid)}`), [sd]);
+      await ctx.store.indexRemove(ctx.key(Keys.userSessions(ctx.userHash(record.body.uid))), [sd]);
     return record;
   }
 

@@ -6,11 +6,13 @@ import type { CacheContext } from './context.js';
 import { Counters } from './counters.js';
 import { Digester } from './crypto/digest.js';
 import { Sealer } from './crypto/sealer.js';
+import { TokenSealer } from './crypto/token-sealer.js';
 import { StoreUnavailableError } from './errors.js';
 import type { CacheEventMap, SecurityEvent } from './events.js';
 import { FreshTokenFlight } from './fresh-token.js';
 import { type ImportOutcome, RecordTransfer } from './record-transfer.js';
-import { RecordCodec } from './records/codec.js';
+import { type DecodedRecord, RecordCodec } from './records/codec.js';
+import { Keys } from './records/keys.js';
 import { RefreshRotation } from './refresh-rotation.js';
 import { SessionService } from './session-service.js';
 import type { CacheStore, KeyValueStore } from './store/contract.js';
@@ -85,6 +87,7 @@ export class TokenCache {
     this.store = isCacheStore(rawStore) ? rawStore : adaptKeyValueStore(rawStore as KeyValueStore);
     const digester = new Digester(this.config.secret!);
     const sealer = new Sealer(this.config.encryptionKeys);
+    const tokenSealer = new TokenSealer(this.config.secret!);
     const prefix = this.config.prefix;
     const clock = now ?? Date.now;
     const counters = this.#counters;
@@ -94,9 +97,10 @@ export class TokenCache {
     this.#ctx = {
       config: this.config,
       store: this.store,
-      codec: new RecordCodec(this.config.securityLevel, sealer, prefix),
+      codec: new RecordCodec(this.config.securityLevel, sealer, tokenSealer, prefix),
       digester,
       sealer,
+      tokenSealer,
       counters,
       events,
       now: clock,
@@ -152,12 +156,19 @@ export class TokenCache {
     }
   }
 
-  /** Store an access and/or refresh token for a user. Never replaces the user's other tokens. */
+  /**
+   * Store an access and/or refresh token for a user. A new grant (family) beyond `maxGrantsPerUser`
+   * revokes the same user's least recently issued grant; other users' tokens are never touched.
+   * Throws `CapacityError` (nothing written) when the cache holds `maxTokens` live tokens.
+   */
   storeToken(input: StoreTokenInput): Promise<StoredTokenInfo> {
     return this.#observe('token', 'store', () => this.#tokens.storeToken(input));
   }
 
-  /** Store many tokens in one batch where the store supports it (migrations). */
+  /**
+   * Store many tokens in one batch where the store supports it (migrations). `{ evict: false }`
+   * judges no cap; otherwise see {@link StoreTokensOptions}.
+   */
   storeTokens(inputs: StoreTokenInput[], options?: StoreTokensOptions): Promise<StoredTokenInfo[]> {
     return this.#observe('token', 'store_batch', () => this.#tokens.storeTokens(inputs, options));
   }
@@ -177,7 +188,8 @@ export class TokenCache {
 
   /**
    * Consume a refresh token and issue the next pair in the same family. Throws `InvalidGrantError`;
-   * a consumed token presented again revokes the family (`reuse_detected`).
+   * a consumed token presented again revokes the family (`reuse_detected`). Throws `CapacityError`
+   * before consuming anything when the cache is full.
    */
   rotateRefreshToken(refreshToken: string, options?: RotateOptions): Promise<RotationResult> {
     return this.#observe('token', 'rotate', () => this.#rotation.rotate(refreshToken, options));
@@ -244,9 +256,9 @@ export class TokenCache {
   async stats(): Promise<CacheStats> {
     const now = Date.now();
     const [tokens, sessions, users] = await Promise.all([
-      this.store.indexCount(this.#ctx.key('ix:tokens'), now),
-      this.store.indexCount(this.#ctx.key('ix:sessions'), now),
-      this.store.indexCount(this.#ctx.key('ix:users'), now),
+      this.store.indexCount(this.#ctx.key(Keys.tokens), now),
+      this.store.indexCount(this.#ctx.key(Keys.sessions), now),
+      this.store.indexCount(this.#ctx.key(Keys.users), now),
     ]);
     const c = this.#counters;
     return {
@@ -305,6 +317,29 @@ export class TokenCache {
   /** Open what `seal` produced with the same `aad`. Throws `SealError`. */
   open(sealed: string, aad: string): unknown {
     return this.#ctx.sealer.open(sealed, aad);
+  }
+
+  /**
+   * Seal a JSON value for the holder of `secret` (a code, a token): the key is derived from it and
+   * the cache secret, so the store plus every server key cannot open it (see `TokenSealer`).
+   */
+  sealFor(secret: string, value: unknown, aad: string): string {
+    return this.#ctx.tokenSealer.seal(secret, value, aad);
+  }
+
+  /** Open what `sealFor` produced with the same `secret` and `aad`. Throws `SealError`. */
+  openFor(secret: string, sealed: string, aad: string): unknown {
+    return this.#ctx.tokenSealer.open(secret, sealed, aad);
+  }
+
+  /**
+   * What the server's keys read of an exported record (`key` relative to the prefix): everything
+   * but the part sealed for its token's holder (the 1C credentials; at `maximum` the user id).
+   * `undefined` for what is not a token, session or marker record. Throws `SealError` when the
+   * configured keys do not open it. For operators' tools and for tests of what a leak reveals.
+   */
+  readStoredRecord(key: string, value: unknown): DecodedRecord | undefined {
+    return this.#ctx.codec.decode(this.#ctx.key(key), value);
   }
 
   /** Every live record, keys relative to the prefix, sealed parts still sealed. */

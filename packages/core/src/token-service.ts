@@ -3,7 +3,9 @@ import type { CacheContext } from './context.js';
 import { InvalidInputError } from './errors.js';
 import { assertToken, assertUserId, isPlausibleToken } from './limits.js';
 import type { DecodedRecord } from './records/codec.js';
+import { Keys, recordKeyOfMember, tokenMemberships, usersMembership } from './records/keys.js';
 import type { BatchOp, RecordBody } from './store/contract.js';
+import { oldestBeyond, TokenCaps } from './token-caps.js';
 import type {
   StoredTokenInfo,
   StoreTokenInput,
@@ -11,10 +13,6 @@ import type {
   TokenListing,
   TokenValidation,
 } from './types.js';
-
-/** Index member prefixes: `a:` access, `r:` refresh. */
-const ACCESS = 'a:';
-const REFRESH = 'r:';
 
 /** A new random opaque token: 32 bytes, base64url (43 characters). */
 export function randomToken(): string {
@@ -27,11 +25,20 @@ export function randomToken(): string {
  */
 export class TokenService {
   readonly #ctx: CacheContext;
+  readonly #caps: TokenCaps;
 
   constructor(ctx: CacheContext) {
     this.#ctx = ctx;
+    this.#caps = new TokenCaps(ctx, (key, value) => this.#decode(key, value));
   }
 
+  /**
+   * Store one issuance. Unless `options.evict` is false, it is first judged against the caps (see
+   * `TokenCaps`): a new grant beyond `maxGrantsPerUser` revokes the user's own oldest grant, and a
+   * token that would take the cache above `maxTokens` is refused with `CapacityError` before
+   * anything is written. `carried.rot` is set by refresh rotation only, which judged its room
+   * before it consumed the presented token and stays in its family: it is not judged again.
+   */
   async storeToken(
     input: StoreTokenInput,
     carried: { rot?: number } = {},
@@ -42,17 +49,23 @@ export class TokenService {
     const now = ctx.now();
     const ops: BatchOp[] = [];
     const info = this.#plan(input, carried, now, ops);
-    const tokensIndex = ctx.key('ix:tokens');
+    if (options.evict !== false && carried.rot === undefined) {
+      const victims = await this.#caps.admit(
+        {
+          userId: input.userId,
+          familyId: info.familyId,
+          explicitFamily: input.familyId !== undefined,
+          adding: tokensIn(input),
+        },
+        now,
+      );
+      for (const grant of victims) await this.#evictGrant(grant.familyId);
+    }
     // Indexes first: a record that exists is always findable by user and family (a crash between
     // the two steps leaves at most an index member pointing nowhere, which readers skip).
     for (const op of ops) {
       if (op.op !== 'indexAdd') continue;
-      const evicted = await ctx.store.indexAdd(op.key, op.member, op.score, {
-        now,
-        cap: op.key === tokensIndex && options.evict !== false ? ctx.config.maxTokens : undefined,
-        keepGreater: op.keepGreater,
-      });
-      if (evicted.length) await this.#evict(evicted);
+      await ctx.store.indexAdd(op.key, op.member, op.score, { now, keepGreater: op.keepGreater });
     }
     for (const op of ops) if (op.op === 'set') await ctx.store.set(op.key, op.value, op.ttlMs);
     ctx.counters.tokens.stored += 1;
@@ -62,12 +75,23 @@ export class TokenService {
 
   /**
    * Store many tokens at once (migrations). Uses the store's `writeBatch` (one transaction or
-   * pipeline) when it has one; `maxTokens` is enforced once at the end of the batch, unless
-   * `options.evict` is false.
+   * pipeline) when it has one. Unless `options.evict` is false, a batch that would take the cache
+   * above `maxTokens` is refused whole (`CapacityError`, nothing written), and afterwards each
+   * user of the batch keeps at most `maxGrantsPerUser` grants (their oldest revoked; equal issue
+   * times: the batch's own grants count as newer, in input order).
    */
   async storeTokens(inputs: StoreTokenInput[], options: StoreTokensOptions = {}): Promise<StoredTokenInfo[]> {
     const ctx = this.#ctx;
+    const judged = options.evict !== false;
+    const judgeRoom = () =>
+      this.#caps.assertRoom(
+        inputs.reduce((sum, input) => sum + tokensIn(input), 0),
+        ctx.now(),
+        'store_batch',
+      );
     if (!ctx.store.writeBatch) {
+      // One by one, each judged as `storeToken` judges it, after the batch as a whole.
+      if (judged) await judgeRoom();
       const out: StoredTokenInfo[] = [];
       for (const input of inputs) out.push(await this.storeToken(input, {}, options));
       return out;
@@ -77,21 +101,52 @@ export class TokenService {
     const ops: BatchOp[] = [];
     const infos: StoredTokenInfo[] = [];
     for (let i = 0; i < inputs.length; i++) infos.push(this.#plan(inputs[i]!, {}, now, ops));
-    const tokensIndex = ctx.key('ix:tokens');
-    const last = ops.findLast((op) => op.op === 'indexAdd' && op.key === tokensIndex);
-    // The cap check is issued with the batch, not after its reply: the store applies it right after
-    // the batch (see `writeBatch` in the contract), and on one Redis connection its reply no longer
-    // waits behind the batches a migration sends meanwhile (300k legacy entries: ~0.4 s of ~10).
-    const written = ctx.store.writeBatch(ops);
-    const capped =
-      last?.op === 'indexAdd' && options.evict !== false
-        ? ctx.store.indexAdd(last.key, last.member, last.score, { now, cap: ctx.config.maxTokens })
-        : Promise.resolve([]);
-    const [, evicted] = await Promise.all([written, capped]);
-    if (evicted.length) await this.#evict(evicted);
+    if (judged) await judgeRoom();
+    await ctx.store.writeBatch(ops);
+    if (judged) await this.#capGrantsOfBatch(inputs, infos, now);
     ctx.counters.tokens.stored += inputs.length;
     ctx.operation('token', 'store_batch', 'ok', started);
     return infos;
+  }
+
+  /**
+   * Refuse (`CapacityError`) when `adding` more tokens would take the cache above `maxTokens`.
+   * Refresh rotation calls it before it consumes the presented token.
+   */
+  assertRoom(
+    adding: number,
+    subject: { userId?: string | undefined; familyId?: string | undefined },
+  ): Promise<void> {
+    return this.#caps.assertRoom(adding, this.#ctx.now(), 'rotate', subject);
+  }
+
+  /** After a batch: each of its users keeps at most `maxGrantsPerUser` grants. */
+  async #capGrantsOfBatch(inputs: StoreTokenInput[], infos: StoredTokenInfo[], now: number): Promise<void> {
+    const written = new Map<string, string[]>();
+    inputs.forEach((input, i) => {
+      const families = written.get(input.userId) ?? [];
+      families.push(infos[i]!.familyId);
+      written.set(input.userId, families);
+    });
+    for (const [userId, families] of written) {
+      const grants = await this.#caps.grantsOf(userId, now);
+      if (grants.size <= this.#ctx.config.maxGrantsPerUser) continue;
+      const batch = new Set(families);
+      const ordered = [
+        ...[...grants.values()].filter((g) => !batch.has(g.familyId)),
+        ...[...batch].flatMap((f) => grants.get(f) ?? []),
+      ];
+      for (const grant of oldestBeyond(ordered, this.#ctx.config.maxGrantsPerUser)) {
+        await this.#evictGrant(grant.familyId);
+      }
+    }
+  }
+
+  /** Revoke a grant for the per-user grant cap (a `family_revoked` event with reason `grant_cap`). */
+  async #evictGrant(familyId: string): Promise<void> {
+    const started = performance.now();
+    this.#ctx.counters.tokens.evicted += await this.revokeFamily(familyId, 'grant_cap');
+    this.#ctx.operation('token', 'evict', 'ok', started);
   }
 
   /**
@@ -115,8 +170,10 @@ export class TokenService {
     }
     const familyId = input.familyId ?? randomToken();
     const sid = input.sessionId;
+    const uh = ctx.userHash(input.userId);
     const common: RecordBody = {
       uid: input.userId,
+      uh,
       fam: familyId,
       cid: input.clientId,
       scp: input.scopes ?? [],
@@ -127,19 +184,13 @@ export class TokenService {
       ud: input.userData,
     };
     const info: StoredTokenInfo = { familyId };
-    const uh = ctx.userHash(input.userId);
-    const userIndex = ctx.key(`ix:u:${uh}`);
-    const familyIndex = ctx.key(`ix:f:${familyId}`);
-    const sessionIndex = sid === undefined ? undefined : ctx.key(`ix:st:${ctx.digester.digest(sid)}`);
-    const tokensIndex = ctx.key('ix:tokens');
-    const add = (kind: 'access' | 'refresh', id: string, exp: number, body: RecordBody) => {
-      const key = ctx.key(`${kind === 'access' ? 'at' : 'rt'}:${id}`);
-      ops.push({ op: 'set', key, value: ctx.codec.encode(key, kind, exp, body), ttlMs: exp - now });
-      const member = (kind === 'access' ? ACCESS : REFRESH) + id;
-      ops.push({ op: 'indexAdd', key: userIndex, member, score: exp });
-      ops.push({ op: 'indexAdd', key: familyIndex, member, score: exp });
-      if (sessionIndex !== undefined) ops.push({ op: 'indexAdd', key: sessionIndex, member, score: exp });
-      ops.push({ op: 'indexAdd', key: tokensIndex, member, score: exp });
+    const sessionDigest = sid === undefined ? undefined : ctx.digester.digest(sid);
+    const add = (kind: 'access' | 'refresh', id: string, exp: number, body: RecordBody, token: string) => {
+      const key = ctx.key(kind === 'access' ? Keys.access(id) : Keys.refresh(id));
+      ops.push({ op: 'set', key, value: ctx.codec.encode(key, kind, exp, body, token), ttlMs: exp - now });
+      for (const m of tokenMemberships({ kind, id, userHash: uh, familyId, sessionDigest })) {
+        ops.push({ op: 'indexAdd', key: ctx.key(m.key), member: m.member, score: exp });
+      }
     };
 
     let maxExp = 0;
@@ -147,7 +198,13 @@ export class TokenService {
       const exp = input.expiresAt ?? now + seconds(input.expiresIn, ctx.config.tokenTtl, 'expiresIn') * 1000;
       if (!(exp > now)) throw new InvalidInputError('the access token is already expired');
       const id = ctx.digester.digest(input.accessToken);
-      add('access', id, exp, input.retrievable ? { ...common, tok: input.accessToken } : common);
+      add(
+        'access',
+        id,
+        exp,
+        input.retrievable ? { ...common, tok: input.accessToken } : common,
+        input.accessToken,
+      );
       info.accessTokenId = id;
       info.expiresAt = exp;
       maxExp = exp;
@@ -159,26 +216,32 @@ export class TokenService {
       if (!(exp > now)) throw new InvalidInputError('the refresh token is already expired');
       const id = ctx.digester.digest(input.refreshToken);
       const rot = carried.rot ?? input.rotation ?? 0;
-      add('refresh', id, exp, {
-        ...common,
-        rot,
-        ...(input.retrievable ? { tok: input.refreshToken } : {}),
-      });
+      add(
+        'refresh',
+        id,
+        exp,
+        {
+          ...common,
+          rot,
+          ...(input.retrievable ? { tok: input.refreshToken } : {}),
+        },
+        input.refreshToken,
+      );
       info.refreshTokenId = id;
       info.refreshExpiresAt = exp;
       maxExp = Math.max(maxExp, exp);
     }
     // The users index keeps a user while any of their tokens lives; a later, shorter token must
     // not shorten it, hence "greatest" semantics on re-add.
-    ops.push({ op: 'indexAdd', key: ctx.key('ix:users'), member: uh, score: maxExp, keepGreater: true });
+    const users = usersMembership(uh);
+    ops.push({
+      op: 'indexAdd',
+      key: ctx.key(users.key),
+      member: users.member,
+      score: maxExp,
+      keepGreater: true,
+    });
     return info;
-  }
-
-  async #evict(members: string[]): Promise<void> {
-    const ctx = this.#ctx;
-    const n = await ctx.store.delete(...members.map((m) => ctx.key(recordKeyOf(m))));
-    ctx.counters.tokens.evicted += n;
-    ctx.operation('token', 'evict', 'ok', performance.now());
   }
 
   /** The hot path: one digest, one store read, no write. */
@@ -188,7 +251,7 @@ export class TokenService {
     ctx.counters.tokens.validations += 1;
     if (!isPlausibleToken(token)) return this.#reject('malformed', started);
     const id = ctx.digester.digest(token);
-    const key = ctx.key(`at:${id}`);
+    const key = ctx.key(Keys.access(id));
     let raw: unknown;
     try {
       raw = await ctx.store.get(key);
@@ -196,7 +259,7 @@ export class TokenService {
       ctx.failure('token', 'validate', error, started);
       throw error;
     }
-    const record = this.#decode(key, raw);
+    const record = this.#decode(key, raw, token);
     if (record === undefined || record.kind !== 'access') return this.#reject('miss', started, id);
     const now = ctx.now();
     if (record.exp <= now) {
@@ -215,8 +278,8 @@ export class TokenService {
   async inspectRefreshToken(token: string): Promise<TokenValidation | null> {
     const ctx = this.#ctx;
     if (!isPlausibleToken(token)) return null;
-    const key = ctx.key(`rt:${ctx.digester.digest(token)}`);
-    const record = this.#decode(key, await ctx.store.get(key));
+    const key = ctx.key(Keys.refresh(ctx.digester.digest(token)));
+    const record = this.#decode(key, await ctx.store.get(key), token);
     const now = ctx.now();
     if (record === undefined || record.kind !== 'refresh' || record.exp <= now) return null;
     return toValidation(record, now, ctx.config.refreshThreshold);
@@ -226,9 +289,9 @@ export class TokenService {
     const ctx = this.#ctx;
     assertUserId(userId);
     const now = ctx.now();
-    const indexKey = ctx.key(`ix:u:${ctx.userHash(userId)}`);
+    const indexKey = ctx.key(Keys.userTokens(ctx.userHash(userId)));
     const entries = await ctx.store.indexRange(indexKey, now);
-    const keys = entries.map((e) => ctx.key(recordKeyOf(e.member)));
+    const keys = entries.map((e) => ctx.key(recordKeyOfMember(e.member)));
     const values = keys.length ? await ctx.store.getMany(keys) : [];
     const listing: TokenListing[] = [];
     const stale: string[] = [];
@@ -262,18 +325,21 @@ export class TokenService {
     const ctx = this.#ctx;
     if (!isPlausibleToken(token)) return false;
     const id = ctx.digester.digest(token);
-    return this.revokeTokenById(id);
+    return this.revokeTokenById(id, token);
   }
 
-  /** Revoke by the id `getTokensForUser` lists (the digest). */
-  async revokeTokenById(id: string): Promise<boolean> {
+  /**
+   * Revoke by the id `getTokensForUser` lists (the digest). `token`, when the caller has it, opens
+   * the private part (the user id of the security event at `maximum`).
+   */
+  async revokeTokenById(id: string, token?: string): Promise<boolean> {
     const ctx = this.#ctx;
     const started = performance.now();
-    const accessKey = ctx.key(`at:${id}`);
-    const access = this.#decode(accessKey, await ctx.store.take(accessKey));
+    const accessKey = ctx.key(Keys.access(id));
+    const access = this.#decode(accessKey, await ctx.store.take(accessKey), token);
     if (access) {
       ctx.counters.tokens.revoked += 1;
-      await this.#unindex(access, [ACCESS + id]);
+      await this.unindexToken(access, id);
       ctx.security({
         type: 'token_revoked',
         userId: access.body.uid,
@@ -283,7 +349,7 @@ export class TokenService {
       ctx.operation('token', 'revoke', 'ok', started);
       return true;
     }
-    const refreshKey = ctx.key(`rt:${id}`);
+    const refreshKey = ctx.key(Keys.refresh(id));
     const refresh = this.#decode(refreshKey, await ctx.store.get(refreshKey));
     if (refresh?.body.fam) {
       await this.revokeFamily(refresh.body.fam, 'refresh_token_revoked');
@@ -303,27 +369,27 @@ export class TokenService {
     if (typeof familyId !== 'string' || familyId.length === 0)
       throw new InvalidInputError('familyId must be a non-empty string');
     const now = ctx.now();
-    const markerKey = ctx.key(`fr:${familyId}`);
+    const markerKey = ctx.key(Keys.familyRevoked(familyId));
     const markerExp = now + ctx.config.refreshTokenTtl * 1000;
     await ctx.store.set(
       markerKey,
       ctx.codec.encode(markerKey, 'family-revoked', markerExp, { fam: familyId, at: now }),
       markerExp - now,
     );
-    const indexKey = ctx.key(`ix:f:${familyId}`);
+    const indexKey = ctx.key(Keys.familyTokens(familyId));
     const members = (await ctx.store.indexRange(indexKey, now)).map((e) => e.member);
     const deleted = members.length
-      ? await ctx.store.delete(...members.map((m) => ctx.key(recordKeyOf(m))))
+      ? await ctx.store.delete(...members.map((m) => ctx.key(recordKeyOfMember(m))))
       : 0;
     await ctx.store.indexDelete(indexKey);
-    if (members.length) await ctx.store.indexRemove(ctx.key('ix:tokens'), members);
+    if (members.length) await ctx.store.indexRemove(ctx.key(Keys.tokens), members);
     ctx.counters.tokens.revoked += deleted;
     ctx.security({ type: 'family_revoked', familyId, reason });
     return deleted;
   }
 
   async isFamilyRevoked(familyId: string): Promise<boolean> {
-    return (await this.#ctx.store.get(this.#ctx.key(`fr:${familyId}`))) !== undefined;
+    return (await this.#ctx.store.get(this.#ctx.key(Keys.familyRevoked(familyId)))) !== undefined;
   }
 
   async revokeUserTokens(userId: string): Promise<number> {
@@ -331,9 +397,9 @@ export class TokenService {
     assertUserId(userId);
     const now = ctx.now();
     const uh = ctx.userHash(userId);
-    const indexKey = ctx.key(`ix:u:${uh}`);
+    const indexKey = ctx.key(Keys.userTokens(uh));
     const members = (await ctx.store.indexRange(indexKey, now)).map((e) => e.member);
-    const keys = members.map((m) => ctx.key(recordKeyOf(m)));
+    const keys = members.map((m) => ctx.key(recordKeyOfMember(m)));
     const values = keys.length ? await ctx.store.getMany(keys) : [];
     const families = new Set<string>();
     values.forEach((v, i) => {
@@ -348,30 +414,48 @@ export class TokenService {
     return count;
   }
 
-  /** Decode a stored value, reporting (not throwing) records that no configured key opens. */
-  decodeRecord(key: string, value: unknown): DecodedRecord | undefined {
-    return this.#decode(key, value);
+  /**
+   * Decode a stored value (with `token`, its private part too), reporting (not throwing) records
+   * that no configured key opens.
+   */
+  decodeRecord(key: string, value: unknown, token?: string): DecodedRecord | undefined {
+    return this.#decode(key, value, token);
   }
 
-  async #unindex(record: DecodedRecord, members: string[]): Promise<void> {
+  /** The user-index digest of a record: stored since `uh` exists, else from its user id. */
+  userHashOf(record: DecodedRecord): string | undefined {
+    const { uh, uid } = record.body;
+    return uh ?? (uid ? this.#ctx.userHash(uid) : undefined);
+  }
+
+  /**
+   * Remove a token record (already taken or deleted) from every index it belongs to
+   * (`tokenMemberships`): the one rule for revocation, rotation and retries.
+   */
+  async unindexToken(record: DecodedRecord, id: string): Promise<void> {
     const ctx = this.#ctx;
-    const { uid, fam, sid } = record.body;
-    if (uid) await ctx.store.indexRemove(ctx.key(`ix:u:${ctx.userHash(uid)}`), members);
-    if (fam) await ctx.store.indexRemove(ctx.key(`ix:f:${fam}`), members);
-    if (sid) await ctx.store.indexRemove(ctx.key(`ix:st:${ctx.digester.digest(sid)}`), members);
-    await ctx.store.indexRemove(ctx.key('ix:tokens'), members);
+    if (record.kind !== 'access' && record.kind !== 'refresh') return;
+    const { fam, sid } = record.body;
+    const memberships = tokenMemberships({
+      kind: record.kind,
+      id,
+      userHash: this.userHashOf(record),
+      familyId: fam,
+      sessionDigest: sid === undefined ? undefined : ctx.digester.digest(sid),
+    });
+    for (const m of memberships) await ctx.store.indexRemove(ctx.key(m.key), [m.member]);
   }
 
   async #sessionAlive(sid: string, now: number): Promise<boolean> {
-    const key = this.#ctx.key(`s:${this.#ctx.digester.digest(sid)}`);
+    const key = this.#ctx.key(Keys.session(this.#ctx.digester.digest(sid)));
     const session = this.#decode(key, await this.#ctx.store.get(key));
     return session !== undefined && session.kind === 'session' && session.exp > now;
   }
 
-  #decode(key: string, value: unknown): DecodedRecord | undefined {
+  #decode(key: string, value: unknown, token?: string): DecodedRecord | undefined {
     if (value === undefined) return undefined;
     try {
-      return this.#ctx.codec.decode(key, value);
+      return this.#ctx.codec.decode(key, value, token);
     } catch {
       // A record no configured key opens is unusable: treat it as absent, and say so loudly.
       this.#ctx.security({
@@ -395,9 +479,6 @@ export class TokenService {
 }
 
 /** Record key (without prefix) of an index member `a:<id>` / `r:<id>`. */
-export function recordKeyOf(member: string): string {
-  return member.startsWith(REFRESH) ? `rt:${member.slice(2)}` : `at:${member.slice(2)}`;
-}
 
 export function toValidation(record: DecodedRecord, now: number, refreshThreshold: number): TokenValidation {
   const b = record.body;
@@ -416,6 +497,11 @@ export function toValidation(record: DecodedRecord, now: number, refreshThreshol
     userData: b.ud,
     needsRefresh: record.exp - now <= refreshThreshold * 1000,
   };
+}
+
+/** How many tokens an issuance writes. */
+function tokensIn(input: StoreTokenInput): number {
+  return (input.accessToken === undefined ? 0 : 1) + (input.refreshToken === undefined ? 0 : 1);
 }
 
 function seconds(value: number | undefined, fallback: number, name: string): number {

@@ -87,8 +87,16 @@ export interface IssuedTokens {
 
 /** What `rotateRefreshToken` takes besides the presented token. */
 export interface RotateOptions {
-  /** The client presenting the token: must match the family's client when set. */
+  /**
+   * The client presenting the token: must match the family's client when set. A consumed token
+   * presented by another client revokes the family.
+   */
   clientId?: string;
+  /**
+   * Network address of the request (e.g. the HTTP client IP). Only reported in security events
+   * (`reuse_detected`, `refresh_retry`, `refresh_race`, `client_mismatch`); never decides anything.
+   */
+  clientAddress?: string;
   /** Issues the new pair; receives the consumed refresh token's metadata. */
   issue?: (current: TokenValidation) => IssuedTokens | Promise<IssuedTokens>;
 }
@@ -146,7 +154,13 @@ export interface CacheStats {
     misses: number;
     expired: number;
     revoked: number;
+    /**
+     * Tokens of the grants the per-user grant cap (`maxGrantsPerUser`) revoked to make room for the
+     * same user's new grant (also counted in `revoked`). The global cap never evicts.
+     */
     evicted: number;
+    /** Issuances refused with `CapacityError` because the cache held `maxTokens` live tokens. */
+    refused: number;
     rotations: number;
     refreshes: number;
   };
@@ -178,9 +192,11 @@ export interface ExportedRecord {
 /** Options of `TokenCache.storeTokens`. */
 export interface StoreTokensOptions {
   /**
-   * `false`: never evict to stay under `maxTokens` (a migration checks the room it needs before it
-   * writes and must not push live tokens out). Default `true`: the soonest-expiring tokens beyond
-   * the cap are evicted.
+   * `false`: judge no cap (migrations: the CLI checks the room it needs before it writes, and a
+   * migrated user may hold more grants than `maxGrantsPerUser`; nothing is refused or revoked).
+   * Default `true`: a batch that would take the cache above `maxTokens` is refused whole with
+   * `CapacityError` before anything is written, and each user's grants beyond `maxGrantsPerUser`
+   * are revoked, oldest first. (The name is historic: the global cap evicted before it refused.)
    */
   evict?: boolean;
 }

@@ -14,10 +14,10 @@ export interface CreateStoreOptions {
    * `memory://` (already in process). Off by default.
    */
   l1?: L1Options | false;
-  /** SQLite tuning. */
-  sqlite?: { busyTimeoutMs?: number; tablePrefix?: string };
-  /** Redis timeouts, sweep budget, TLS trust settings for `rediss://`. */
-  redis?: RedisTimings & { sweepScanBudget?: number; tls?: RedisTlsOptions };
+  /** SQLite: how long a statement waits for another process's write lock. */
+  sqlite?: { busyTimeoutMs?: number };
+  /** Redis: the per-command deadline, TLS trust settings for `rediss://`. */
+  redis?: RedisTimings & { tls?: RedisTlsOptions };
   /** Base for relative `sqlite://` paths. Default `process.cwd()`. */
   cwd?: string;
 }

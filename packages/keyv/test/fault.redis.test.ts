@@ -117,6 +117,44 @@ describe('Redis faults', () => {
     await store.close();
   });
 
+  it('redis-server frozen: every Lua script call rejects at the command deadline too', async () => {
+    const store = await RedisStore.open({ url: server.url, commandTimeoutMs: 1000 });
+    const now = Date.now();
+    // Run each script once first: frozen, a script already loaded is one EVALSHA that hangs.
+    await store.writeBatch([{ op: 'set', key: 'oc:s', value: 1, ttlMs: 60_000 }]);
+    await store.indexAdd('oc:ix:s', 'm', now + 60_000, { now, cap: 10 });
+    await store.take('oc:s');
+    await store.delete('oc:s');
+    await store.sweep(now);
+    await server.kill('SIGSTOP');
+    try {
+      const scripts = {
+        writeBatch: rejectsFast(() =>
+          store.writeBatch([{ op: 'set', key: 'oc:w', value: 1, ttlMs: 60_000 }]),
+        ),
+        indexAdd: rejectsFast(() => store.indexAdd('oc:ix:s', 'n', now + 60_000, { now, cap: 10 })),
+        take: rejectsFast(() => store.take('oc:s')),
+        delete: rejectsFast(() => store.delete('oc:s')),
+      };
+      const ms = Object.fromEntries(
+        await Promise.all(Object.entries(scripts).map(async ([name, p]) => [name, await p] as const)),
+      );
+      console.log(
+        `redis frozen: script calls rejected after ${Object.entries(ms)
+          .map(([k, v]) => `${k}=${v.toFixed(0)}`)
+          .join(' ')} ms`,
+      );
+      for (const value of Object.values(ms)) {
+        expect(value).toBeGreaterThanOrEqual(1000);
+        expect(value).toBeLessThan(2500);
+      }
+    } finally {
+      await server.kill('SIGCONT');
+    }
+    await untilWorks(store);
+    await store.close();
+  });
+
   it('after a restart the pub/sub subscription is back: remote deletes reach the L1 again', async () => {
     const a = await L1Store.wrap(await RedisStore.open({ url: server.url }), { maxStaleMs: 60_000 });
     const b = await RedisStore.open({ url: server.url });

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/redis/redis-store.js';
-import { type RedisServerHandle, startRedisServer } from '../src/testing/index.js';
+import { parseCommandCalls, type RedisServerHandle, startRedisServer } from '../src/testing/index.js';
+import { adminClient } from './support/redis-admin.js';
 import { sleep } from './support/temp.js';
 
 const servers: RedisServerHandle[] = [];
@@ -61,5 +62,57 @@ describe('Redis durability with AOF (appendfsync always)', () => {
     })();
     expect(entry!.expiresAt).toBeGreaterThan(Date.now() + 500_000);
     await second.close();
+  });
+});
+
+describe('Redis restart: the Lua scripts', () => {
+  it('a restarted server has forgotten the Lua scripts: each is sent once with EVAL, then runs by EVALSHA again', async () => {
+    const server = await startRedisServer();
+    servers.push(server);
+    const store = await RedisStore.open({ url: server.url });
+    const now = Date.now();
+    /** One call of each of the store's six scripts; resolves what they answered. */
+    const everyScript = async (round: number) => {
+      await store.writeBatch([
+        { op: 'set', key: `oc:r${round}:a`, value: 'a', ttlMs: 600_000 },
+        { op: 'set', key: `oc:r${round}:b`, value: 'b', ttlMs: 600_000 },
+        { op: 'indexAdd', key: `oc:ix:r${round}`, member: 'old', score: now + 500_000 },
+      ]);
+      const evicted = await store.indexAdd(`oc:ix:r${round}`, 'new', now + 600_000, { now, cap: 1 });
+      const taken = await store.take(`oc:r${round}:a`);
+      const deleted = await store.delete(`oc:r${round}:b`);
+      const lock = await store.lock(`oc:lock:r${round}`, 600_000);
+      await lock?.release();
+      await store.sweep(now);
+      return {
+        evicted,
+        taken,
+        deleted,
+        locked: lock !== null,
+        lockLeft: await store.get(`oc:lock:r${round}`),
+      };
+    };
+    const answers = { evicted: ['old'], taken: 'a', deleted: 1, locked: true, lockLeft: undefined };
+    expect(await everyScript(0)).toEqual(answers);
+
+    await server.kill('SIGKILL');
+    await server.restart();
+    await untilAnswers(store);
+    const raw = await adminClient(server.url);
+    try {
+      await raw.configResetStat();
+      expect(await everyScript(1)).toEqual(answers);
+      const afterRestart = parseCommandCalls(await raw.info('commandstats'));
+      expect(afterRestart.eval).toBe(6); // NOSCRIPT once per script, then the script itself
+
+      await raw.configResetStat();
+      expect(await everyScript(2)).toEqual(answers);
+      const loaded = parseCommandCalls(await raw.info('commandstats'));
+      expect(loaded.eval).toBeUndefined();
+      expect(loaded.evalsha).toBe(6);
+    } finally {
+      raw.destroy();
+      await store.close();
+    }
   });
 });

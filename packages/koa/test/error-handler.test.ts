@@ -1,6 +1,11 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
-import { InvalidInputError, StoreUnavailableError } from '@oauth-cache/core';
+import {
+  createTokenCache,
+  InvalidInputError,
+  StoreUnavailableError,
+  type TokenCache,
+} from '@oauth-cache/core';
 import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, oauthErrorHandler } from '../src/index.js';
@@ -10,8 +15,12 @@ import { logCapture } from './support/log-capture.js';
 describe('oauthErrorHandler', () => {
   const capture = logCapture();
   let app: RunningApp;
+  let fullCache: TokenCache;
 
   beforeAll(async () => {
+    // A real cache at its MAX_TOKEN_CACHE_SIZE: the next token is refused with CapacityError.
+    fullCache = createTokenCache({ environment: 'test', autoCleanup: false, maxTokens: 1 });
+    await fullCache.storeToken({ userId: 'first', accessToken: 'the-only-token' });
     const koa = new Koa();
     koa.use(
       oauthErrorHandler({ logger: createLogger({ destination: capture.stream }), retryAfterSeconds: 11 }),
@@ -20,6 +29,9 @@ describe('oauthErrorHandler', () => {
     const router = new Router();
     router.get('/store-down', () => {
       throw new StoreUnavailableError('redis ECONNREFUSED 10.0.0.5:6379');
+    });
+    router.get('/full', async () => {
+      await fullCache.storeToken({ userId: 'second', accessToken: 'refused-token-SECRET' });
     });
     router.get('/invalid-input', () => {
       throw new InvalidInputError('userId must be a non-empty string');
@@ -38,7 +50,10 @@ describe('oauthErrorHandler', () => {
     koa.use(router.routes()).use(router.allowedMethods());
     app = await listen(koa);
   });
-  afterAll(() => app.close());
+  afterAll(async () => {
+    await app.close();
+    await fullCache.close();
+  });
 
   it('StoreUnavailableError -> 503 + Retry-After, nothing about the store leaks', async () => {
     const response = await fetch(`${app.url}/store-down`);
@@ -51,6 +66,21 @@ describe('oauthErrorHandler', () => {
       error_description: 'The token store is temporarily unavailable; retry later',
     });
     expect(text).not.toContain('10.0.0.5');
+  });
+
+  it("CapacityError (token cache full) -> 503 temporarily_unavailable with the error's Retry-After, not logged as a bug", async () => {
+    const response = await fetch(`${app.url}/full`);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('60');
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const text = await response.text();
+    expect(JSON.parse(text)).toEqual({
+      error: 'temporarily_unavailable',
+      error_description: 'The server holds as many tokens as it is configured for; retry later',
+    });
+    expect(text).not.toContain('refused-token-SECRET');
+    expect(capture.lines.some((line) => line.msg === 'unhandled error' && line.path === '/full')).toBe(false);
+    expect(await fullCache.validateAccessToken('the-only-token')).not.toBeNull();
   });
 
   it('bad JSON body -> 400 invalid_request', async () => {

@@ -148,7 +148,9 @@ describe('attachSecurityLog', () => {
       await cache.rotateRefreshToken('sec-refresh-SECRET');
       // Presenting the consumed refresh token again, after the race leeway, is reuse: the family is revoked.
       clock.advance(cache.config.reuseLeewayMs + 1000);
-      await cache.rotateRefreshToken('sec-refresh-SECRET').catch(() => undefined);
+      await cache
+        .rotateRefreshToken('sec-refresh-SECRET', { clientAddress: '203.0.113.5' })
+        .catch(() => undefined);
       await expect
         .poll(() => capture.lines.some((line) => line.event === 'reuse_detected'), { timeout: 10_000 })
         .toBe(true);
@@ -158,6 +160,7 @@ describe('attachSecurityLog', () => {
         level: 40,
         msg: 'security: reuse_detected',
         userId: 'sec-user',
+        clientAddress: '203.0.113.5',
       });
       expect(capture.text()).not.toContain('SECRET');
 

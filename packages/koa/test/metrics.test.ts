@@ -57,6 +57,26 @@ describe('createCacheMetrics', () => {
     expect(sample(text, 'cache_hit_rate_percent')).toBe(50);
   });
 
+  it('counts issuances refused because the cache is full (cache_token_issuance_refused_total)', async () => {
+    const cache = createTokenCache({ environment: 'test', autoCleanup: false, maxTokens: 2 });
+    const metrics = createCacheMetrics({ cache, defaultMetrics: false });
+    cleanups.push(
+      () => cache.close(),
+      () => metrics.close(),
+    );
+    expect(sample(await metrics.render(), 'cache_token_issuance_refused_total')).toBe(0);
+    await cache.storeToken({ userId: 'a', accessToken: 'full-1', refreshToken: 'full-r1' });
+    for (const user of ['b', 'c']) {
+      await expect(cache.storeToken({ userId: user, accessToken: `refused-${user}` })).rejects.toMatchObject({
+        code: 'capacity_reached',
+      });
+    }
+    const text = await metrics.render();
+    expect(sample(text, 'cache_token_issuance_refused_total')).toBe(2);
+    expect(sample(text, 'cache_token_operations_total{operation="store",result="refused"}')).toBe(2);
+    expect(sample(text, 'cache_active_tokens')).toBe(2);
+  });
+
   it('includes Node default metrics in a dedicated registry, not the global one', async () => {
     const { metrics } = setup();
     const text = await metrics.render();
@@ -125,6 +145,8 @@ describe('createCacheMetrics', () => {
     );
     metrics.close();
     expect(cache.events.listenerCount('operation')).toBe(0);
+    expect(cache.events.listenerCount('security')).toBe(0);
     expect(await registry.metrics()).not.toContain('cache_token_operations_total');
+    expect(await registry.metrics()).not.toContain('cache_token_issuance_refused_total');
   });
 });

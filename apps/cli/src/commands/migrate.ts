@@ -206,7 +206,7 @@ export async function runMigrate(opts: MigrateOptions, io: CliIO): Promise<ExitC
 
 /**
  * Say so when the store ends above `maxTokens` (another process wrote while the run did: a
- * migration itself never evicts and checks its room first): the next token stored evicts.
+ * migration itself never evicts and checks its room first): new tokens are then refused.
  */
 async function warnAboutEvictions(target: TokenCache, state: RunState): Promise<void> {
   const stats = await target.stats();
@@ -214,7 +214,7 @@ async function warnAboutEvictions(target: TokenCache, state: RunState): Promise<
   if (stats.summary.totalActiveTokens > cap) {
     state.counts.warnings++;
     state.reporter.problem(
-      `warning: the store holds ${stats.summary.totalActiveTokens} tokens but the cache keeps at most ${cap} (MAX_TOKEN_CACHE_SIZE): the next token stored evicts the soonest-expiring ones; raise it to keep them`,
+      `warning: the store holds ${stats.summary.totalActiveTokens} tokens but the cache keeps at most ${cap} (MAX_TOKEN_CACHE_SIZE): new tokens (logins, refreshes) are refused until it holds fewer; raise it`,
     );
   }
 }

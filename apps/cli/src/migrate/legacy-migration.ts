@@ -3,9 +3,8 @@ import { readLegacyDump } from '../legacy/dump-source.js';
 import { checkLegacyEntry, type LegacyEntry } from '../legacy/entry.js';
 import { formatPosition, SECTION_KEYS } from '../legacy/position.js';
 import type { ZoneResolver } from '../legacy/zone.js';
-import { forEachLimit } from '../util/for-each-limit.js';
 import { HandOff } from '../util/hand-off.js';
-import { InFlight } from '../util/in-flight.js';
+import { TaskPool } from '../util/task-pool.js';
 import { isEntryError, type LegacyDecisions, type LegacyTarget } from './legacy-target.js';
 import { type RunState, reportError, reportWarning } from './run-state.js';
 import { processed } from './summary.js';
@@ -25,7 +24,7 @@ export async function migrateLegacyDump(
   const seen = new DigestSet();
   const file = { bytesRead: 0 };
   let batch: LegacyEntry[] = [];
-  const writes = new InFlight(state.batchesInFlight);
+  const writes = new TaskPool(state.batchesInFlight);
   const sends = new HandOff();
 
   const flush = async (): Promise<void> => {
@@ -142,7 +141,7 @@ async function writeBatch(
       if (!isEntryError(error)) throw error;
     }
   }
-  await forEachLimit(toWrite, state.concurrency, async (entry, i) => {
+  await TaskPool.forEach(toWrite, state.concurrency, async (entry, i) => {
     try {
       await target.write(entry, families[i]);
     } catch (error) {

@@ -1,8 +1,7 @@
 import type { ImportOutcome, TokenCache } from '@oauth-cache/core';
 import type { DigestSet } from '@oauth-cache/keyv';
 import type { RecordLine } from '../jsonl/jsonl-record.js';
-import { forEachLimit } from '../util/for-each-limit.js';
-import { InFlight } from '../util/in-flight.js';
+import { TaskPool } from '../util/task-pool.js';
 import { isEntryError } from './legacy-target.js';
 import { type RunState, reportError } from './run-state.js';
 import { type MigrationCounts, processed } from './summary.js';
@@ -41,7 +40,7 @@ export interface RecordWriterOptions {
  */
 export class RecordWriter {
   #batch: Located[] = [];
-  readonly #writes: InFlight;
+  readonly #writes: TaskPool;
   /** The pending batch holds a key written earlier in this run. */
   #repeats = false;
 
@@ -50,7 +49,7 @@ export class RecordWriter {
     private readonly state: RunState,
     private readonly options: RecordWriterOptions,
   ) {
-    this.#writes = new InFlight(state.batchesInFlight);
+    this.#writes = new TaskPool(state.batchesInFlight);
   }
 
   /**
@@ -135,7 +134,7 @@ async function writeRecords(
     });
     return;
   }
-  await forEachLimit(live, state.concurrency, async (item) => {
+  await TaskPool.forEach(live, state.concurrency, async (item) => {
     let outcome: ImportOutcome;
     try {
       outcome = await target.importRecord(item.record);

@@ -39,7 +39,13 @@ export interface ServerConfig {
    * many places from the right (default 1: the address the nearest proxy saw).
    */
   trustedProxyHops: number;
-  loginRateLimit: { maxFailuresPerUser: number; maxFailuresPerIp: number; windowMs: number };
+  loginRateLimit: {
+    maxFailuresPerUser: number;
+    maxFailuresPerIp: number;
+    /** Successful logins per user name per window (each one issues a grant). */
+    maxSuccessesPerUser: number;
+    windowMs: number;
+  };
   /** Dynamic client registrations accepted per client IP per hour. */
   registrationsPerHour: number;
   /**
@@ -170,6 +176,7 @@ export function loadServerConfig(
       loginRateLimit: {
         maxFailuresPerUser: e.MCP_LOGIN_MAX_FAILURES_PER_USER,
         maxFailuresPerIp: e.MCP_LOGIN_MAX_FAILURES_PER_IP,
+        maxSuccessesPerUser: e.MCP_LOGIN_MAX_SUCCESSES_PER_USER,
         windowMs: e.MCP_LOGIN_WINDOW_SECONDS * 1000,
       },
       registrationsPerHour: e.MCP_REGISTER_MAX_PER_HOUR,

@@ -31,6 +31,8 @@ export function oauthJsonErrors(errorCodeForBody = 'invalid_request'): Middlewar
       if (error instanceof OAuthError) {
         if (error.status === 401 && ctx.get('authorization'))
           ctx.set('WWW-Authenticate', 'Basic realm="oauth-cache"');
+        // 503 `temporarily_unavailable` (the token cache is full) tells the client when to retry.
+        if (error.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(error.retryAfterSeconds));
         sendJson(ctx, error.status, error.toJSON());
         return;
       }

@@ -140,13 +140,17 @@ async function login(
   const attempt = await deps.as.loginRateLimiter.begin(username, ctx.ip);
   if (!attempt.allowed) {
     ctx.set('Retry-After', String(attempt.retryAfterSeconds));
+    const successes = attempt.limit === 'user_successes';
     deps.logger.warn(
       { event: 'login_rate_limited', limit: attempt.limit, retryAfter: attempt.retryAfterSeconds },
-      'login refused: too many failures',
+      successes ? 'login refused: too many sign-ins of this user' : 'login refused: too many failures',
     );
+    const wait = formatWait(attempt.retryAfterSeconds);
     return again(
       429,
-      `Too many failed sign-in attempts. Try again in ${formatWait(attempt.retryAfterSeconds)}.`,
+      successes
+        ? `This account has signed in too many times recently. Try again in ${wait}.`
+        : `Too many failed sign-in attempts. Try again in ${wait}.`,
     );
   }
   if (attempt.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, attempt.delayMs));

@@ -15,7 +15,13 @@ export function tokenRoutes(as: AuthorizationServer): Router {
   router.post('/token', allow, oauthJsonErrors(), async (ctx) => {
     const params = await readForm(ctx, TOKEN_BODY_LIMIT);
     const authorization = ctx.get('authorization');
-    sendJson(ctx, 200, await as.token(params, authorization ? { authorization } : {}));
+    // `ctx.ip` honours MCP_TRUST_PROXY / MCP_TRUSTED_PROXY_HOPS (see app.ts), as the login limiter
+    // does: the address the security log reports for a reused refresh token.
+    sendJson(
+      ctx,
+      200,
+      await as.token(params, { ...(authorization ? { authorization } : {}), clientAddress: ctx.ip }),
+    );
   });
   router.options('/revoke', allow);
   router.post('/revoke', allow, oauthJsonErrors(), async (ctx) => {

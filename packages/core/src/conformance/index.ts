@@ -13,7 +13,7 @@
  * Requires vitest (an optional peer dependency of this package).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InvalidGrantError } from '../errors.js';
+import { CapacityError, InvalidGrantError } from '../errors.js';
 import type { CacheStore } from '../store/contract.js';
 import { createTokenCache, type TokenCache, type TokenCacheOptions } from '../token-cache.js';
 
@@ -219,7 +219,7 @@ export function runConformanceSuite(options: ConformanceOptions): void {
       });
 
       it('stores a batch of tokens (migrations) that validate like single ones', async () => {
-        const cache = open({ maxTokens: 1000 });
+        const cache = open({ maxTokens: 1000, maxGrantsPerUser: 10 });
         const infos = await cache.storeTokens(
           Array.from({ length: 50 }, (_, i) => ({
             userId: `user${i % 7}`,
@@ -305,6 +305,39 @@ export function runConformanceSuite(options: ConformanceOptions): void {
         });
       }
 
+      for (const level of ['enhanced', 'maximum'] as const) {
+        it(`the store plus every server key open no 1C password${level === 'maximum' ? ' and no login' : ''} (${level})`, async () => {
+          const cache = open({ securityLevel: level });
+          const password = 'Leaked-Пароль-77';
+          const login = 'leak-login-sidorov';
+          const first = {
+            accessToken: 'LEAK-ACCESS-0123456789abcdef',
+            refreshToken: 'LEAK-REFRESH-0123456789abcdef',
+          };
+          await cache.storeToken({ userId: login, ...first, userData: { login, password } });
+          const rotated = await cache.rotateRefreshToken(first.refreshToken);
+          // The attacker: the same secret and keys, every record the store holds.
+          const attacker = open({ securityLevel: level });
+          const opened: string[] = [];
+          for await (const record of attacker.exportRecords()) {
+            opened.push(JSON.stringify(attacker.readStoredRecord(record.key, record.value) ?? null));
+          }
+          expect(opened.length).toBeGreaterThanOrEqual(3);
+          const text = opened.join('\n') + (options.rawDump ? await options.rawDump(store) : '');
+          expect(text).not.toContain(password);
+          if (level === 'maximum') expect(text).not.toContain(login);
+          else expect(text).toContain(login);
+          // Whoever presents a token opens its record.
+          for (const token of [first.accessToken, rotated.tokens.accessToken]) {
+            expect((await cache.validateAccessToken(token))?.userData).toEqual({ login, password });
+          }
+          expect((await cache.inspectRefreshToken(rotated.tokens.refreshToken!))?.userId).toBe(login);
+          expect(await cache.getTokensForUser(login)).toHaveLength(3);
+          expect(await cache.revokeUserTokens(login)).toBeGreaterThanOrEqual(3);
+          expect(await cache.validateAccessToken(first.accessToken)).toBeNull();
+        });
+      }
+
       it('opens records sealed under an older key after rotation; new records use the newest key', async () => {
         const k1 = `k1:${Buffer.alloc(32, 1).toString('base64')}`;
         const k2 = `k2:${Buffer.alloc(32, 2).toString('base64')}`;
@@ -380,29 +413,177 @@ export function runConformanceSuite(options: ConformanceOptions): void {
         expect((await cache.stats()).security.reuseDetected).toBe(1);
       });
 
-      it('within the reuse leeway a second presentation is a race: refused, family kept', async () => {
-        const cache = open({ reuseLeewayMs: 60_000 });
-        await cache.storeToken({ userId: 'u', accessToken: 'a0', refreshToken: 'r0' });
-        const next = await cache.rotateRefreshToken('r0');
-        const err = (await cache.rotateRefreshToken('r0').catch((e: unknown) => e)) as InvalidGrantError;
-        expect(err.reason).toBe('race');
-        expect(await cache.validateAccessToken(next.tokens.accessToken)).not.toBeNull();
-      });
+      describe('retry-safe rotation (RFC 9700 §4.14.2)', () => {
+        type Rotated = Awaited<ReturnType<TokenCache['rotateRefreshToken']>>;
+        const password = 'Retry-Пароль-7';
+        const grant = async (cache: TokenCache) =>
+          cache.storeToken({
+            userId: 'ivanov',
+            accessToken: 'a0',
+            refreshToken: 'r0',
+            clientId: 'c',
+            scopes: ['mcp'],
+            userData: { login: 'ivanov', password },
+          });
+        const reasonOf = async (promise: Promise<unknown>) =>
+          ((await promise.catch((e: unknown) => e)) as InvalidGrantError).reason;
 
-      it('concurrent rotation of one refresh token: exactly one caller wins, the family survives', async () => {
-        const cache = open({ reuseLeewayMs: 60_000 });
-        await cache.storeToken({ userId: 'u', accessToken: 'a0', refreshToken: 'r0' });
-        const results = await Promise.allSettled(
-          Array.from({ length: 10 }, () => cache.rotateRefreshToken('r0')),
-        );
-        const won = results.filter((r) => r.status === 'fulfilled');
-        expect(won).toHaveLength(1);
-        for (const r of results)
-          if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(InvalidGrantError);
-        const winner = (
-          won[0] as PromiseFulfilledResult<Awaited<ReturnType<TokenCache['rotateRefreshToken']>>>
-        ).value;
-        expect(await cache.validateAccessToken(winner.tokens.accessToken)).not.toBeNull();
+        it('a lost response: the same client presenting the token again within the leeway gets a working pair, the missed one is revoked', async () => {
+          const cache = open({ reuseLeewayMs: 60_000, securityLevel: 'maximum' });
+          const events: Array<{ type: string; clientAddress?: string }> = [];
+          cache.events.on('security', (e) => events.push(e));
+          const { familyId } = await grant(cache);
+          const missed = await cache.rotateRefreshToken('r0', { clientId: 'c' });
+          const retried = await cache.rotateRefreshToken('r0', { clientId: 'c', clientAddress: '192.0.2.1' });
+          expect(retried.info.familyId).toBe(familyId);
+          expect(retried.previous).toMatchObject({ userId: 'ivanov', clientId: 'c', scopes: ['mcp'] });
+          expect(await cache.validateAccessToken(missed.tokens.accessToken)).toBeNull();
+          expect(await cache.inspectRefreshToken(missed.tokens.refreshToken!)).toBeNull();
+          const v = await cache.validateAccessToken(retried.tokens.accessToken);
+          expect(v).toMatchObject({ userId: 'ivanov', clientId: 'c', scopes: ['mcp'], familyId });
+          expect(v!.userData).toEqual({ login: 'ivanov', password });
+          expect(events).toContainEqual(
+            expect.objectContaining({ type: 'refresh_retry', clientAddress: '192.0.2.1' }),
+          );
+          // Lost twice: the second retry replaces the first retry's pair; the leeway still counts
+          // from the rotation.
+          const again = await cache.rotateRefreshToken('r0', { clientId: 'c' });
+          expect(await cache.validateAccessToken(retried.tokens.accessToken)).toBeNull();
+          expect(await cache.validateAccessToken(again.tokens.accessToken)).not.toBeNull();
+          await expect(
+            cache.rotateRefreshToken(again.tokens.refreshToken!, { clientId: 'c' }),
+          ).resolves.toBeDefined();
+          expect((await cache.stats()).security.reuseDetected).toBe(0);
+          // The retry record keeps the metadata, never a raw token or the 1C password in the clear.
+          const seen: string[] = [];
+          for await (const e of store.entries(cache.config.prefix))
+            seen.push(e.key + JSON.stringify(e.value));
+          const text = seen.join('\n') + (options.rawDump ? await options.rawDump(store) : '');
+          for (const raw of [missed.tokens.refreshToken!, retried.tokens.accessToken, password, 'ivanov'])
+            expect(text).not.toContain(raw);
+        });
+
+        it('a retry after the new pair was used (its refresh token rotated) is reuse: the whole grant is revoked', async () => {
+          const cache = open({ reuseLeewayMs: 60_000 });
+          const events: Array<{ type: string; clientAddress?: string; reason?: string }> = [];
+          cache.events.on('security', (e) => events.push(e));
+          await grant(cache);
+          const first = await cache.rotateRefreshToken('r0', { clientId: 'c' });
+          const second = await cache.rotateRefreshToken(first.tokens.refreshToken!, { clientId: 'c' });
+          expect(
+            await reasonOf(cache.rotateRefreshToken('r0', { clientId: 'c', clientAddress: '198.51.100.4' })),
+          ).toBe('reused');
+          expect(await cache.validateAccessToken(second.tokens.accessToken)).toBeNull();
+          expect(await cache.inspectRefreshToken(second.tokens.refreshToken!)).toBeNull();
+          expect(await cache.validateAccessToken('a0')).toBeNull();
+          expect(events).toContainEqual(
+            expect.objectContaining({
+              type: 'reuse_detected',
+              clientAddress: '198.51.100.4',
+              reason: 'new_pair_used',
+            }),
+          );
+        });
+
+        it('a consumed token presented by another client is reuse even within the leeway', async () => {
+          const cache = open({ reuseLeewayMs: 60_000 });
+          const events: Array<{ type: string; clientId?: string; clientAddress?: string; reason?: string }> =
+            [];
+          cache.events.on('security', (e) => events.push(e));
+          await grant(cache);
+          const first = await cache.rotateRefreshToken('r0', { clientId: 'c' });
+          expect(
+            await reasonOf(
+              cache.rotateRefreshToken('r0', { clientId: 'evil', clientAddress: '203.0.113.9' }),
+            ),
+          ).toBe('reused');
+          expect(await cache.validateAccessToken(first.tokens.accessToken)).toBeNull();
+          expect(
+            await reasonOf(cache.rotateRefreshToken(first.tokens.refreshToken!, { clientId: 'c' })),
+          ).not.toBe(undefined);
+          expect(events).toContainEqual(
+            expect.objectContaining({
+              type: 'reuse_detected',
+              clientId: 'evil',
+              clientAddress: '203.0.113.9',
+              reason: 'other_client',
+            }),
+          );
+          expect((await cache.stats()).security.reuseDetected).toBe(1);
+        });
+
+        it('after the leeway a presentation is reuse, even from the same client', async () => {
+          const c = clock();
+          const cache = open({ now: c.now, reuseLeewayMs: 2000 });
+          await grant(cache);
+          const first = await cache.rotateRefreshToken('r0', { clientId: 'c' });
+          c.advance(2000);
+          expect(await reasonOf(cache.rotateRefreshToken('r0', { clientId: 'c' }))).toBe('reused');
+          expect(await cache.validateAccessToken(first.tokens.accessToken)).toBeNull();
+        });
+
+        it('the refresh token a retry replaced (never delivered) is reuse when presented', async () => {
+          const cache = open({ reuseLeewayMs: 60_000 });
+          await grant(cache);
+          const missed = await cache.rotateRefreshToken('r0', { clientId: 'c' });
+          const retried = await cache.rotateRefreshToken('r0', { clientId: 'c' });
+          expect(
+            await reasonOf(cache.rotateRefreshToken(missed.tokens.refreshToken!, { clientId: 'c' })),
+          ).toBe('reused');
+          expect(await cache.validateAccessToken(retried.tokens.accessToken)).toBeNull();
+        });
+
+        it('a duplicate arriving while the first rotation is still issuing is a race: refused, family kept', async () => {
+          const cache = open({ reuseLeewayMs: 60_000 });
+          await grant(cache);
+          let release = () => {};
+          const issuing = new Promise<void>((resolve) => {
+            release = resolve;
+          });
+          let entered = () => {};
+          const inIssue = new Promise<void>((resolve) => {
+            entered = resolve;
+          });
+          const first = cache.rotateRefreshToken('r0', {
+            clientId: 'c',
+            issue: async () => {
+              entered();
+              await issuing;
+              return { accessToken: 'a1', refreshToken: 'r1' };
+            },
+          });
+          await inIssue;
+          expect(await reasonOf(cache.rotateRefreshToken('r0', { clientId: 'c' }))).toBe('race');
+          release();
+          await first;
+          expect(await cache.validateAccessToken('a1')).not.toBeNull();
+          await expect(cache.rotateRefreshToken('r1', { clientId: 'c' })).resolves.toBeDefined();
+        });
+
+        it('concurrent presentations (first rotation or retries): exactly one working pair remains', async () => {
+          const cache = open({ reuseLeewayMs: 60_000 });
+          await grant(cache);
+          const rotateMany = () =>
+            Promise.allSettled(
+              Array.from({ length: 10 }, () => cache.rotateRefreshToken('r0', { clientId: 'c' })),
+            );
+          // First the live token, then (its rotation done) the consumed one: retries.
+          for (let round = 0; round < 2; round++) {
+            const results = await rotateMany();
+            const won = results.filter((r): r is PromiseFulfilledResult<Rotated> => r.status === 'fulfilled');
+            expect(won.length).toBeGreaterThanOrEqual(1);
+            for (const r of results)
+              if (r.status === 'rejected') {
+                expect(r.reason).toBeInstanceOf(InvalidGrantError);
+                expect(['race', 'unknown']).toContain((r.reason as InvalidGrantError).reason);
+              }
+            const working = [];
+            for (const w of won)
+              if (await cache.validateAccessToken(w.value.tokens.accessToken)) working.push(w.value);
+            expect(working).toHaveLength(1);
+          }
+          expect((await cache.stats()).security.reuseDetected).toBe(0);
+        });
       });
 
       it('refuses a refresh token presented by another client without consuming it', async () => {
@@ -552,31 +733,176 @@ export function runConformanceSuite(options: ConformanceOptions): void {
     });
 
     describe('limits, cleanup, stats', () => {
-      it('enforces maxTokens without blocking: the soonest-expiring tokens are evicted', async () => {
+      it('refuses a token beyond maxTokens with CapacityError, evicting nothing', async () => {
         const cache = open({ maxTokens: 5 });
-        for (let i = 0; i < 12; i++)
-          await cache.storeToken({ userId: `u${i % 3}`, accessToken: `t${i}`, expiresIn: 100 + i });
-        const alive = [];
-        for (let i = 0; i < 12; i++) if (await cache.validateAccessToken(`t${i}`)) alive.push(i);
-        expect(alive).toEqual([7, 8, 9, 10, 11]);
+        const events: string[] = [];
+        cache.events.on('security', (e) => events.push(e.type));
+        for (let i = 0; i < 5; i++)
+          await cache.storeToken({ userId: `u${i}`, accessToken: `t${i}`, expiresIn: 100 + i });
+        const err = await cache
+          .storeToken({ userId: 'late', accessToken: 'late-token', expiresIn: 9999 })
+          .catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(CapacityError);
+        expect(err).toMatchObject({ code: 'capacity_reached', limit: 'MAX_TOKEN_CACHE_SIZE' });
+        expect((err as CapacityError).retryAfterSeconds).toBeGreaterThan(0);
+        expect((err as Error).message).not.toContain('late-token');
+        for (let i = 0; i < 5; i++) expect(await cache.validateAccessToken(`t${i}`)).not.toBeNull();
+        expect(await cache.validateAccessToken('late-token')).toBeNull();
+        expect(await cache.getTokensForUser('late')).toEqual([]);
+        expect(events).toEqual(['capacity_reached']);
         const stats = await cache.stats();
         expect(stats.summary.totalActiveTokens).toBe(5);
-        expect(stats.tokens.evicted).toBe(7);
+        expect(stats.tokens).toMatchObject({ refused: 1, evicted: 0, stored: 5 });
+        // Room again once a token goes: the next issuance is accepted.
+        await cache.revokeToken('t0');
+        await expect(cache.storeToken({ userId: 'late', accessToken: 'late-token' })).resolves.toBeDefined();
       });
 
-      it('judges maxTokens of a batch (storeTokens) with the whole batch in', async () => {
-        const cache = open({ maxTokens: 5 });
-        await cache.storeTokens(
-          Array.from({ length: 12 }, (_, i) => ({
-            userId: `u${i % 3}`,
-            accessToken: `b${i}`,
+      it("one user's logins never take another user's tokens (global cap 20, 100 logins)", async () => {
+        const cache = open({ maxTokens: 20, maxGrantsPerUser: 1000 });
+        await cache.storeToken({ userId: 'victim', accessToken: 'victim-a', refreshToken: 'victim-r' });
+        let refused = 0;
+        for (let i = 0; i < 100; i++) {
+          try {
+            await cache.storeToken({ userId: 'hammer', accessToken: `h-a${i}`, refreshToken: `h-r${i}` });
+          } catch (error) {
+            expect(error).toBeInstanceOf(CapacityError);
+            refused++;
+          }
+        }
+        expect(refused).toBe(91);
+        expect(await cache.validateAccessToken('victim-a')).not.toBeNull();
+        expect(await cache.inspectRefreshToken('victim-r')).not.toBeNull();
+        await expect(
+          cache.storeToken({ userId: 'newcomer', accessToken: 'n-a', refreshToken: 'n-r' }),
+        ).rejects.toBeInstanceOf(CapacityError);
+        expect((await cache.stats()).tokens).toMatchObject({ refused: 92, evicted: 0, active: 20 });
+      });
+
+      it('with the default per-user cap, 100 logins of one user keep 5 grants and leave room for others', async () => {
+        const c = clock();
+        const cache = open({ now: c.now, maxTokens: 20 });
+        expect(cache.config.maxGrantsPerUser).toBe(5);
+        await cache.storeToken({ userId: 'victim', accessToken: 'victim-a', refreshToken: 'victim-r' });
+        for (let i = 0; i < 100; i++) {
+          c.advance(1);
+          await cache.storeToken({ userId: 'hammer', accessToken: `h-a${i}`, refreshToken: `h-r${i}` });
+        }
+        const families = new Set((await cache.getTokensForUser('hammer')).map((t) => t.familyId));
+        expect(families.size).toBe(5);
+        for (let i = 95; i < 100; i++) expect(await cache.validateAccessToken(`h-a${i}`)).not.toBeNull();
+        expect(await cache.validateAccessToken('h-a94')).toBeNull();
+        expect(await cache.validateAccessToken('victim-a')).not.toBeNull();
+        expect(await cache.inspectRefreshToken('victim-r')).not.toBeNull();
+        await expect(cache.storeToken({ userId: 'other', accessToken: 'o-a' })).resolves.toBeDefined();
+        expect((await cache.stats()).tokens).toMatchObject({ refused: 0, evicted: 190, active: 13 });
+      });
+
+      it('refuses a rotation on a full cache before consuming the refresh token', async () => {
+        const cache = open({ maxTokens: 4 });
+        await cache.storeToken({ userId: 'u', accessToken: 'a0', refreshToken: 'r0' });
+        await cache.storeToken({ userId: 'v', accessToken: 'b0', refreshToken: 'b-r0' });
+        await expect(cache.rotateRefreshToken('r0')).rejects.toBeInstanceOf(CapacityError);
+        expect(await cache.inspectRefreshToken('r0')).not.toBeNull();
+        await cache.revokeToken('b0');
+        const rotated = await cache.rotateRefreshToken('r0');
+        expect(await cache.validateAccessToken(rotated.tokens.accessToken)).not.toBeNull();
+        expect(await cache.inspectRefreshToken('b-r0')).not.toBeNull();
+      });
+
+      it('a batch that does not fit maxTokens is refused whole; a migration batch (evict: false) judges no cap', async () => {
+        const cache = open({ maxTokens: 5, maxGrantsPerUser: 2 });
+        const batch = (tag: string) =>
+          Array.from({ length: 6 }, (_, i) => ({
+            userId: 'u',
+            accessToken: `${tag}${i}`,
             expiresIn: 100 + i,
+          }));
+        await expect(cache.storeTokens(batch('b'))).rejects.toBeInstanceOf(CapacityError);
+        for (let i = 0; i < 6; i++) expect(await cache.validateAccessToken(`b${i}`)).toBeNull();
+        await cache.storeTokens(batch('m'), { evict: false });
+        for (let i = 0; i < 6; i++) expect(await cache.validateAccessToken(`m${i}`)).not.toBeNull();
+        expect((await cache.stats()).tokens).toMatchObject({ refused: 1, evicted: 0, active: 6 });
+      });
+
+      it('a judged batch leaves each of its users maxGrantsPerUser grants, the oldest revoked', async () => {
+        const c = clock();
+        const cache = open({ now: c.now, maxGrantsPerUser: 2 });
+        await cache.storeToken({ userId: 'u', accessToken: 'before' });
+        await cache.storeToken({ userId: 'v', accessToken: 'other-user' });
+        c.advance(1000);
+        // Distinct lifetimes: a store without writeBatch stores one by one, and grants issued in the
+        // same millisecond are then told apart by their expiry.
+        await cache.storeTokens(
+          ['x0', 'x1', 'x2'].map((accessToken, i) => ({
+            userId: 'u',
+            accessToken,
+            expiresIn: 100 * (i + 1),
           })),
         );
         const alive = [];
-        for (let i = 0; i < 12; i++) if (await cache.validateAccessToken(`b${i}`)) alive.push(i);
-        expect(alive).toEqual([7, 8, 9, 10, 11]);
-        expect((await cache.stats()).tokens.evicted).toBe(7);
+        for (const t of ['before', 'x0', 'x1', 'x2']) if (await cache.validateAccessToken(t)) alive.push(t);
+        expect(alive).toEqual(['x1', 'x2']);
+        expect(await cache.validateAccessToken('other-user')).not.toBeNull();
+      });
+
+      it("maxGrantsPerUser revokes only the user's own least recently issued grant", async () => {
+        const c = clock();
+        const cache = open({ now: c.now, maxGrantsPerUser: 3 });
+        const revoked: string[] = [];
+        cache.events.on('security', (e) => {
+          if (e.type === 'family_revoked') revoked.push(`${e.familyId}:${e.reason}`);
+        });
+        const grants = [];
+        for (let i = 0; i < 3; i++) {
+          grants.push(await cache.storeToken({ userId: 'u', accessToken: `a${i}`, refreshToken: `r${i}` }));
+          await cache.storeToken({ userId: 'v', accessToken: `v-a${i}`, refreshToken: `v-r${i}` });
+          c.advance(1000);
+        }
+        // Rotation stays in its grant (not a new one) and makes grant 0 the most recently issued.
+        const rotated = await cache.rotateRefreshToken('r0');
+        expect(rotated.info.familyId).toBe(grants[0]!.familyId);
+        c.advance(1000);
+        // Storing into an existing grant (explicit familyId) is not a new grant either.
+        await cache.storeToken({ userId: 'u', accessToken: 'a2-extra', familyId: grants[2]!.familyId });
+        expect(revoked).toEqual([]);
+        c.advance(1000);
+        const fourth = await cache.storeToken({ userId: 'u', accessToken: 'a3', refreshToken: 'r3' });
+        expect(revoked).toEqual([`${grants[1]!.familyId}:grant_cap`]);
+        expect(await cache.validateAccessToken('a1')).toBeNull();
+        expect(await cache.inspectRefreshToken('r1')).toBeNull();
+        for (const t of [rotated.tokens.accessToken, 'a0', 'a2', 'a2-extra', 'a3'])
+          expect(await cache.validateAccessToken(t)).not.toBeNull();
+        for (let i = 0; i < 3; i++) {
+          expect(await cache.validateAccessToken(`v-a${i}`)).not.toBeNull();
+          expect(await cache.inspectRefreshToken(`v-r${i}`)).not.toBeNull();
+        }
+        const families = new Set((await cache.getTokensForUser('u')).map((t) => t.familyId));
+        expect(families).toEqual(new Set([grants[0]!.familyId, grants[2]!.familyId, fourth.familyId]));
+        // A revoked grant's refresh token cannot come back through rotation.
+        await expect(cache.rotateRefreshToken('r1')).rejects.toBeInstanceOf(InvalidGrantError);
+        expect((await cache.stats()).tokens.evicted).toBe(2);
+      });
+
+      it('a full cache still lets a user at their grant cap log in: their own oldest grant makes room', async () => {
+        const c = clock();
+        const cache = open({ now: c.now, maxTokens: 6, maxGrantsPerUser: 2 });
+        await cache.storeToken({ userId: 'u', accessToken: 'u-a0', refreshToken: 'u-r0' });
+        c.advance(1000);
+        await cache.storeToken({ userId: 'u', accessToken: 'u-a1', refreshToken: 'u-r1' });
+        await cache.storeToken({ userId: 'v', accessToken: 'v-a0', refreshToken: 'v-r0' });
+        await expect(cache.storeToken({ userId: 'w', accessToken: 'w-a0' })).rejects.toBeInstanceOf(
+          CapacityError,
+        );
+        c.advance(1000);
+        await cache.storeToken({ userId: 'u', accessToken: 'u-a2', refreshToken: 'u-r2' });
+        expect(await cache.validateAccessToken('u-a0')).toBeNull();
+        for (const t of ['u-a1', 'u-a2', 'v-a0']) expect(await cache.validateAccessToken(t)).not.toBeNull();
+        // Nothing of a refused issuance is revoked either: the user keeps the grants they had.
+        await expect(
+          cache.storeToken({ userId: 'v', accessToken: 'v-a1', refreshToken: 'v-r1', expiresIn: 60 }),
+        ).rejects.toBeInstanceOf(CapacityError);
+        expect(await cache.validateAccessToken('v-a0')).not.toBeNull();
       });
 
       it('enforces maxSessions globally', async () => {

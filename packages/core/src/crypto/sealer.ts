@@ -1,12 +1,27 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { EncryptionKey } from '../config.js';
 import { SealError } from '../errors.js';
+import { gcmOpen, gcmSeal, IV_BYTES, TAG_BYTES } from './aes-gcm.js';
 
 const VERSION = 'v1';
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
 /** IVs are cut from one random buffer refilled every 512 seals: one CSPRNG call instead of 512. */
 const IV_POOL_BYTES = IV_BYTES * 512;
+
+/** A source of fresh random 96-bit IVs, each pool byte handed out once. */
+export class IvPool {
+  #pool = Buffer.alloc(0);
+  #offset = 0;
+
+  next(): Buffer {
+    if (this.#offset + IV_BYTES > this.#pool.length) {
+      this.#pool = randomBytes(IV_POOL_BYTES);
+      this.#offset = 0;
+    }
+    const iv = this.#pool.subarray(this.#offset, this.#offset + IV_BYTES);
+    this.#offset += IV_BYTES;
+    return iv;
+  }
+}
 
 /**
  * AES-256-GCM sealing of JSON values under rotating keys.
@@ -18,8 +33,7 @@ const IV_POOL_BYTES = IV_BYTES * 512;
 export class Sealer {
   readonly #active: EncryptionKey;
   readonly #byKid: Map<string, Buffer>;
-  #ivPool = Buffer.alloc(0);
-  #ivOffset = 0;
+  readonly #ivs = new IvPool();
 
   constructor(keys: EncryptionKey[]) {
     if (keys.length === 0) throw new SealError('at least one encryption key is required');
@@ -33,23 +47,9 @@ export class Sealer {
   }
 
   seal(value: unknown, aad: string): string {
-    const iv = this.#nextIv();
-    const cipher = createCipheriv('aes-256-gcm', this.#active.key, iv);
-    cipher.setAAD(Buffer.from(aad, 'utf8'));
-    const plaintext = Buffer.from(JSON.stringify(value ?? null), 'utf8');
-    const body = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+    const iv = this.#ivs.next();
+    const body = gcmSeal(this.#active.key, iv, value, aad);
     return `${VERSION}.${this.#active.kid}.${iv.toString('base64url')}.${body.toString('base64url')}`;
-  }
-
-  /** A fresh random 96-bit IV (never reused: each pool byte is handed out once). */
-  #nextIv(): Buffer {
-    if (this.#ivOffset + IV_BYTES > this.#ivPool.length) {
-      this.#ivPool = randomBytes(IV_POOL_BYTES);
-      this.#ivOffset = 0;
-    }
-    const iv = this.#ivPool.subarray(this.#ivOffset, this.#ivOffset + IV_BYTES);
-    this.#ivOffset += IV_BYTES;
-    return iv;
   }
 
   open(sealed: string, aad: string): unknown {
@@ -63,14 +63,7 @@ export class Sealer {
     const body = Buffer.from(bodyText, 'base64url');
     if (iv.length !== IV_BYTES || body.length < TAG_BYTES) throw new SealError('sealed value is truncated');
     try {
-      const decipher = createDecipheriv('aes-256-gcm', key, iv);
-      decipher.setAAD(Buffer.from(aad, 'utf8'));
-      decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
-      const plaintext = Buffer.concat([
-        decipher.update(body.subarray(0, body.length - TAG_BYTES)),
-        decipher.final(),
-      ]);
-      return JSON.parse(plaintext.toString('utf8'));
+      return gcmOpen(key, iv, body, aad);
     } catch {
       throw new SealError(`sealed value failed authentication (key id "${kid}")`);
     }

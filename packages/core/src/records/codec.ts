@@ -1,5 +1,6 @@
 import type { SecurityLevel } from '../config.js';
 import type { Sealer } from '../crypto/sealer.js';
+import type { TokenSealer } from '../crypto/token-sealer.js';
 import type { RecordBody, RecordKind, StoredRecord } from '../store/contract.js';
 
 /** A record with its sealed parts opened. Shared between callers: never mutate. */
@@ -9,6 +10,12 @@ export interface DecodedRecord {
   body: RecordBody;
 }
 
+/** Decodings of one stored object: with its token (everything) and without (no private part). */
+interface Decodings {
+  full?: DecodedRecord;
+  partial?: DecodedRecord;
+}
+
 /**
  * Turns record bodies into what is stored for the configured security level, and back.
  *
@@ -16,55 +23,83 @@ export interface DecodedRecord {
  * - `enhanced`: `userData` (`ud`), session data and retrievable raw tokens (`tok`) sealed.
  * - `maximum`: the whole body sealed; only `kind` and `exp` stay readable.
  *
+ * A record encoded with its token (access, refresh and consumed records) keeps its private part —
+ * `ud`, and at `maximum` also `uid` — sealed under that token's key (`pv`, {@link TokenSealer}):
+ * the server's keys open the rest, never the 1C credentials (nor, at `maximum`, the login).
+ * Decoding without the token (listings, revocation by id) gives the record without that part.
+ * Records written before `pv` existed (credentials sealed with the server key) still decode.
+ *
  * Decoding is memoised per stored object: the memory store and the L1 tier hand back the same
  * object for a hot token, so the AES-GCM open runs once per record, not once per request.
  */
 export class RecordCodec {
   readonly #level: SecurityLevel;
   readonly #sealer: Sealer;
-  readonly #decoded = new WeakMap<object, DecodedRecord>();
+  readonly #tokenSealer: TokenSealer;
+  readonly #decoded = new WeakMap<object, Decodings>();
   readonly #prefix: string;
 
   /** `prefix` is left out of the sealed data's binding, so records move between prefixes intact. */
-  constructor(level: SecurityLevel, sealer: Sealer, prefix: string) {
+  constructor(level: SecurityLevel, sealer: Sealer, tokenSealer: TokenSealer, prefix: string) {
     this.#level = level;
     this.#sealer = sealer;
+    this.#tokenSealer = tokenSealer;
     this.#prefix = prefix;
   }
 
-  /** Build the stored form of a record kept under `key`. `tok` is given raw and always sealed. */
-  encode(storeKey: string, kind: RecordKind, exp: number, body: RecordBody): StoredRecord {
+  /**
+   * Build the stored form of a record kept under `key`. `tok` is given raw and always sealed.
+   * `token`: the raw token the record is keyed by, which seals its private part (see the class).
+   */
+  encode(storeKey: string, kind: RecordKind, exp: number, body: RecordBody, token?: string): StoredRecord {
     const key = this.#unprefixed(storeKey);
-    if (this.#level === 'maximum') {
-      return { v: 1, kind, exp, sealed: this.#sealer.seal(body, key) };
+    const level = this.#level;
+    let pv: string | undefined;
+    let rest = body;
+    if (token !== undefined && level !== 'basic') {
+      const { ud, uid, ...others }: RecordBody = body;
+      const privatePart: RecordBody = {};
+      if (ud !== undefined) privatePart.ud = ud;
+      if (level === 'maximum' && uid !== undefined) privatePart.uid = uid;
+      rest = level === 'maximum' || uid === undefined ? others : { ...others, uid };
+      pv = this.#tokenSealer.seal(token, privatePart, `${key}#pv`);
     }
-    const { tok, ud, data, ...clear } = body;
+    if (level === 'maximum') {
+      const stored: StoredRecord = { v: 1, kind, exp, sealed: this.#sealer.seal(rest, key) };
+      if (pv !== undefined) stored.pv = pv;
+      return stored;
+    }
+    const { tok, ud, data, ...clear } = rest;
     const stored: RecordBody = clear;
     if (tok !== undefined) stored.toks = this.#sealer.seal(tok, `${key}#tok`);
-    if (this.#level === 'enhanced') {
+    if (level === 'enhanced') {
       if (ud !== undefined) stored.uds = this.#sealer.seal(ud, `${key}#ud`);
       if (data !== undefined) stored.datas = this.#sealer.seal(data, `${key}#data`);
     } else {
       if (ud !== undefined) stored.ud = ud;
       if (data !== undefined) stored.data = data;
     }
-    return { v: 1, kind, exp, body: stored };
+    const record: StoredRecord = { v: 1, kind, exp, body: stored };
+    if (pv !== undefined) record.pv = pv;
+    return record;
   }
 
   /**
-   * Open a stored value read under `key`. Returns `undefined` for anything that is not a record
-   * of ours. Throws `SealError` when a sealed part does not open (wrong keys, tampering).
+   * Open a stored value read under `key`; with `token`, its private part too. Returns `undefined`
+   * for anything that is not a record of ours. Throws `SealError` when a sealed part does not open
+   * (wrong keys, another token, tampering).
    */
-  decode(storeKey: string, value: unknown): DecodedRecord | undefined {
+  decode(storeKey: string, value: unknown, token?: string): DecodedRecord | undefined {
     if (typeof value !== 'object' || value === null) return undefined;
-    const cached = this.#decoded.get(value);
+    let memo = this.#decoded.get(value);
+    const cached = token !== undefined ? memo?.full : (memo?.partial ?? memo?.full);
     if (cached) return cached;
     const key = this.#unprefixed(storeKey);
     const record = value as Partial<StoredRecord>;
     if (record.v !== 1 || typeof record.exp !== 'number' || typeof record.kind !== 'string') return undefined;
     let body: RecordBody;
     if (typeof record.sealed === 'string') {
-      body = this.#sealer.open(record.sealed, key) as RecordBody;
+      body = { ...(this.#sealer.open(record.sealed, key) as RecordBody) };
     } else if (record.body && typeof record.body === 'object') {
       const { toks, uds, datas, ...clear } = record.body;
       body = clear;
@@ -74,8 +109,16 @@ export class RecordCodec {
     } else {
       return undefined;
     }
+    const opened = token !== undefined && typeof record.pv === 'string';
+    if (opened) Object.assign(body, this.#tokenSealer.open(token, record.pv as string, `${key}#pv`));
     const decoded: DecodedRecord = { kind: record.kind as RecordKind, exp: record.exp, body };
-    this.#decoded.set(value, decoded);
+    if (!memo) {
+      memo = {};
+      this.#decoded.set(value, memo);
+    }
+    // Without a private part there is nothing the token adds: one decoding serves both.
+    if (opened || typeof record.pv !== 'string') memo.full = decoded;
+    if (!opened) memo.partial = decoded;
     return decoded;
   }
 

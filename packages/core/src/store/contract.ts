@@ -27,6 +27,7 @@
  * | `at:<digest(accessToken)>` | {@link StoredRecord} of kind `access` | until the token expires |
  * | `rt:<digest(refreshToken)>` | {@link StoredRecord} of kind `refresh` | until the token expires |
  * | `rc:<digest(refreshToken)>` | {@link StoredRecord} of kind `consumed`: a rotated refresh token, kept to detect reuse | the refresh token's remaining lifetime |
+ * | `rr:<digest(refreshToken)>` | {@link StoredRecord} of kind `consumed`: what a retry of a just-rotated refresh token needs (the pair issued, the metadata carried over; private part sealed under that token) | `reuseLeewayMs` from the rotation |
  * | `fr:<familyId>` | {@link StoredRecord} of kind `family-revoked` | the refresh lifetime |
  * | `s:<digest(sessionId)>` | {@link StoredRecord} of kind `session` | idle timeout, capped by the absolute lifetime |
  * | `lock:<name>` | a fencing token (string) | a few seconds |
@@ -38,7 +39,7 @@
  *
  * | index key | members | cap |
  * | --- | --- | --- |
- * | `ix:tokens` | `a:<digest>` / `r:<digest>` for every token | `maxTokens` (soonest-expiring evicted) |
+ * | `ix:tokens` | `a:<digest>` / `r:<digest>` for every token | `maxTokens`, judged by core before it writes (a new token is refused, nothing evicted) |
  * | `ix:sessions` | `<sessionDigest>` | `maxSessions` |
  * | `ix:users` | `<uh>` of every user holding a live token or session | none |
  * | `ix:u:<uh>` | the user's tokens (`a:`/`r:` members) | none |
@@ -130,10 +131,9 @@ export interface CacheStore {
   lock?(name: string, ttlMs: number): Promise<StoreLock | null>;
   /**
    * Optional batch write in one transaction/pipeline (bulk import). Index adds here carry no cap:
-   * core judges the cap with one capped `indexAdd` issued right after `writeBatch` returns, without
-   * waiting for the batch (on one Redis connection a reply is then not queued behind the batches a
-   * migration sends meanwhile). A store must apply the batch ahead of calls issued after it
-   * returns, as the built-in stores do; one that does not judges the cap a batch late.
+   * core judges `maxTokens` before it writes a batch (one `indexCount`) and never evicts tokens.
+   * A store must apply the batch ahead of calls issued after it returns, as the built-in stores
+   * do.
    */
   writeBatch?(ops: BatchOp[]): Promise<void>;
   /**
@@ -193,16 +193,23 @@ export interface StoredRecord {
   kind: RecordKind;
   /** Absolute expiry, epoch ms. */
   exp: number;
-  /** `maximum` level: the sealed JSON of {@link RecordBody}. */
+  /** `maximum` level: the sealed JSON of {@link RecordBody} (less what `pv` holds). */
   sealed?: string;
   /** Every other field, in the clear below `maximum`. */
   body?: RecordBody;
+  /**
+   * The private part (`ud`; at `maximum` also `uid`) sealed under a key derived from the record's
+   * own token (`TokenSealer`): only whoever presents the token opens it, not the server's keys.
+   */
+  pv?: string;
 }
 
 /** The fields of a record (sealed as a whole in `maximum`). */
 export interface RecordBody {
   /** User id (token, session records). */
   uid?: string;
+  /** Digest of the user id (`userHash`), readable without the token: index upkeep by id. */
+  uh?: string;
   /** Family (grant) id. */
   fam?: string;
   /** OAuth client id. */
@@ -229,6 +236,16 @@ export interface RecordBody {
   toks?: string;
   /** For `consumed`: when it was consumed (epoch ms). */
   at?: number;
+  /**
+   * For `consumed` (`rc:`): the id of the consumed token whose retry replaced this one before it was
+   * delivered. Such a token presented later is reuse, never a retry.
+   */
+  via?: string;
+  /** For a retry record (`rr:`): digests of the access and refresh token the rotation issued. */
+  nat?: string;
+  nrt?: string;
+  /** For a retry record (`rr:`): the consumed refresh token's own expiry (epoch ms). */
+  rex?: number;
   /** Session: last activity (epoch ms). */
   seen?: number;
   /** Session: absolute end of life (epoch ms). */

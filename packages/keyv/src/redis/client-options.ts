@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from 'node:tls';
-import type { RedisClientOptions } from '@keyv/redis';
+import type { RedisClientOptions } from '@redis/client';
 
 /** TLS settings for `rediss://` (e.g. a private CA). */
 export type RedisTlsOptions = Pick<
@@ -7,31 +7,29 @@ export type RedisTlsOptions = Pick<
   'ca' | 'cert' | 'key' | 'servername' | 'rejectUnauthorized'
 >;
 
-/** Timing knobs of the Redis connection. All in milliseconds. */
+/** Timing of the Redis connection that callers may set. */
 export interface RedisTimings {
-  /** Deadline of every command, written or not. Default 1500. */
+  /** Deadline of every command, written or not, in ms. Default 1500. */
   commandTimeoutMs?: number;
-  /** Deadline of a TCP/TLS connect (first connect and each reconnect attempt). Default 2000. */
-  connectTimeoutMs?: number;
-  /** Close a socket that has been silent this long (a frozen server), then reconnect. Default 3000. */
-  socketTimeoutMs?: number;
-  /** Send PING this often, so a dead peer is noticed without traffic. Default 1000. */
-  pingIntervalMs?: number;
-  /** Reconnect backoff ceiling: retries every 50, 100, 200 … ms up to this, forever. Default 1000. */
-  maxReconnectDelayMs?: number;
 }
 
-/** The resolved timings. */
-export type ResolvedTimings = Required<RedisTimings>;
+/** The connection's fixed timings, in ms. */
+const CONNECTION_TIMINGS = {
+  /** Deadline of a TCP/TLS connect (first connect and each reconnect attempt). */
+  connectTimeoutMs: 2000,
+  /** Close a socket that has been silent this long (a frozen server), then reconnect. */
+  socketTimeoutMs: 3000,
+  /** Send PING this often, so a dead peer is noticed without traffic. */
+  pingIntervalMs: 1000,
+  /** Reconnect backoff ceiling: retries every 50, 100, 200 … ms up to this, forever. */
+  maxReconnectDelayMs: 1000,
+} as const;
+
+/** Every timing of the connection, in ms. */
+export type ResolvedTimings = Required<RedisTimings> & typeof CONNECTION_TIMINGS;
 
 export function resolveTimings(t: RedisTimings = {}): ResolvedTimings {
-  return {
-    commandTimeoutMs: t.commandTimeoutMs ?? 1500,
-    connectTimeoutMs: t.connectTimeoutMs ?? 2000,
-    socketTimeoutMs: t.socketTimeoutMs ?? 3000,
-    pingIntervalMs: t.pingIntervalMs ?? 1000,
-    maxReconnectDelayMs: t.maxReconnectDelayMs ?? 1000,
-  };
+  return { ...CONNECTION_TIMINGS, commandTimeoutMs: t.commandTimeoutMs ?? 1500 };
 }
 
 /**
@@ -41,12 +39,15 @@ export function resolveTimings(t: RedisTimings = {}): ResolvedTimings {
  * - a bounded exponential reconnect backoff that never gives up, so the same client recovers
  *   when Redis returns;
  * - connect/socket timeouts and a ping interval, so a silent peer is detected.
+ *
+ * No `RESP`: the client speaks node-redis' default (RESP2), which the store's replies and the
+ * `@keyv/redis` adapter expect.
  */
 export function redisClientOptions(
   url: string,
   timings: ResolvedTimings,
   tls?: RedisTlsOptions,
-): RedisClientOptions {
+): Omit<RedisClientOptions, 'RESP'> {
   return {
     url,
     disableOfflineQueue: true,

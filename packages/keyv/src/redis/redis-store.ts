@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import KeyvRedis, { createClient } from '@keyv/redis';
+import KeyvRedis from '@keyv/redis';
 import {
   type BatchOp,
   type CacheStore,
@@ -9,6 +9,7 @@ import {
   type StoreLock,
   StoreUnavailableError,
 } from '@oauth-cache/core';
+import { createClient } from '@redis/client';
 import Keyv from 'keyv';
 import { DigestSet } from '../digest-set.js';
 import { EnvelopeCodec, isLive } from '../envelope.js';
@@ -24,15 +25,7 @@ import {
   resolveTimings,
 } from './client-options.js';
 import { CommandDeadlines, withDeadline } from './deadline.js';
-import {
-  DELETE,
-  INDEX_ADD,
-  type LuaScript,
-  RELEASE_LOCK,
-  SWEEP_INDEXES,
-  TAKE,
-  WRITE_BATCH,
-} from './scripts.js';
+import { STORE_SCRIPTS } from './scripts.js';
 
 /** Options of {@link RedisStore.open}. */
 export interface RedisStoreOptions extends RedisTimings {
@@ -43,23 +36,32 @@ export interface RedisStoreOptions extends RedisTimings {
    * and bounds the sweep to `<prefix>*` keys. Use the same prefix as the cache.
    */
   prefix?: string;
-  /** Keys examined per `sweep()` call (the sweep is incremental). Default 10000. */
-  sweepScanBudget?: number;
   /** For `rediss://`: trust settings (a private CA, client certificate). */
   tls?: RedisTlsOptions;
 }
 
-type RedisClient = ReturnType<typeof createClient>;
+/** The node-redis client with the store's Lua scripts as methods (see `scripts.ts`). */
+type RedisClient = ReturnType<typeof openClient>;
 type RemoteDeleteListener = (keys: string[]) => void;
 
 const DELETE_CHUNK = 500;
 const SCAN_COUNT = 500;
+/** Keys examined per `sweep()` call (the sweep is incremental). */
+const SWEEP_SCAN_BUDGET = 10_000;
 
 /** One page of `entries`: the SCAN cursor after it, its new keys and their raw values. */
 interface ListedPage {
   cursor: string;
   keys: string[];
   raws: unknown[];
+}
+
+/** A client of `url` that fails fast (see `client-options.ts`), with the store's scripts. */
+function openClient(url: string, timings: ResolvedTimings, tls: RedisTlsOptions | undefined) {
+  return createClient({
+    ...redisClientOptions(url, timings, tls),
+    scripts: STORE_SCRIPTS,
+  });
 }
 
 /** Escape glob metacharacters for SCAN MATCH. */
@@ -95,7 +97,6 @@ export class RedisStore implements CacheStore, ExpiryAwareReads {
   readonly #timings: ResolvedTimings;
   readonly #deadlines: CommandDeadlines;
   readonly #prefix: string;
-  readonly #sweepBudget: number;
   readonly #listeners = new Set<RemoteDeleteListener>();
   #subscriber: Promise<RedisClient> | undefined;
   #sweepCursor = '0';
@@ -108,7 +109,6 @@ export class RedisStore implements CacheStore, ExpiryAwareReads {
     this.label = maskUrl(options.url);
     this.#prefix = options.prefix ?? 'oc:';
     this.channel = `${this.#prefix}invalidate`;
-    this.#sweepBudget = options.sweepScanBudget ?? 10_000;
     // The Keyv instance only lends its serializer: every command goes out on the raw client.
     const adapter = new KeyvRedis<string>(client, { throwOnErrors: true, throwOnConnectError: true });
     const keyv = new Keyv({ store: adapter, namespace: '', useKeyPrefix: false, throwOnErrors: true });
@@ -127,11 +127,11 @@ export class RedisStore implements CacheStore, ExpiryAwareReads {
 
   /**
    * Connect and PING. Throws {@link StoreUnavailableError} naming the URL (password masked) when the
-   * server cannot be reached within `connectTimeoutMs`.
+   * server cannot be reached within the connect deadline (2 s).
    */
   static async open(options: RedisStoreOptions): Promise<RedisStore> {
     const timings = resolveTimings(options);
-    const client = createClient(redisClientOptions(options.url, timings, options.tls)) as RedisClient;
+    const client = openClient(options.url, timings, options.tls);
     const store = new RedisStore(client, options, timings);
     try {
       await withDeadline(client.connect(), timings.connectTimeoutMs);
@@ -218,7 +218,9 @@ export class RedisStore implements CacheStore, ExpiryAwareReads {
   }
 
   async take(key: string): Promise<unknown> {
-    const raw = await this.#run('take', () => this.#eval(TAKE, [key], [this.channel, JSON.stringify([key])]));
+    const raw = await this.#run('take', () =>
+      this.#client.takeAndPublish(key, this.channel, JSON.stringify([key])),
+    );
     return this.#codec.liveValue(raw, Date.now());
   }
 
@@ -226,10 +228,9 @@ export class RedisStore implements CacheStore, ExpiryAwareReads {
     let deleted = 0;
     for (let i = 0; i < keys.length; i += DELETE_CHUNK) {
       const chunk = keys.slice(i, i + DELETE_CHUNK);
-      const n = await this.#run('delete', () =>
-        this.#eval(DELETE, chunk, [this.channel, JSON.stringify(chunk)]),
+      deleted += await this.#run('delete', () =>
+        this.#client.deleteAndPublish(chunk, this.channel, JSON.stringify(chunk)),
       );
-      deleted += Number(n);
     }
     return deleted;
   }
@@ -237,11 +238,7 @@ export class RedisStore implements CacheStore, ExpiryAwareReads {
   async indexAdd(key: string, member: string, score: number, options: IndexAddOptions): Promise<string[]> {
     const cap = options.cap === undefined ? -1 : Math.max(0, Math.floor(options.cap));
     const reply = await this.#run('indexAdd', () =>
-      this.#eval(
-        INDEX_ADD,
-        [key],
-        [member, String(score), String(options.now), String(cap), options.keepGreater ? '1' : '0'],
-      ),
+      this.#client.indexAdd(key, member, score, options.now, cap, options.keepGreater === true),
     );
     return Array.isArray(reply) ? reply.map(String) : [];
   }
@@ -307,7 +304,7 @@ export class RedisStore implements CacheStore, ExpiryAwareReads {
   /**
    * Records expire natively (PTTL), so this resolves 0. Dead index members are dropped by every
    * `indexAdd` on that index and ignored by reads; this sweep also trims them incrementally: each
-   * call continues a SCAN of `<prefix>*` sorted sets for at most `sweepScanBudget` keys.
+   * call continues a SCAN of `<prefix>*` sorted sets for at most `SWEEP_SCAN_BUDGET` (10 000) keys.
    */
   async sweep(now: number): Promise<number> {
     let examined = 0;
@@ -322,9 +319,9 @@ export class RedisStore implements CacheStore, ExpiryAwareReads {
       const keys = page.keys.map(String);
       for (let i = 0; i < keys.length; i += 100) {
         const chunk = keys.slice(i, i + 100);
-        await this.#run('sweep', () => this.#eval(SWEEP_INDEXES, chunk, [String(now)]));
+        await this.#run('sweep', () => this.#client.sweepIndexes(chunk, now));
       }
-    } while (this.#sweepCursor !== '0' && examined < this.#sweepBudget);
+    } while (this.#sweepCursor !== '0' && examined < SWEEP_SCAN_BUDGET);
     return 0;
   }
 
@@ -343,13 +340,13 @@ export class RedisStore implements CacheStore, ExpiryAwareReads {
       release: async () => {
         // Best effort: if Redis cannot be reached the lock still expires after ttlMs, and a failing
         // release must not turn the guarded work's success into an error.
-        await this.#run('unlock', () => this.#eval(RELEASE_LOCK, [name], [text])).catch(() => undefined);
+        await this.#run('unlock', () => this.#client.releaseLock(name, text)).catch(() => undefined);
       },
     };
   }
 
   /**
-   * Bulk write (import): one WRITE_BATCH script call (EVALSHA) per {@link MAX_OPS_PER_SCRIPT} ops,
+   * Bulk write (import): one `writeBatch` script call (EVALSHA) per {@link MAX_OPS_PER_SCRIPT} ops,
    * so a batch within that bound is atomic; a larger one is written as several atomic slices in op
    * order. The end state is what the ops run one by one would give: a record is SET PX ttl (ttl <= 0:
    * skipped), index adds carry no cap (ZADD, or ZADD GT for keepGreater) and each index key expires
@@ -375,11 +372,8 @@ export class RedisStore implements CacheStore, ExpiryAwareReads {
     for (const payload of payloads as ScriptPayload[]) {
       // Only already-expired records: nothing to send.
       if (payload.length <= 1) continue;
-      // Sent as bytes: node-redis writes a Buffer argument as it is, where a string argument of
-      // this size (~300 KB a batch) is measured, concatenated into the command text and copied
-      // again on its way to the socket.
       const bytes = Buffer.from(JSON.stringify(payload), 'utf8');
-      calls.push(this.#run('writeBatch', () => this.#eval(WRITE_BATCH, [], [bytes])));
+      calls.push(this.#run('writeBatch', () => this.#client.writeBatch(bytes)));
     }
     await Promise.all(calls);
   }
@@ -471,18 +465,6 @@ export class RedisStore implements CacheStore, ExpiryAwareReads {
       } catch {
         // A listener's bug must not stop the others from hearing about the delete.
       }
-    }
-  }
-
-  /** EVALSHA, or EVAL when the server has no copy (first use, or after a restart). */
-  async #eval(script: LuaScript, keys: string[], args: Array<string | Buffer>): Promise<unknown> {
-    try {
-      return await this.#client.evalSha(script.sha, { keys, arguments: args });
-    } catch (error) {
-      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
-        return this.#client.eval(script.source, { keys, arguments: args });
-      }
-      throw error;
     }
   }
 

@@ -1,35 +1,48 @@
-import { createHash } from 'node:crypto';
+import { type CommandParser, defineScript } from '@redis/client';
 
-/** A Lua script run with EVALSHA, falling back to EVAL after a server restart (NOSCRIPT). */
-export interface LuaScript {
-  readonly source: string;
-  readonly sha: string;
-}
-
-function lua(source: string): LuaScript {
-  return { source, sha: createHash('sha1').update(source).digest('hex') };
-}
+/*
+ * The store's Lua scripts, registered on its node-redis client (`createClient({ scripts })`): each
+ * becomes a client method that sends EVALSHA and, when the server has no copy (first use, a
+ * restart, a failover, SCRIPT FLUSH), sends the script itself once with EVAL (node-redis does that on
+ * NOSCRIPT). Every script here writes, so none is EVALSHA_RO.
+ */
 
 /**
  * take: GETDEL, and publish the key on the invalidation channel when something was deleted, in one
  * atomic step (other processes drop it from their L1 caches).
  * KEYS[1] key; ARGV[1] channel; ARGV[2] message (JSON array of keys).
  */
-export const TAKE = lua(`
+const TAKE = defineScript({
+  NUMBER_OF_KEYS: 1,
+  SCRIPT: `
 local v = redis.call('GETDEL', KEYS[1])
 if v then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
 return v
-`);
+`,
+  parseCommand(parser: CommandParser, key: string, channel: string, message: string): void {
+    parser.pushKey(key);
+    parser.push(channel, message);
+  },
+  transformReply: (reply: string | null): string | null => reply,
+});
 
 /**
  * delete: DEL the keys, publish them when at least one existed. Resolves how many existed.
  * KEYS: keys; ARGV[1] channel; ARGV[2] message.
  */
-export const DELETE = lua(`
+const DELETE = defineScript({
+  SCRIPT: `
 local n = redis.call('DEL', unpack(KEYS))
 if n > 0 then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
 return n
-`);
+`,
+  // No NUMBER_OF_KEYS: the key count varies, it is pushed with the keys.
+  parseCommand(parser: CommandParser, keys: string[], channel: string, message: string): void {
+    parser.pushKeysLength(keys);
+    parser.push(channel, message);
+  },
+  transformReply: (reply: number): number => reply,
+});
 
 /**
  * indexAdd on a sorted set (score = member expiry, epoch ms): ZADD, drop dead members
@@ -39,7 +52,9 @@ return n
  * ARGV[5] '1' = keepGreater (ZADD GT: an existing member's score only rises).
  * Returns the evicted members, lowest score first.
  */
-export const INDEX_ADD = lua(`
+const INDEX_ADD = defineScript({
+  NUMBER_OF_KEYS: 1,
+  SCRIPT: `
 local key = KEYS[1]
 local member = ARGV[1]
 if ARGV[5] == '1' then
@@ -67,26 +82,55 @@ if top[2] then
   if s and s < 1e15 then redis.call('PEXPIREAT', key, string.format('%d', math.ceil(s))) end
 end
 return evicted
-`);
+`,
+  parseCommand(
+    parser: CommandParser,
+    key: string,
+    member: string,
+    score: number,
+    now: number,
+    cap: number,
+    keepGreater: boolean,
+  ): void {
+    parser.pushKey(key);
+    parser.push(member, String(score), String(now), String(cap), keepGreater ? '1' : '0');
+  },
+  transformReply: (reply: string[]): string[] => reply,
+});
 
 /**
  * Compare-and-delete of a lock: only the holder (who knows the exact stored text) releases it.
  * KEYS[1] lock key; ARGV[1] the text written at acquisition.
  */
-export const RELEASE_LOCK = lua(`
+const RELEASE_LOCK = defineScript({
+  NUMBER_OF_KEYS: 1,
+  SCRIPT: `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
-`);
+`,
+  parseCommand(parser: CommandParser, key: string, text: string): void {
+    parser.pushKey(key);
+    parser.push(text);
+  },
+  transformReply: (reply: number): number => reply,
+});
 
 /**
  * Drop dead members of the index keys given (used by the incremental sweep).
  * KEYS: index keys; ARGV[1] now.
  */
-export const SWEEP_INDEXES = lua(`
+const SWEEP_INDEXES = defineScript({
+  SCRIPT: `
 local removed = 0
 for _, k in ipairs(KEYS) do removed = removed + redis.call('ZREMRANGEBYSCORE', k, '-inf', ARGV[1]) end
 return removed
-`);
+`,
+  parseCommand(parser: CommandParser, keys: string[], now: number): void {
+    parser.pushKeysLength(keys);
+    parser.push(String(now));
+  },
+  transformReply: (reply: number): number => reply,
+});
 
 /**
  * writeBatch (bulk import) in one atomic call; batch-plan.ts builds the payload. ARGV[1] is ONE
@@ -98,7 +142,9 @@ return removed
  * ~8000), then PEXPIREAT NX (a key without expiry gets one) or, when it had one, PEXPIREAT GT (an
  * expiry only ever grows), so an index dies with its highest member. Returns the record count.
  */
-export const WRITE_BATCH = lua(`
+const WRITE_BATCH = defineScript({
+  NUMBER_OF_KEYS: 0,
+  SCRIPT: `
 local UNPACK_ARGS = 1000
 local p = cjson.decode(ARGV[1])
 local n = #p
@@ -130,4 +176,25 @@ while a <= n do
   if redis.call('PEXPIREAT', key, at, 'NX') == 0 then redis.call('PEXPIREAT', key, at, 'GT') end
 end
 return records
-`);
+`,
+  // Sent as bytes: node-redis writes a Buffer argument as it is, where a string argument of this
+  // size (~300 KB a batch) is measured, concatenated into the command text and copied again on its
+  // way to the socket.
+  parseCommand(parser: CommandParser, payload: Buffer): void {
+    parser.push(payload);
+  },
+  transformReply: (reply: number): number => reply,
+});
+
+/**
+ * The scripts as client methods (`client.takeAndPublish(key, channel, message)`…). Names that no
+ * node-redis command has: a script of the same name would replace the command on the client.
+ */
+export const STORE_SCRIPTS = {
+  takeAndPublish: TAKE,
+  deleteAndPublish: DELETE,
+  indexAdd: INDEX_ADD,
+  releaseLock: RELEASE_LOCK,
+  sweepIndexes: SWEEP_INDEXES,
+  writeBatch: WRITE_BATCH,
+};

@@ -1,5 +1,5 @@
 /**
- * SQL of the SQLite store. Four tables per store (names from `tablePrefix`, default `oc`):
+ * SQL of the SQLite store. Four tables per store, named by a prefix (the store uses `oc`):
  *
  * - `<p>_kv(key PRIMARY KEY, value TEXT)`: created and written by `@keyv/sqlite`; `value` is Keyv's
  *   JSON envelope `{"value":…,"expires":<epoch ms>}`. An expression index on
@@ -21,7 +21,7 @@ export interface SqliteSql {
   kvTable: string;
   /** Persistent schema, run in one transaction at open. */
   schema: string[];
-  /** Per-connection objects (the bulk-write view and its trigger), created at open. */
+  /** Per-connection objects (the bulk-write view and its trigger), created by the first `bulkWrite`. */
   connectionSchema: string[];
   probeWrite: string;
   add: string;
@@ -41,7 +41,6 @@ export interface SqliteSql {
   indexCount: string;
   indexDelete: string;
   indexTrackSize: string;
-  upsertRecord: string;
   /** A whole `writeBatch` as one statement: a JSON array of {@link BulkRow}s. */
   bulkWrite: string;
   /** Staged bulk load (see `bulk-stage.ts`). */
@@ -190,7 +189,6 @@ export function sqliteSql(tablePrefix: string): SqliteSql {
     indexRange: `SELECT member, score FROM ${ix} WHERE ikey = ? AND score > ? ORDER BY score ASC, member ASC`,
     indexCount: `SELECT count(*) AS n FROM ${ix} WHERE ikey = ? AND score > ?`,
     indexDelete: `DELETE FROM ${ix} WHERE ikey = ?`,
-    upsertRecord: `INSERT INTO ${kv}(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
     // Compare-and-delete on the exact stored text: only the holder (who knows it) releases.
     releaseLock: `DELETE FROM ${kv} WHERE key = ? AND value = ?`,
   };

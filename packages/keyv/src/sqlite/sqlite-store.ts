@@ -18,38 +18,19 @@ import { EnvelopeCodec, isLive } from '../envelope.js';
 import { assertTtl, storeUnavailable } from '../errors.js';
 import type { ExpiringValue, ExpiryAwareReads } from '../expiring.js';
 import { ConnectionGate } from '../gate.js';
-import { bulkRows } from './bulk-rows.js';
-import { BulkStage } from './bulk-stage.js';
+import { SqliteBulkLoader } from './bulk-loader.js';
 import { folderCreationHint, openFailureHint } from './open-errors.js';
-import {
-  BULK_INDEX,
-  BULK_INDEX_GREATER,
-  type BulkRow,
-  type SqliteSql,
-  SWEEP_BATCH,
-  sqliteSql,
-} from './schema.js';
-
-/**
- * `wal_autocheckpoint` (pages) while a `writeBatch` commits. Random token digests make every
- * batch dirty pages all over the B-trees; checkpointing after each batch (the default threshold,
- * 1000 pages, is below one batch) copies each page back to the database file once per batch. A
- * larger write-ahead log lets one checkpoint copy a page that several batches changed once. The
- * log file keeps its size (up to 256 MiB with 4 KiB pages) until the next checkpoint resets it.
- */
-const BULK_WAL_AUTOCHECKPOINT = 65_536;
+import { isBusy, type Query } from './query.js';
+import { type SqliteSql, SWEEP_BATCH, sqliteSql } from './schema.js';
 
 /** Pause between two tries to switch a file held by another connection to WAL. */
 const WAL_RETRY_MS = 25;
 
+/** The tables are `oc_kv`, `oc_index`, `oc_index_size`, `oc_meta` (see `schema.ts`). */
+const TABLE_PREFIX = 'oc';
+
 /** Page cache of the connection (KiB): see `open`. */
 const PAGE_CACHE_KIB = 49_152;
-/**
- * Page cache (KiB) while a staged bulk load runs. Its merges insert in key order and rebuild
- * indexes by sorting, which need few cached pages; SQLite sizes each sort's memory by the cache
- * size, so the 48 MiB cache plus a 48 MiB sort put a 1M-token import at ~420 MB of RSS.
- */
-const BULK_PAGE_CACHE_KIB = 16_384;
 
 /** Options of {@link SqliteStore.open}. */
 export interface SqliteStoreOptions {
@@ -57,14 +38,9 @@ export interface SqliteStoreOptions {
   path: string;
   /** How long a statement waits for another process's write lock before failing. Default 5000 ms. */
   busyTimeoutMs?: number;
-  /** Table name prefix: tables `<p>_kv`, `<p>_index`, `<p>_meta`. Default `oc`. */
-  tablePrefix?: string;
   /** How the store is named in error messages (the store URL). Default `sqlite://<path>`. */
   label?: string;
 }
-
-type Row = Record<string, unknown>;
-type Query = (sql: string, ...params: unknown[]) => Promise<Row[]>;
 
 /**
  * {@link CacheStore} on a SQLite file through `@keyv/sqlite`, safe for several processes sharing
@@ -78,6 +54,8 @@ type Query = (sql: string, ...params: unknown[]) => Promise<Row[]>;
  *   `BEGIN IMMEDIATE` transactions (index add + cap), serialized per connection by a
  *   {@link ConnectionGate}, and across processes by SQLite's write lock (WAL + busy timeout).
  * - Every driver failure becomes {@link StoreUnavailableError}; a missing row is the only `undefined`.
+ * - Imports (`writeBatch`, the staged `bulkLoad`) are the {@link SqliteBulkLoader}'s, on this
+ *   store's connection and gate.
  */
 export class SqliteStore implements CacheStore, ExpiryAwareReads {
   readonly kind = 'sqlite';
@@ -92,11 +70,8 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
   readonly #gate = new ConnectionGate();
   #closed = false;
   #lastError: unknown;
-  /** The connection's `synchronous` and `wal_autocheckpoint`, restored after each bulk write. */
-  #durability = { synchronous: 2, walAutocheckpoint: 1000 };
   readonly #busyTimeoutMs: number;
-  /** Set while a staged {@link bulkLoad} runs: `writeBatch` appends to the stage. */
-  #stage: BulkStage | undefined;
+  readonly #bulk: SqliteBulkLoader;
 
   private constructor(
     path: string,
@@ -114,6 +89,15 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
     this.#sql = sql;
     this.#query = adapter.query as Query;
     this.#codec = new EnvelopeCodec(keyv);
+    this.#bulk = new SqliteBulkLoader({
+      path,
+      sql,
+      codec: this.#codec,
+      query: this.#query,
+      exclusive: (operation, fn) => this.#exclusive(operation, fn),
+      immediate: (body) => this.#immediate(body),
+      enterWal: () => this.#enterWal(),
+    });
     // Keyv swallows some failures and reports them as events; the throws below carry them too.
     keyv.on('error', (error: unknown) => {
       this.#lastError = error;
@@ -128,7 +112,7 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
   static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
     const path = options.path;
     const label = options.label ?? `sqlite://${path}`;
-    const sql = sqliteSql(options.tablePrefix ?? 'oc');
+    const sql = sqliteSql(TABLE_PREFIX);
     const busyTimeout = options.busyTimeoutMs ?? 5000;
     if (path !== ':memory:') {
       try {
@@ -149,12 +133,6 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
       // them in memory instead of re-reading pages through syscalls (SQLite's default is 2 MiB).
       // 64 MiB was no faster for a large import and put a 1M-entry CLI run over 300 MB of RSS.
       await store.#query(`PRAGMA cache_size=-${PAGE_CACHE_KIB}`);
-      store.#durability = {
-        synchronous: Number((await store.#query('PRAGMA synchronous'))[0]?.synchronous ?? 2),
-        walAutocheckpoint: Number(
-          (await store.#query('PRAGMA wal_autocheckpoint'))[0]?.wal_autocheckpoint ?? 1000,
-        ),
-      };
       // One transaction: a file created by an older version gets the new tables and triggers
       // whole or not at all, and a concurrent opener waits (busy timeout) instead of interleaving.
       await store.#query('BEGIN IMMEDIATE');
@@ -166,7 +144,6 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
         await store.#query('ROLLBACK').catch(() => undefined);
         throw error;
       }
-      for (const statement of sql.connectionSchema) await store.#query(statement);
     } catch (error) {
       await adapter.close().catch(() => undefined);
       const hint = await openFailureHint(path, (error as { code?: string }).code);
@@ -243,15 +220,9 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
   }
 
   async indexAdd(key: string, member: string, score: number, options: IndexAddOptions): Promise<string[]> {
-    const stage = this.#stage;
-    if (stage !== undefined && options.cap !== undefined) {
-      // During a staged bulk load the tables lack the staged members, so a cap cannot be judged;
-      // and written now, the member would point at a record that a kill could still lose. Staged
-      // with the batches instead; the next capped add after the load evicts what is over.
-      const row: BulkRow = [options.keepGreater ? BULK_INDEX_GREATER : BULK_INDEX, key, member, score];
-      await this.#exclusive('indexAdd', () => this.#query(this.#sql.staging.append, JSON.stringify([row])));
-      stage.appended(1);
-      return [];
+    if (options.cap !== undefined && this.#bulk.staging) {
+      // A cap cannot be judged against a stage: see `SqliteBulkLoader.stageIndexAdd`.
+      return this.#bulk.stageIndexAdd(key, member, score, options.keepGreater === true);
     }
     return this.#transaction('indexAdd', async (q) => {
       if (options.cap !== undefined) await q(this.#sql.indexTrackSize, key);
@@ -353,146 +324,20 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
     };
   }
 
-  /**
-   * Bulk write (import): the batch lands whole or not at all, and is visible once this resolves
-   * (inside a staged {@link bulkLoad}: once its next merge commits). Index adds here carry no cap.
-   *
-   * The whole batch is ONE statement (a JSON array into a TEMP view whose trigger upserts each
-   * row, see `schema.ts`): atomic by itself, and outside BEGIN…COMMIT SQLite keeps no statement
-   * journal. It commits with `synchronous=NORMAL` and a larger checkpoint threshold (restored
-   * afterwards): in WAL mode that is durable against a crash of the process; a power loss can
-   * drop the latest bulk batches until the next checkpoint or `synchronous=FULL` commit (the
-   * next ordinary write, or SQLite's checkpoint when the last connection closes), after which
-   * everything is on disk.
-   */
-  async writeBatch(ops: BatchOp[]): Promise<void> {
-    if (ops.length === 0) return;
-    const planned = bulkRows(ops, this.#codec, Date.now());
-    // Plain records give their rows synchronously: the batch then queues on the connection before
-    // `writeBatch` returns, ahead of anything its caller issues next (core's cap check).
-    const rows = Array.isArray(planned) ? planned : await planned;
-    if (rows.length === 0) return;
-    const json = JSON.stringify(rows);
-    await this.#exclusive('writeBatch', async () => {
-      const stage = this.#stage;
-      if (stage === undefined) {
-        await this.#bulkDurability(() => this.#query(this.#sql.bulkWrite, json));
-        return;
-      }
-      await this.#query(this.#sql.staging.append, json);
-      stage.appended(rows.length);
-      if (stage.due) await this.#mergeStage(stage, { last: false });
-    });
+  /** Bulk write (import): see {@link SqliteBulkLoader.writeBatch}. */
+  writeBatch(ops: BatchOp[]): Promise<void> {
+    return this.#bulk.writeBatch(ops);
   }
 
-  /**
-   * Run a bulk import (`run` makes the `writeBatch` calls). On a store whose tables are empty when
-   * it starts, batches are staged and merged in key order, with the secondary indexes dropped by
-   * the first merge and rebuilt by the last (see `bulk-stage.ts` for why; a 300k-token import
-   * spends ~4x less time in SQLite). Between those merges, lookups by key, user or family stay
-   * indexed; sweeps and cap checks scan. On a store that already holds data, `run` just runs:
-   * batches are written as they come.
-   *
-   * While staged, a batch is not readable until the next merge, which happens whenever the stage
-   * holds three times the rows merged before (so at least a quarter of a killed run's work has
-   * landed) and when `run` settles, even by throwing (a failed merge is what then rejects). A
-   * merge is one transaction: it lands whole or not at all, and other processes' writes wait for
-   * it (their busy timeout may run out on a large one). Capped `indexAdd`s are staged too, with no
-   * cap judged. One load at a time per store: a `bulkLoad` called while one runs (nested or not)
-   * just runs `run`, its batches joining the running load's stage.
-   */
-  async bulkLoad<T>(run: (load: BulkLoadInfo) => Promise<T>): Promise<T> {
-    if (this.#stage !== undefined) return run({ deferred: true });
-    const stage = await this.#exclusive('bulkLoad', async () => {
-      if ((await this.#query(this.#sql.staging.targetEmpty)).length === 0) return undefined;
-      await this.#query(this.#sql.staging.create);
-      await this.#query(this.#sql.staging.clear);
-      await this.#query(`PRAGMA cache_size=-${BULK_PAGE_CACHE_KIB}`);
-      return new BulkStage(await this.#useRollbackJournal());
-    });
-    if (stage === undefined) return run({ deferred: false });
-    this.#stage = stage;
-    let result: T;
-    try {
-      result = await run({ deferred: true });
-    } finally {
-      this.#stage = undefined;
-      await this.#exclusive('bulkLoad', async () => {
-        try {
-          if (stage.staged > 0 || stage.indexesDropped) await this.#mergeStage(stage, { last: true });
-        } finally {
-          await this.#query(this.#sql.staging.drop);
-          await this.#query(`PRAGMA cache_size=-${PAGE_CACHE_KIB}`);
-          if (stage.rollbackJournal) await this.#backToWal();
-        }
-      });
-    }
-    return result;
-  }
-
-  /**
-   * Merge the stage into the tables in one transaction and empty it. Runs under the gate. The
-   * secondary indexes go with the first merge and come back with the last (`last`), in the same
-   * transactions: the tables always hold whole merges, and a process killed in between leaves
-   * them without those indexes until the next `open`, whose schema step rebuilds them.
-   */
-  async #mergeStage(stage: BulkStage, { last }: { last: boolean }): Promise<void> {
-    const staging = this.#sql.staging;
-    const merge = () =>
-      this.#immediate(async (q) => {
-        if (!stage.indexesDropped) for (const statement of staging.dropIndexes) await q(statement);
-        await q(staging.mergeRecords);
-        for (const statement of staging.mergeIndexes) await q(statement);
-        if (last) for (const statement of staging.rebuild) await q(statement);
-      });
-    // A rollback journal keeps the connection's own `synchronous` (FULL unless set): a load has a
-    // handful of merges, so their syncs cost nothing next to the pages they write.
-    await (stage.rollbackJournal ? merge() : this.#bulkDurability(merge));
-    await this.#query(staging.clear);
-    stage.mergedAll();
-  }
-
-  /**
-   * Switch the file from WAL to a rollback journal for a staged load, if no other connection has it
-   * open (SQLite refuses with SQLITE_BUSY otherwise, and the load keeps WAL). Returns whether it did.
-   *
-   * Why: in WAL mode a merge writes every page it changes to the log, and the checkpoint that
-   * follows copies them all into the file again; the last merge of a 1M-token load wrote ~1.4 GB
-   * twice, and its commit alone took 5 s. A rollback journal keeps only the original content of the
-   * pages a merge changes, and the pages a load appends to the file have none (1M legacy entries
-   * into an empty file: 60.6 s → 52–54 s). A merge stays one transaction either way: a killed
-   * process leaves a journal that the next opener rolls back.
-   *
-   * The cost: while a merge runs, a process opening the file waits for it (busy timeout), where WAL
-   * let it read. The load only stages into an empty file, which nothing serves from yet.
-   */
-  async #useRollbackJournal(): Promise<boolean> {
-    if (this.path === ':memory:') return false;
-    try {
-      const rows = await this.#query('PRAGMA journal_mode=DELETE');
-      return (rows[0] as { journal_mode?: string } | undefined)?.journal_mode === 'delete';
-    } catch (error) {
-      if (isBusy(error)) return false;
-      throw error;
-    }
-  }
-
-  /**
-   * Back to WAL after a load that left it. A process that opened the file meanwhile may hold it
-   * (SQLITE_BUSY): then it stays as it is until the next open, which switches it to WAL.
-   */
-  async #backToWal(): Promise<void> {
-    try {
-      await this.#enterWal();
-    } catch (error) {
-      if (!isBusy(error)) throw error;
-    }
+  /** Run a bulk import, staged into an empty store: see {@link SqliteBulkLoader.load}. */
+  bulkLoad<T>(run: (load: BulkLoadInfo) => Promise<T>): Promise<T> {
+    return this.#bulk.load(run);
   }
 
   /**
    * `PRAGMA journal_mode=WAL`, tried again until the busy timeout while SQLITE_BUSY: leaving a
-   * rollback journal (a staged load's, see {@link bulkLoad}) needs the file to itself, and SQLite
-   * answers at once instead of waiting as it does for a lock.
+   * rollback journal (a staged load's, see {@link SqliteBulkLoader}) needs the file to itself, and
+   * SQLite answers at once instead of waiting as it does for a lock.
    */
   async #enterWal(): Promise<void> {
     const deadline = Date.now() + this.#busyTimeoutMs;
@@ -504,20 +349,6 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
         if (!isBusy(error) || Date.now() >= deadline) throw error;
       }
       await sleep(WAL_RETRY_MS);
-    }
-  }
-
-  /** Run bulk statements with `synchronous=NORMAL` and a large checkpoint threshold, then restore. */
-  async #bulkDurability(body: () => Promise<unknown>): Promise<void> {
-    const { synchronous, walAutocheckpoint } = this.#durability;
-    // PRAGMA synchronous cannot change inside a transaction: set around it.
-    await this.#query('PRAGMA synchronous=NORMAL');
-    await this.#query(`PRAGMA wal_autocheckpoint=${BULK_WAL_AUTOCHECKPOINT}`);
-    try {
-      await body();
-    } finally {
-      await this.#query(`PRAGMA synchronous=${synchronous}`);
-      await this.#query(`PRAGMA wal_autocheckpoint=${walAutocheckpoint}`);
     }
   }
 
@@ -581,10 +412,4 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
   #assertOpen(operation: string): void {
     if (this.#closed) throw new StoreUnavailableError(`${this.#label}: ${operation} after close()`);
   }
-}
-
-/** SQLite's "another connection holds the lock" errors. */
-function isBusy(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
 }

@@ -1,4 +1,4 @@
-import { InvalidInputError } from '@oauth-cache/core';
+import { CapacityError, InvalidInputError } from '@oauth-cache/core';
 import type { Context, Middleware } from 'koa';
 import type { Logger } from 'pino';
 import type { OAuthErrorBody } from '../http/oauth-error-body.js';
@@ -50,7 +50,8 @@ interface HttpishError {
 /**
  * Koa middleware (mount it first) turning every thrown error into a JSON answer, never an HTML or
  * stack-trace 500: store unavailable -> 503 + `Retry-After` (logged at `warn` with its cause,
- * throttled, when a `logger` is given); body parse errors -> 400
+ * throttled, when a `logger` is given); a full token cache (core's `CapacityError`) -> 503
+ * `temporarily_unavailable` + the error's `Retry-After`; body parse errors -> 400
  * `invalid_request`; too large -> 413; other client errors keep their status; anything else ->
  * 500 `{"error":"server_error"}` with no details (the error is logged instead). Error statuses left
  * without a body (unmatched route 404, router 405) get a JSON `{error}` body as well.
@@ -78,11 +79,12 @@ export function oauthErrorHandler(options: OAuthErrorHandlerOptions = {}): Middl
     } catch (error) {
       const mapped = mapError(error);
       if (isStoreUnavailable(error)) reportStore?.(error, requestFields(ctx));
-      else if (mapped.status >= 500) report(ctx, error, options.logger);
+      // A full token cache is reported by core's `capacity_reached` security event, not as a bug.
+      else if (mapped.status >= 500 && !isCapacityError(error)) report(ctx, error, options.logger);
       if (ctx.headerSent || !ctx.writable) return;
       ctx.status = mapped.status;
       ctx.set('Cache-Control', 'no-store');
-      if (mapped.status === 503) ctx.set('Retry-After', retryAfter);
+      if (mapped.status === 503) ctx.set('Retry-After', mapped.retryAfter ?? retryAfter);
       if (mapped.status === 413) ctx.set('Connection', 'close');
       if (mapped.allow) ctx.set('Allow', mapped.allow);
       ctx.body = mapped.body;
@@ -91,7 +93,24 @@ export function oauthErrorHandler(options: OAuthErrorHandlerOptions = {}): Middl
 }
 
 /** The status and OAuth-shaped body an error maps to (exported for other runtimes and tests). */
-export function mapError(error: unknown): { status: number; body: OAuthErrorBody; allow?: string } {
+export function mapError(error: unknown): {
+  status: number;
+  body: OAuthErrorBody;
+  allow?: string;
+  /** `Retry-After` the error asks for (a full token cache), instead of the handler's default. */
+  retryAfter?: string;
+} {
+  if (isCapacityError(error)) {
+    // The cache refused a new token rather than evict another user's: not a store failure.
+    return {
+      status: 503,
+      body: {
+        error: 'temporarily_unavailable',
+        error_description: 'The server holds as many tokens as it is configured for; retry later',
+      },
+      retryAfter: String((error as { retryAfterSeconds: number }).retryAfterSeconds),
+    };
+  }
   if (isStoreUnavailable(error)) {
     return {
       status: 503,
@@ -133,6 +152,14 @@ export function mapError(error: unknown): { status: number; body: OAuthErrorBody
     };
   }
   return { status: 500, body: { error: 'server_error' } };
+}
+
+/** Core's CapacityError, also from another copy of core (matched by its stable `code`). */
+function isCapacityError(error: unknown): boolean {
+  if (error instanceof CapacityError) return true;
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, retryAfterSeconds } = error as { code?: unknown; retryAfterSeconds?: unknown };
+  return code === 'capacity_reached' && Number.isSafeInteger(retryAfterSeconds);
 }
 
 function statusOf(error: HttpishError): number | undefined {

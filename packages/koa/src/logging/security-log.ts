@@ -8,11 +8,13 @@ const WARN_EVENTS: ReadonlySet<SecurityEventType> = new Set([
   'client_mismatch',
   'seal_failed',
   'ephemeral_keys',
+  'capacity_reached',
 ]);
 
 /**
  * Log the cache's security events on a child logger named `security`. Events carry ids and digests,
- * never raw tokens. Returns a function that detaches the listener.
+ * never raw tokens; a refresh token's reuse also names the presenting client (`clientId`) and its
+ * network address (`clientAddress`, when the token endpoint passed it). Returns a function that detaches the listener.
  */
 export function attachSecurityLog(cache: Pick<TokenCache, 'events'>, logger: Logger): () => void {
   // `name` as a child binding: with an unnamed parent (createLogger's default) lines read `"name":"security"`.

@@ -1,4 +1,4 @@
-import type { OperationEvent, TokenCache } from '@oauth-cache/core';
+import type { OperationEvent, SecurityEvent, TokenCache } from '@oauth-cache/core';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Options of {@link createCacheMetrics}. */
@@ -32,7 +32,7 @@ const DURATION_BUCKETS = [
 
 /**
  * Prometheus metrics for a cache: operation counters and durations fed from `cache.events`
- * ('operation', 'error'), and gauges read from `cache.stats()` at scrape time. Labels hold only
+ * ('operation', 'error'; 'security' for refused issuances), and gauges read from `cache.stats()` at scrape time. Labels hold only
  * operation and result names, never tokens or user ids.
  */
 export function createCacheMetrics(options: CacheMetricsOptions): CacheMetrics {
@@ -62,6 +62,11 @@ export function createCacheMetrics(options: CacheMetricsOptions): CacheMetrics {
   const storeErrors = new Counter({
     name: 'cache_store_errors_total',
     help: "Store failures the cache reported through its 'error' event",
+    registers,
+  });
+  const refusedIssuances = new Counter({
+    name: 'cache_token_issuance_refused_total',
+    help: 'Token issuances refused because the cache held MAX_TOKEN_CACHE_SIZE live tokens',
     registers,
   });
   const scrapeErrors = new Counter({
@@ -100,6 +105,7 @@ export function createCacheMetrics(options: CacheMetricsOptions): CacheMetrics {
     'cache_session_operations_total',
     'cache_operation_duration_seconds',
     'cache_store_errors_total',
+    'cache_token_issuance_refused_total',
     'cache_stats_scrape_errors_total',
     'cache_active_tokens',
     'cache_active_sessions',
@@ -122,8 +128,12 @@ export function createCacheMetrics(options: CacheMetricsOptions): CacheMetrics {
       duration.observe({ operation }, event.duration);
   };
   const onError = () => storeErrors.inc();
+  const onSecurity = (event: SecurityEvent) => {
+    if (event.type === 'capacity_reached') refusedIssuances.inc();
+  };
   cache.events.on('operation', onOperation);
   cache.events.on('error', onError);
+  cache.events.on('security', onSecurity);
 
   return {
     registry,
@@ -132,6 +142,7 @@ export function createCacheMetrics(options: CacheMetricsOptions): CacheMetrics {
     close() {
       cache.events.off('operation', onOperation);
       cache.events.off('error', onError);
+      cache.events.off('security', onSecurity);
       for (const name of names) registry.removeSingleMetric(name);
     },
   };
