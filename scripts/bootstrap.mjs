@@ -73,6 +73,7 @@ function systemTools() {
       '/usr/bin/chromium': 'chromium', // the browser login test launches it through playwright-core
       '/usr/bin/sqlite3': 'sqlite3', // the SQLite tests hold locks and read files with the CLI
       python3: 'python3', // a fixture is written in Python (stdlib only)
+      openssl: 'openssl', // the TLS tests (Redis over TLS, the CIMD document host) make their certificates
     });
     // As root, the SQLite permission tests drop privileges with setpriv and mount with unshare.
     if (process.getuid?.() === 0) Object.assign(tools, { setpriv: 'util-linux', unshare: 'util-linux' });

@@ -59,28 +59,38 @@ export interface LoginOptions {
   timeoutMs?: number;
 }
 
-/** Post the login form as a browser does; resolves the raw answer (302 on success, not followed). */
-export function submitLogin(
+/**
+ * Open the login page and post its form as a browser does (the page's signed `form_token`
+ * included); resolves the raw answer of the POST (302 on success, not followed), or the page's own
+ * answer when it showed no form (e.g. 503 while the store is down).
+ */
+export async function submitLogin(
   base: string,
   clientId: string,
   challenge: string,
   options: LoginOptions = {},
 ): Promise<HttpResponse> {
-  const form = new URLSearchParams({
+  const request = new URLSearchParams({
     client_id: clientId,
     redirect_uri: options.redirectUri ?? TEST_REDIRECT_URI,
     response_type: 'code',
     code_challenge: challenge,
     code_challenge_method: 'S256',
     state: options.state ?? randomBytes(8).toString('hex'),
-    username: options.username ?? 'demo',
-    password: options.password ?? 'demo',
-    action: 'login',
   });
-  return postForm(`${base}/authorize`, form, {
+  const transport = {
     ...(options.localAddress ? { localAddress: options.localAddress } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
-  });
+  };
+  const page = await httpRequest(`${base}/authorize?${request}`, transport);
+  const token = /name="form_token" value="([^"]*)"/.exec(page.body)?.[1];
+  if (page.status !== 200 || token === undefined) return page;
+  const form = new URLSearchParams(request);
+  form.set('form_token', token);
+  form.set('username', options.username ?? 'demo');
+  form.set('password', options.password ?? 'demo');
+  form.set('action', 'login');
+  return postForm(`${base}/authorize`, form, transport);
 }
 
 /** Log in and exchange the code: resolves the token response (throws {@link FlowError} otherwise). */

@@ -53,6 +53,8 @@ export function serverEnv(options: ServerEnvOptions): Record<string, string> {
     MAX_GRANTS_PER_USER: '100000',
     MCP_LOGIN_MAX_SUCCESSES_PER_USER: '100000',
     MCP_REGISTER_MAX_PER_HOUR: '1000000',
+    // Required in production (it guards /cache/status and /metrics).
+    OAUTH_CACHE_STATUS_TOKEN: randomBytes(24).toString('base64url'),
     ...(options.publicUrl ? { MCP_PUBLIC_URL: options.publicUrl } : {}),
     ...options.secrets,
     ...options.extra,

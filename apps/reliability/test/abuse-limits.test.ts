@@ -1,9 +1,10 @@
 /**
  * Scenario 5b: brute force and size limits against the real binary.
  *
- * - Wrong passwords for one user name are slowed down (after 2 failures) and then refused with 429 +
- *   Retry-After (after 5, the default), even with the right password; another user logging in is
- *   unaffected, from another address and from the attacker's own one.
+ * - Wrong passwords for one user name from one address are slowed down (after 2 failures) and then
+ *   refused with 429 + Retry-After (after 5, the default), even with the right password, from that
+ *   address only: the user herself signs in from hers (slowed down, never locked out); another user
+ *   logging in is unaffected, from another address and from the attacker's own one.
  * - Wrong guesses from one address (limit lowered to 10 here to keep the run short; default 20) are
  *   refused the same way, also when sent all at once (attempts count when they start); a user on
  *   another address is unaffected.
@@ -80,8 +81,12 @@ describe('brute force on the login form', () => {
     expect(attempts[4]?.ms).toBeGreaterThanOrEqual(1180);
     const refused = await timedLogin('demo', 'wrong-again', attacker);
     expectRefused(refused.response);
-    // The right password does not unlock the user name during the window.
-    expectRefused((await timedLogin('demo', 'demo', '127.0.0.22')).response);
+    // The right password does not unlock the user name from the attacker's address during the window ...
+    expectRefused((await timedLogin('demo', 'demo', attacker)).response);
+    // ... but the user herself, from her own address, signs in (slowed down, never locked out).
+    const owner = await timedLogin('demo', 'demo', '127.0.0.22');
+    expect(owner.response.status).toBe(302);
+    expect(owner.ms).toBeGreaterThanOrEqual(1580);
     // Another user: unaffected from another address, and from the attacker's address (not at its limit).
     const other = await timedLogin('ivanov', 'Пароль123', '127.0.0.23');
     expect(other.response.status).toBe(302);
@@ -91,6 +96,7 @@ describe('brute force on the login form', () => {
       refusedAfterMs: Math.round(refused.ms),
       retryAfter: header(refused.response, 'retry-after'),
       otherUserLoginMs: Math.round(other.ms),
+      ownerLoginMs: Math.round(owner.ms),
     });
   });
 
@@ -193,10 +199,13 @@ describe('behind a proxy that appends to X-Forwarded-For (MCP_TRUST_PROXY=true)'
         response_type: 'code',
         code_challenge: challenge,
         code_challenge_method: 'S256',
-        username: `guess-${i}`,
-        password: 'wrong',
-        action: 'login',
       });
+      // The page's signed form token, as a browser would post it.
+      const page = await httpRequest(`${proxiedServer.url}/authorize?${form}`);
+      form.set('form_token', /name="form_token" value="([^"]*)"/.exec(page.body)?.[1] ?? '');
+      form.set('username', `guess-${i}`);
+      form.set('password', 'wrong');
+      form.set('action', 'login');
       const response = await httpRequest(`${proxiedServer.url}/authorize`, {
         method: 'POST',
         headers: {

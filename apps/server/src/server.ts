@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  type ClientMetadataFetchOptions,
   checkOneCCredentials,
   createAuthorizationServer,
   mcpResourceOf,
@@ -23,6 +24,13 @@ export interface StartServerOptions {
   logger?: Logger;
   /** A store to use instead of opening `config.storeUrl` (closed by `close()` all the same). */
   store?: CacheStore;
+  /**
+   * TESTS ONLY: options of the client ID metadata document fetch (e.g. `allowLoopback`,
+   * `resolveHost` and `ca` to fetch documents from a local https server). There is deliberately no
+   * environment variable for this: in production the fetch never reaches loopback or private
+   * addresses and uses the system's trust store.
+   */
+  clientMetadataFetch?: ClientMetadataFetchOptions;
 }
 
 /** A running server. */
@@ -66,6 +74,9 @@ export async function startServer(
     keepAliveTimeout: 5_000,
   });
   server.maxHeadersCount = 100;
+  // Beyond this, new connections are closed at once: a flood of idle or slow connections cannot
+  // exhaust file descriptors and memory (MCP_MAX_CONNECTIONS).
+  server.maxConnections = config.maxConnections;
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -97,6 +108,9 @@ export async function startServer(
     loginRateLimit: config.loginRateLimit,
     resourceName: '1C MCP gateway',
     legacyClientIds: config.legacyClientIds,
+    ...(options.clientMetadataFetch ? { clientMetadataFetch: options.clientMetadataFetch } : {}),
+    redirectPolicy: config.redirectPolicy,
+    formTokenTtlMs: config.loginFormTtlSeconds * 1000,
   });
   const onec = new OneCRpcClient({
     serviceUrl: config.onecServiceUrl,

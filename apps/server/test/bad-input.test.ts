@@ -358,8 +358,10 @@ describe('POST /revoke', () => {
     const url = `${base}/revoke`;
     await expectOAuthError(await form(url, ''), 400, 'invalid_request');
     await expectOAuthError(await form(url, 'token=a&token=b'), 400, 'invalid_request');
-    expect((await form(url, 'token=never-issued')).status).toBe(200);
-    expect((await form(url, `token=${'t'.repeat(5000)}`)).status).toBe(200);
+    // Every client is public: it must name itself (RFC 7009 §2.1).
+    await expectOAuthError(await form(url, 'token=never-issued'), 400, 'invalid_request');
+    expect((await form(url, `token=never-issued&client_id=${clientId}`)).status).toBe(200);
+    expect((await form(url, `token=${'t'.repeat(5000)}&client_id=${clientId}`)).status).toBe(200);
     await expectOAuthError(
       await form(url, 'token=a&client_id=unknown-unknown-unknown'),
       401,

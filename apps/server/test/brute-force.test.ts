@@ -1,7 +1,7 @@
 /**
- * Brute-force protection of the login form: failures per user name and per IP are counted in the
- * shared store; after the limit the form answers 429 with Retry-After without asking 1C; a correct
- * login for another user is not affected.
+ * Brute-force protection of the login form: failures per (user name, address) and per address are
+ * counted in the shared store; after the limit the form answers 429 with Retry-After without asking
+ * 1C; a correct login for another user, or for the same user from another address, is not affected.
  */
 
 import { s256Challenge } from '@oauth-cache/authorization-server';
@@ -71,6 +71,9 @@ describe('login brute force', () => {
     const other = await attempt('ivanov', 'Пароль123');
     expect(other.status).toBe(302);
     expect(String(other.headers.location)).toMatch(/^http:\/\/127\.0\.0\.1:40000\/cb\?code=/);
+    // The refusal is for this user name from this address: the user herself, elsewhere, signs in.
+    const owner = await attempt('demo', 'demo', '127.0.0.3');
+    expect(owner.status).toBe(302);
   });
 
   it('refuses an IP after repeated failures across user names; another IP still logs in', async () => {

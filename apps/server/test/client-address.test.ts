@@ -5,7 +5,7 @@
  */
 import { s256Challenge } from '@oauth-cache/authorization-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from './support/harness.js';
+import { type Harness, loginFormToken, startHarness } from './support/harness.js';
 import { rawRequest } from './support/http.js';
 
 const REDIRECT = 'http://127.0.0.1:40000/cb';
@@ -31,16 +31,18 @@ async function gateway(env: Record<string, string>): Promise<{ h: Harness; clien
 
 /** One wrong password for a fresh user name, through a proxy that sent `forwardedFor`. */
 async function guess(h: Harness, clientId: string, user: string, forwardedFor?: string): Promise<number> {
-  const form = new URLSearchParams({
+  const request = new URLSearchParams({
     client_id: clientId,
     redirect_uri: REDIRECT,
     response_type: 'code',
     code_challenge: s256Challenge('x'.repeat(43)),
     code_challenge_method: 'S256',
-    username: user,
-    password: 'wrong',
-    action: 'login',
   });
+  const form = new URLSearchParams(request);
+  form.set('form_token', await loginFormToken(h.server.url, request));
+  form.set('username', user);
+  form.set('password', 'wrong');
+  form.set('action', 'login');
   const response = await rawRequest(`${h.server.url}/authorize`, {
     method: 'POST',
     headers: {

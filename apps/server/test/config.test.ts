@@ -116,10 +116,12 @@ describe('loadServerConfig', () => {
       MCP_AUTH_MODE: 'none',
       OAUTH_CACHE_STATUS_TOKEN: 'short',
       TOKEN_TTL: 'x',
+      MCP_MAX_CONNECTIONS: '0',
       ...fixedSecrets(),
     });
     const text = issues.join('\n');
     for (const name of [
+      'MCP_MAX_CONNECTIONS',
       'MCP_PORT',
       'MCP_PUBLIC_URL',
       'MCP_OAUTH2_CODE_TTL',
@@ -137,10 +139,27 @@ describe('loadServerConfig', () => {
     const prod = issuesOf({ ENVIRONMENT: 'production', MCP_ONEC_URL: 'http://1c' }).join('\n');
     expect(prod).toContain('OAUTH_CACHE_SECRET: required');
     expect(prod).toContain('OAUTH_CACHE_ENCRYPTION_KEYS: required');
+    expect(prod).toContain('OAUTH_CACHE_STATUS_TOKEN: required when ENVIRONMENT=production');
     const basic = issuesOf({ SECURITY_LEVEL: 'basic', MCP_ONEC_URL: 'http://1c', ...fixedSecrets() }).join(
       '\n',
     );
     expect(basic).toContain('SECURITY_LEVEL');
+  });
+
+  it('refuses to start in production without a status token, naming the variable; accepts one', () => {
+    const base = { ENVIRONMENT: 'production', MCP_ONEC_URL: 'http://1c', ...fixedSecrets() };
+    expect(() => loadServerConfig(base)).toThrow(ConfigError);
+    const issues = issuesOf(base);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatch(
+      /^OAUTH_CACHE_STATUS_TOKEN: required when ENVIRONMENT=production \(it protects \/cache\/status and \/metrics/,
+    );
+    const { config } = loadServerConfig({ ...base, OAUTH_CACHE_STATUS_TOKEN: 'status-token-0123456789' });
+    expect(config.statusToken).toBe('status-token-0123456789');
+    // Outside production it stays optional.
+    expect(
+      loadServerConfig({ MCP_ONEC_URL: 'http://1c', ...fixedSecrets() }).config.statusToken,
+    ).toBeUndefined();
   });
 
   it('generates development secrets once, in a 0600 file in the data folder', () => {

@@ -5,7 +5,7 @@
  */
 import { s256Challenge } from '@oauth-cache/authorization-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from './support/harness.js';
+import { type Harness, loginFormToken, startHarness } from './support/harness.js';
 import { rawRequest } from './support/http.js';
 import { type LogCapture, logCapture } from './support/log-capture.js';
 
@@ -34,17 +34,19 @@ afterAll(async () => {
   await h?.close();
 });
 
-function login(username: string, password: string, localAddress: string): Promise<number> {
-  const form = new URLSearchParams({
+async function login(username: string, password: string, localAddress: string): Promise<number> {
+  const request = new URLSearchParams({
     client_id: clientId,
     redirect_uri: REDIRECT,
     response_type: 'code',
     code_challenge: s256Challenge('x'.repeat(43)),
     code_challenge_method: 'S256',
-    username,
-    password,
-    action: 'login',
   });
+  const form = new URLSearchParams(request);
+  form.set('form_token', await loginFormToken(h.server.url, request));
+  form.set('username', username);
+  form.set('password', password);
+  form.set('action', 'login');
   return rawRequest(`${h.server.url}/authorize`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },

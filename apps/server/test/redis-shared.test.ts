@@ -72,7 +72,7 @@ describe('two instances on one Redis', () => {
     await fetch(`${a.url}/revoke`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ token: next.access_token }),
+      body: new URLSearchParams({ token: next.access_token, client_id: tokens.client_id }),
     });
     expect((await toolsList(b.url, next.access_token)).status).toBe(401);
   });

@@ -8,8 +8,10 @@ import {
   buildRedirect,
   validateAuthorizationRequest,
 } from './authorize-request.js';
+import { type ClientMetadataFetchOptions, ClientMetadataResolver } from './client-metadata-resolver.js';
 import { type ClientRecord, ClientRegistry } from './clients.js';
 import { CodeStore } from './codes.js';
+import { FormTokens } from './form-token.js';
 import { LEGACY_CLIENT_ID } from './legacy-client.js';
 import { LoginRateLimiter, type LoginRateLimitOptions } from './login-rate-limiter.js';
 import { DEFAULT_MCP_SCOPES } from './mcp-resource.js';
@@ -19,6 +21,7 @@ import {
   type ProtectedResourceMetadata,
   protectedResourceMetadata,
 } from './metadata.js';
+import { DEFAULT_REDIRECT_POLICY, type RedirectPolicy } from './redirect-policy.js';
 import { normalizeResource } from './resource.js';
 import { handleRevocationRequest } from './revocation.js';
 import { handleTokenRequest, type TokenRequestMeta, type TokenResponse } from './token-endpoint.js';
@@ -52,6 +55,19 @@ export interface AuthorizationServerOptions {
    * (`mcp-public-client`); `[]` turns it off.
    */
   legacyClientIds?: readonly string[];
+  /**
+   * Client ID Metadata Documents (https URL client ids): the fetch's limits and the cache's bounds.
+   * Default on with 5 KiB, 2.5 s, cache within [1 min, 24 h]; `false` turns CIMD off (and the
+   * metadata flag with it). `allowLoopback`, `resolveHost` and `ca` exist for tests only.
+   */
+  clientMetadataFetch?: ClientMetadataFetchOptions | false;
+  /**
+   * Redirect host policy: hosts the operator vouches for, and whether other (non-loopback) hosts
+   * are only warned about on the login page (`warn`, default) or refused (`enforce`).
+   */
+  redirectPolicy?: RedirectPolicy;
+  /** Lifetime of a login form's token in ms. Default 600000 (10 minutes). */
+  formTokenTtlMs?: number;
 }
 
 /** The authorization server's logic. */
@@ -62,6 +78,10 @@ export interface AuthorizationServer {
   readonly clients: ClientRegistry;
   readonly codes: CodeStore;
   readonly loginRateLimiter: LoginRateLimiter;
+  /** The redirect host policy in force. */
+  readonly redirectPolicy: RedirectPolicy;
+  /** Signed tokens binding a login POST to the page rendered for the request. */
+  readonly formTokens: FormTokens;
   /** RFC 7591: register a public client; throws `OAuthError` (400). */
   register(metadata: unknown): Promise<ReturnType<typeof ClientRegistry.toResponse>>;
   /** Validate an authorization request; throws `AuthorizationPageError` / `AuthorizationRedirectError`. */
@@ -94,14 +114,24 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
   const accessTtl = options.accessTtl ?? 3600;
   const refreshTtl = options.refreshTtl ?? 14 * 24 * 3600;
   const { cache } = options;
+  const metadataDocuments =
+    options.clientMetadataFetch === false
+      ? undefined
+      : new ClientMetadataResolver(cache, scopesSupported, options.clientMetadataFetch);
   const clients = new ClientRegistry(cache, {
     scopesSupported,
     ...(options.clientTtlMs ? { ttlMs: options.clientTtlMs } : {}),
+    ...(metadataDocuments ? { metadataDocuments } : {}),
   });
   // A redeemed code is remembered as long as an access token from it lives, to revoke on replay.
   const codes = new CodeStore(cache, codeTtl, accessTtl);
   const loginRateLimiter = new LoginRateLimiter(cache, options.loginRateLimit);
-  const requestContext = { clients, issuer, resource, scopesSupported, defaultScopes };
+  const redirectPolicy: RedirectPolicy = {
+    mode: options.redirectPolicy?.mode ?? DEFAULT_REDIRECT_POLICY.mode,
+    allowedHosts: (options.redirectPolicy?.allowedHosts ?? []).map((h) => h.toLowerCase()),
+  };
+  const formTokens = new FormTokens(cache, options.formTokenTtlMs);
+  const requestContext = { clients, issuer, resource, scopesSupported, defaultScopes, redirectPolicy };
   const legacyClientIds = new Set(options.legacyClientIds ?? [LEGACY_CLIENT_ID]);
   const tokenContext = { cache, clients, codes, resource, accessTtl, refreshTtl, legacyClientIds };
 
@@ -112,6 +142,8 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
     clients,
     codes,
     loginRateLimiter,
+    redirectPolicy,
+    formTokens,
     async register(metadata) {
       return ClientRegistry.toResponse(await clients.register(metadata));
     },
@@ -139,7 +171,8 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
     },
     token: (params, meta = {}) => handleTokenRequest(params, meta, tokenContext),
     revoke: (params) => handleRevocationRequest(params, { cache, clients, legacyClientIds }),
-    metadata: () => authorizationServerMetadata(issuer, scopesSupported),
+    metadata: () =>
+      authorizationServerMetadata(issuer, scopesSupported, undefined, metadataDocuments !== undefined),
     protectedResourceMetadata: () =>
       protectedResourceMetadata(resource, issuer, scopesSupported, options.resourceName),
   };

@@ -11,9 +11,17 @@ import {
   AuthorizationPageError,
   AuthorizationRedirectError,
   errorDescription,
+  OAuthError,
   type OAuthErrorCode,
 } from './errors.js';
 import { isScopeToken, parseScope, readParams } from './params.js';
+import {
+  DEFAULT_REDIRECT_POLICY,
+  describeRedirectTarget,
+  type RedirectPolicy,
+  type RedirectTarget,
+  refusedByPolicy,
+} from './redirect-policy.js';
 import { matchRedirectUri } from './redirect-uri.js';
 import { sameResource } from './resource.js';
 
@@ -30,6 +38,8 @@ export interface AuthorizationRequest {
   codeChallenge: string;
   /** The canonical resource the token will be bound to. */
   resource: string;
+  /** Who receives the code: what the login page must headline and warn about. */
+  redirectTarget: RedirectTarget;
 }
 
 /** What validation needs to know about this server. */
@@ -41,6 +51,8 @@ export interface AuthorizeRequestContext {
   scopesSupported: readonly string[];
   /** Scopes granted when the request names none. */
   defaultScopes: readonly string[];
+  /** The operator's redirect host policy. Default {@link DEFAULT_REDIRECT_POLICY} (warn). */
+  redirectPolicy?: RedirectPolicy;
 }
 
 /** Names of the parameters this server reads on /authorize. */
@@ -74,7 +86,11 @@ export async function validateAuthorizationRequest(
   if (clientId === undefined) throw new AuthorizationPageError('invalid_request', 'client_id is missing');
   if (malformed.includes('client_id'))
     throw new AuthorizationPageError('invalid_client', 'client_id is malformed');
-  const client = await ctx.clients.get(clientId);
+  const client = await ctx.clients.get(clientId).catch((error: unknown) => {
+    // A refused or unreachable client ID metadata document: shown, never redirected.
+    if (error instanceof OAuthError) throw new AuthorizationPageError(error.error, error.description);
+    throw error;
+  });
   if (!client) {
     throw new AuthorizationPageError(
       'invalid_client',
@@ -93,6 +109,16 @@ export async function validateAuthorizationRequest(
     redirectUri = client.redirect_uris[0] as string;
   } else if (malformed.includes('redirect_uri') || !matchRedirectUri(client.redirect_uris, redirectUri)) {
     throw new AuthorizationPageError('invalid_request', 'redirect_uri is not registered for this client');
+  }
+
+  // The operator refuses unlisted hosts: before any form, and not redirected (the host is the problem).
+  const redirectPolicy = ctx.redirectPolicy ?? DEFAULT_REDIRECT_POLICY;
+  const redirectTarget = describeRedirectTarget(redirectUri, redirectPolicy);
+  if (refusedByPolicy(redirectTarget, redirectPolicy)) {
+    throw new AuthorizationPageError(
+      'unauthorized_client',
+      `this server does not send sign-ins to ${redirectTarget.host}: the operator has not listed it`,
+    );
   }
 
   // 2. Everything else is reported to the client through its redirect URI.
@@ -154,6 +180,7 @@ export async function validateAuthorizationRequest(
     scopes,
     codeChallenge: challenge,
     resource: ctx.resource,
+    redirectTarget,
   };
 }
 

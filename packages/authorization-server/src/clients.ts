@@ -4,6 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { TokenCache } from '@oauth-cache/core';
+import { isClientIdUrl } from './client-metadata-document.js';
+import type { ClientMetadataResolver } from './client-metadata-resolver.js';
 import { OAuthError } from './errors.js';
 import { isScopeToken } from './params.js';
 import { redirectUriProblem } from './redirect-uri.js';
@@ -36,6 +38,11 @@ export interface ClientRegistryOptions {
   ttlMs?: number;
   /** Most redirect URIs per client. Default 10. */
   maxRedirectUris?: number;
+  /**
+   * Resolves client ids that are https URLs (client ID metadata documents). Without it such ids
+   * are unknown clients.
+   */
+  metadataDocuments?: ClientMetadataResolver;
 }
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -44,6 +51,12 @@ const DEFAULT_TTL_MS = 90 * DAY_MS;
 const TOUCH_EVERY_MS = DAY_MS;
 const CLIENT_ID_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
 const MAX_TEXT = 200;
+/**
+ * Unicode format characters (general category Cf): bidi overrides and isolates (U+202A-202E,
+ * U+2066-2069), zero-width joiners, soft hyphens... They let a name display differently from what
+ * it is ("U+202E" turns text around), so metadata holding any is refused.
+ */
+const FORMAT_CHARACTER = /\p{Cf}/u;
 
 /** Registers and looks up clients. */
 export class ClientRegistry {
@@ -51,12 +64,14 @@ export class ClientRegistry {
   readonly #scopes: readonly string[];
   readonly #ttlMs: number;
   readonly #maxRedirectUris: number;
+  readonly #metadataDocuments: ClientMetadataResolver | undefined;
 
   constructor(cache: TokenCache, options: ClientRegistryOptions) {
     this.#cache = cache;
     this.#scopes = options.scopesSupported;
     this.#ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
     this.#maxRedirectUris = options.maxRedirectUris ?? 10;
+    this.#metadataDocuments = options.metadataDocuments;
   }
 
   /**
@@ -64,6 +79,7 @@ export class ClientRegistry {
    * `invalid_redirect_uri` / `invalid_client_metadata` (400). Unknown metadata fields are ignored.
    */
   async register(metadata: unknown, now = Date.now()): Promise<ClientRecord> {
+    refuseFormatCharacters(metadata);
     const record = this.#validate(metadata, now);
     await this.#cache.store.set(this.#key(record.client_id), record, this.#ttlMs);
     return record;
@@ -72,8 +88,12 @@ export class ClientRegistry {
   /**
    * The client registered under `clientId`, or `undefined` (also for ids that cannot be ours, which
    * are not looked up at all). Extends the registration's lifetime at most once a day.
+   * An https URL client id is resolved through its metadata document (when enabled); that throws
+   * {@link OAuthError} `invalid_client` / `temporarily_unavailable` when the document is refused
+   * or cannot be fetched.
    */
   async get(clientId: string, now = Date.now()): Promise<ClientRecord | undefined> {
+    if (isClientIdUrl(clientId)) return this.#metadataDocuments?.resolve(clientId, now);
     if (!CLIENT_ID_PATTERN.test(clientId)) return undefined;
     const value = await this.#cache.store.get(this.#key(clientId));
     if (!isClientRecord(value) || value.client_id !== clientId) return undefined;
@@ -166,6 +186,19 @@ export class ClientRegistry {
       if (scopes.length > 0) record.scope = scopes.join(' ');
     }
     return record;
+  }
+}
+
+/** Throw `invalid_client_metadata` when any string field (or array element) holds a Cf character. */
+function refuseFormatCharacters(metadata: unknown): void {
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) return;
+  for (const [field, value] of Object.entries(metadata)) {
+    const strings = typeof value === 'string' ? [value] : Array.isArray(value) ? value : [];
+    if (strings.some((v) => typeof v === 'string' && FORMAT_CHARACTER.test(v))) {
+      throw metadataError(
+        `${truncate(field)} contains invisible Unicode format or bidi characters (category Cf)`,
+      );
+    }
   }
 }
 

@@ -2,6 +2,7 @@
  * @oauth-cache/authorization-server: OAuth 2.1 authorization server logic for an MCP gateway in
  * front of 1C, on top of @oauth-cache/core's TokenCache. Framework-free: bring your own HTTP layer.
  */
+export { addressBucket } from './address-bucket.js';
 export {
   type AuthorizationServer,
   type AuthorizationServerOptions,
@@ -15,6 +16,17 @@ export {
   PKCE_PATTERN,
   validateAuthorizationRequest,
 } from './authorize-request.js';
+export {
+  ClientMetadataDocumentError,
+  clientFromMetadataDocument,
+  clientIdUrlProblem,
+  isClientIdUrl,
+} from './client-metadata-document.js';
+export {
+  type ClientMetadataFetchOptions,
+  ClientMetadataResolver,
+  cacheLifetimeSeconds,
+} from './client-metadata-resolver.js';
 export { type ClientRecord, ClientRegistry, type ClientRegistryOptions, type GrantType } from './clients.js';
 export { type CodeGrant, CodeStore, type RedeemResult } from './codes.js';
 export {
@@ -26,6 +38,12 @@ export {
   type OAuthErrorBody,
   type OAuthErrorCode,
 } from './errors.js';
+export {
+  DEFAULT_FORM_TOKEN_TTL_MS,
+  FORM_TOKEN_FIELD,
+  type FormTokenCheck,
+  FormTokens,
+} from './form-token.js';
 export { LEGACY_CLIENT_ID, legacyClientIdsFromEnv, legacyClientRecord } from './legacy-client.js';
 export {
   type LoginAttempt,
@@ -51,6 +69,15 @@ export {
 export { isScopeToken, MAX_PARAM_LENGTH, type ParamRead, parseScope, readParams } from './params.js';
 export { s256Challenge, verifyPkceS256 } from './pkce.js';
 export {
+  DEFAULT_REDIRECT_POLICY,
+  describeRedirectTarget,
+  parseAllowedHosts,
+  type RedirectPolicy,
+  type RedirectTarget,
+  type RedirectWarning,
+  refusedByPolicy,
+} from './redirect-policy.js';
+export {
   isLoopbackHost,
   MAX_REDIRECT_URI_LENGTH,
   matchRedirectUri,
@@ -58,6 +85,17 @@ export {
 } from './redirect-uri.js';
 export { normalizeResource, sameResource } from './resource.js';
 export { handleRevocationRequest, type RevocationContext } from './revocation.js';
+export {
+  DEFAULT_MAX_BYTES,
+  DEFAULT_TIMEOUT_MS,
+  type HostResolver,
+  SafeFetchError,
+  type SafeFetchFailure,
+  type SafeFetchOptions,
+  type SafeFetchResult,
+  safeFetchJson,
+} from './safe-fetch.js';
+export { isAllowedAddress, isLoopbackAddress, isSpecialUseAddress } from './special-use-addresses.js';
 export {
   handleTokenRequest,
   newToken,

@@ -1,18 +1,32 @@
 /**
- * Brute-force protection for the login form: attempts are counted per user name and per client IP
- * in sliding windows kept in the cache's store (indexes whose members expire), so every instance
- * sharing the store sees the same counts.
+ * Brute-force protection for the login form, built so that nobody can lock an innocent user out:
  *
- * Two indexes per user name and per IP, both keyed by HMAC digests (never the values):
- * - attempts (`x:rl:u:`, `x:rl:ip:`): an attempt is counted when it starts, not when it fails, and
- *   the refusal (429) is decided on these, so a burst of parallel guesses cannot slip through
- *   before the first failure lands;
- * - settled failures (`x:rl:uf:`, `x:rl:ipf:`), written by `failed()`: the slowdown is computed from
- *   these only, so correct logins still in flight (colleagues behind one NAT address signing in at
- *   once) do not delay each other as if they had failed.
+ * - the hard limit (429) on a user name counts failures of that user name **from one client
+ *   address** only: five wrong passwords for `ivanov` from an attacker's address refuse that
+ *   address, while Ivanov signing in from his own is only slowed down;
+ * - failures of a user name from anywhere only **slow down** further attempts on it (a growing
+ *   delay before the password is checked, up to `maxDelayMs`), which bounds guessing spread over
+ *   many addresses without refusing anyone;
+ * - failures per client address (any user names) are limited too (`maxFailuresPerIp`), so one
+ *   address cannot walk through a list of user names. Addresses are counted per
+ *   {@link addressBucket}: IPv4 as is, IPv6 per /64. Everyone behind one NAT address shares that
+ *   bucket: operators with large offices behind one address raise the limit (the slowdown and the
+ *   per-pair limit still apply).
  *
- * A success clears the user name's attempts and failures and withdraws the attempt from the IP
- * count; an attempt that could not be checked (1C down) is withdrawn.
+ * Counts live in sliding windows in the cache's store (indexes whose members expire), so every
+ * instance sharing the store sees the same counts. Keys are HMAC digests, never the values:
+ * - attempts (`x:rl:u:` per user name, members tagged with the address bucket's digest, and
+ *   `x:rl:ip:` per address): an attempt is counted when it starts, not when it fails, and the
+ *   refusals are decided on these, so a burst of parallel guesses cannot slip through before the
+ *   first failure lands;
+ * - settled failures (`x:rl:uf:`, `x:rl:ipf:`), written by `failed()`: the slowdown is computed
+ *   from these only, so correct logins still in flight (colleagues behind one NAT address signing
+ *   in at once) do not delay each other as if they had failed.
+ *
+ * A success withdraws the attempts and failures of that user name from that address (the user's
+ * own typos), not those from elsewhere (an attacker's guesses keep slowing the attacker down), and
+ * withdraws the attempt from the address count; an attempt that could not be checked (1C down) is
+ * withdrawn.
  *
  * Successful logins are limited too, per user name (`x:rl:us:`, written by `succeeded()`): each
  * one issues a grant, and a valid account logging in in a loop would otherwise fill the token
@@ -22,18 +36,29 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { TokenCache } from '@oauth-cache/core';
+import { addressBucket } from './address-bucket.js';
+
+/**
+ * Most attempts kept per user name across all addresses: enough for many addresses at the
+ * per-pair limit; beyond it the oldest are dropped (the per-address limit still holds them).
+ */
+const USER_ATTEMPTS_CAP = 1000;
 
 /** Limits of {@link LoginRateLimiter}. */
 export interface LoginRateLimitOptions {
   /** Sliding window in ms. Default 15 minutes. */
   windowMs?: number;
-  /** Failures per user name within the window before refusing. Default 5. */
+  /**
+   * Failures of one user name from one client address (its {@link addressBucket}) within the
+   * window before that pair is refused. Failures from other addresses only slow the name down.
+   * Default 5.
+   */
   maxFailuresPerUser?: number;
-  /** Failures per client IP within the window before refusing. Default 20. */
+  /** Failures per client address bucket (IPv4 address, IPv6 /64) within the window before refusing. Default 20. */
   maxFailuresPerIp?: number;
   /** Successful logins per user name within the window before refusing. Default 20. */
   maxSuccessesPerUser?: number;
-  /** Failures after which each further attempt is slowed down. Default 2. */
+  /** Failures (of the user name from anywhere, or of the address) after which each further attempt is slowed down. Default 2. */
   slowAfter?: number;
   /** Added delay per failure beyond `slowAfter`, ms. Default 400. */
   delayStepMs?: number;
@@ -45,8 +70,11 @@ export interface LoginRateLimitOptions {
 export interface LoginRefused {
   allowed: false;
   retryAfterSeconds: number;
-  /** Which limit was hit: failures per user name, failures per IP, or successes per user name. */
-  limit: 'user' | 'ip' | 'user_successes';
+  /**
+   * Which limit was hit: failures of this user name from this address (`user_address`), failures
+   * from this address (`ip`), or successes of this user name (`user_successes`).
+   */
+  limit: 'user_address' | 'ip' | 'user_successes';
 }
 
 /** An attempt in progress: wait `delayMs` before checking the password, then report the outcome. */
@@ -65,7 +93,7 @@ export interface LoginAttempt {
 export class LoginRateLimiter {
   readonly #cache: TokenCache;
   readonly #windowMs: number;
-  readonly #maxUser: number;
+  readonly #maxPair: number;
   readonly #maxIp: number;
   readonly #maxSuccesses: number;
   readonly #slowAfter: number;
@@ -75,7 +103,7 @@ export class LoginRateLimiter {
   constructor(cache: TokenCache, options: LoginRateLimitOptions = {}) {
     this.#cache = cache;
     this.#windowMs = options.windowMs ?? 15 * 60_000;
-    this.#maxUser = options.maxFailuresPerUser ?? 5;
+    this.#maxPair = options.maxFailuresPerUser ?? 5;
     this.#maxIp = options.maxFailuresPerIp ?? 20;
     this.#maxSuccesses = options.maxSuccessesPerUser ?? 20;
     this.#slowAfter = options.slowAfter ?? 2;
@@ -83,16 +111,20 @@ export class LoginRateLimiter {
     this.#maxDelayMs = options.maxDelayMs ?? 2000;
   }
 
-  /** Start an attempt for `username` from `ip`, or refuse it. */
+  /** Start an attempt for `username` from client address `ip`, or refuse it. */
   async begin(username: string, ip: string, now = Date.now()): Promise<LoginAttempt | LoginRefused> {
     const store = this.#cache.store;
     const keys = this.#keys(username, ip);
     const before = await this.#refusal(keys, now, 0);
     if (before) return before;
 
-    const member = randomBytes(9).toString('base64url');
+    // Tagged with the address: the per-pair count is the members of the user's index with this tag.
+    const member = `${keys.tag}.${randomBytes(9).toString('base64url')}`;
     const score = now + this.#windowMs;
-    await store.indexAdd(keys.user, member, score, { cap: this.#maxUser + 10, now });
+    await store.indexAdd(keys.user, member, score, {
+      cap: Math.max(USER_ATTEMPTS_CAP, this.#maxPair + 10),
+      now,
+    });
     await store.indexAdd(keys.ip, member, score, { cap: this.#maxIp + 10, now });
     const withdraw = async () => {
       await store.indexRemove(keys.user, [member]);
@@ -117,14 +149,14 @@ export class LoginRateLimiter {
       allowed: true,
       delayMs,
       succeeded: async () => {
-        await store.indexDelete(keys.user);
-        await store.indexDelete(keys.userFailures);
+        await this.#withdrawTagged(keys.user, keys.tag, now);
+        await this.#withdrawTagged(keys.userFailures, keys.tag, now);
         await store.indexRemove(keys.ip, [member]);
         await store.indexAdd(keys.userSuccesses, member, score, { cap: this.#maxSuccesses + 10, now });
       },
       failed: async () => {
         // Same member and expiry as the attempt: both leave their windows together.
-        await store.indexAdd(keys.userFailures, member, score, { cap: this.#maxUser + 10, now });
+        await store.indexAdd(keys.userFailures, member, score, { cap: this.#failureCap(), now });
         await store.indexAdd(keys.ipFailures, member, score, { cap: this.#maxIp + 10, now });
       },
       abandoned: withdraw,
@@ -139,9 +171,27 @@ export class LoginRateLimiter {
     await this.#cache.store.indexDelete(keys.userSuccesses);
   }
 
+  /** Enough settled failures per user name to reach the longest delay, with some headroom. */
+  #failureCap(): number {
+    const toLongest = this.#delayStepMs > 0 ? Math.ceil(this.#maxDelayMs / this.#delayStepMs) : 0;
+    return Math.max(this.#maxIp, this.#slowAfter + toLongest) + 10;
+  }
+
+  async #withdrawTagged(key: string, tag: string, now: number): Promise<void> {
+    const own = (await this.#cache.store.indexRange(key, now)).filter((e) => e.member.startsWith(`${tag}.`));
+    if (own.length > 0)
+      await this.#cache.store.indexRemove(
+        key,
+        own.map((e) => e.member),
+      );
+  }
+
   async #refusal(keys: LimiterKeys, now: number, own: number): Promise<LoginRefused | undefined> {
-    const user = await this.#cache.store.indexRange(keys.user, now);
-    if (user.length - own >= this.#maxUser) return this.#refused(user, this.#maxUser, own, now, 'user');
+    const pair = (await this.#cache.store.indexRange(keys.user, now)).filter((e) =>
+      e.member.startsWith(`${keys.tag}.`),
+    );
+    if (pair.length - own >= this.#maxPair)
+      return this.#refused(pair, this.#maxPair, own, now, 'user_address');
     const ip = await this.#cache.store.indexRange(keys.ip, now);
     if (ip.length - own >= this.#maxIp) return this.#refused(ip, this.#maxIp, own, now, 'ip');
     // Judged once, before this attempt is counted (successes are recorded by `succeeded()` only).
@@ -179,9 +229,14 @@ export class LoginRateLimiter {
     };
   }
 
-  #ipKeys(ip: string): Pick<LimiterKeys, 'ip' | 'ipFailures'> {
-    const digest = this.#cache.digest(`ip:${ip}`);
-    return { ip: this.#cache.key(`x:rl:ip:${digest}`), ipFailures: this.#cache.key(`x:rl:ipf:${digest}`) };
+  #ipKeys(ip: string): Pick<LimiterKeys, 'ip' | 'ipFailures' | 'tag'> {
+    const digest = this.#cache.digest(`ip:${addressBucket(ip)}`);
+    return {
+      ip: this.#cache.key(`x:rl:ip:${digest}`),
+      ipFailures: this.#cache.key(`x:rl:ipf:${digest}`),
+      // A digest fragment, never the address: long enough that two buckets do not share one.
+      tag: digest.slice(0, 16),
+    };
   }
 }
 
@@ -192,4 +247,6 @@ interface LimiterKeys {
   userFailures: string;
   ipFailures: string;
   userSuccesses: string;
+  /** Tag of the address bucket on the members of the per-user-name indexes. */
+  tag: string;
 }

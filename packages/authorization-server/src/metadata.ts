@@ -31,6 +31,8 @@ export interface AuthorizationServerMetadata {
   scopes_supported: string[];
   /** RFC 9207: the authorization response carries `iss`. */
   authorization_response_iss_parameter_supported: true;
+  /** Client ID Metadata Documents (MCP 2025-11-25): an https URL may serve as `client_id`. */
+  client_id_metadata_document_supported: boolean;
 }
 
 /** Build the RFC 8414 document for `issuer` (an origin without trailing slash). */
@@ -38,6 +40,7 @@ export function authorizationServerMetadata(
   issuer: string,
   scopesSupported: readonly string[],
   paths: EndpointPaths = DEFAULT_ENDPOINT_PATHS,
+  clientIdMetadataDocumentSupported = true,
 ): AuthorizationServerMetadata {
   return {
     issuer,
@@ -53,6 +56,7 @@ export function authorizationServerMetadata(
     revocation_endpoint_auth_methods_supported: ['none'],
     scopes_supported: [...scopesSupported],
     authorization_response_iss_parameter_supported: true,
+    client_id_metadata_document_supported: clientIdMetadataDocumentSupported,
   };
 }
 

@@ -27,6 +27,11 @@ export function redirectUriProblem(value: unknown): string | undefined {
     return 'a redirect URI is not an absolute URL';
   }
   if (value.includes('#')) return 'a redirect URI must not contain a fragment';
+  // Only the spelling a browser would use: 'http://0x7f000001/cb', 'https:evil.example/cb' or an
+  // upper-case host would otherwise be stored verbatim and shown to users as something else.
+  if (url.href !== value) {
+    return `a redirect URI must be in canonical form (write it as ${url.href.slice(0, 200)})`;
+  }
   if (url.username || url.password) return 'a redirect URI must not contain user information';
   if (url.protocol === 'https:') return undefined;
   if (url.protocol === 'http:') {

@@ -18,7 +18,8 @@ export interface RevocationContext {
 
 /**
  * Revoke the token in the form parameters. Resolves on success (the endpoint answers 200 with an
- * empty body); throws {@link OAuthError} for a malformed request or an unknown `client_id`.
+ * empty body); throws {@link OAuthError} for a malformed request, a missing `client_id` (every
+ * client here is public) or an unknown one.
  * A refresh token takes its whole family with it; an access token only itself.
  */
 export async function handleRevocationRequest(
@@ -30,20 +31,23 @@ export async function handleRevocationRequest(
     throw new OAuthError('invalid_request', `parameters sent more than once: ${duplicated.join(', ')}`);
   }
   if (values.token === undefined) throw new OAuthError('invalid_request', 'token is missing');
+  // Every client of this server is public (no secret to authenticate with): RFC 7009 §2.1 then
+  // requires its client_id, so the server can check it revokes only that client's own tokens.
+  if (values.client_id === undefined) {
+    throw new OAuthError('invalid_request', 'client_id is missing: a public client must identify itself');
+  }
   if (malformed.includes('token')) return; // cannot be one of ours: nothing to revoke
   if (malformed.length > 0)
     throw new OAuthError('invalid_request', `malformed parameters: ${malformed.join(', ')}`);
   const token = values.token;
-  if (values.client_id !== undefined) {
-    const client = ctx.legacyClientIds.has(values.client_id)
-      ? legacyClientRecord(values.client_id)
-      : await ctx.clients.get(values.client_id);
-    if (!client) throw new OAuthError('invalid_client', 'unknown client_id');
-    // §2.1: a client may revoke only its own tokens. Someone else's token is left alone, silently.
-    const owner =
-      (await ctx.cache.validateAccessToken(token))?.clientId ??
-      (await ctx.cache.inspectRefreshToken(token))?.clientId;
-    if (owner !== undefined && owner !== client.client_id) return;
-  }
+  const client = ctx.legacyClientIds.has(values.client_id)
+    ? legacyClientRecord(values.client_id)
+    : await ctx.clients.get(values.client_id);
+  if (!client) throw new OAuthError('invalid_client', 'unknown client_id');
+  // §2.1: a client may revoke only its own tokens. Someone else's token is left alone, silently.
+  const owner =
+    (await ctx.cache.validateAccessToken(token))?.clientId ??
+    (await ctx.cache.inspectRefreshToken(token))?.clientId;
+  if (owner !== undefined && owner !== client.client_id) return;
   await ctx.cache.revokeToken(token);
 }

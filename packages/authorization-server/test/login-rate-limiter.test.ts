@@ -18,18 +18,75 @@ describe('LoginRateLimiter', () => {
     delayStepMs: 100,
   };
 
-  it('slows down, then refuses a user name with Retry-After; other users are unaffected', async () => {
+  it('refuses a user name from one address with Retry-After; other addresses and users are only slowed or unaffected', async () => {
     const limiter = new LoginRateLimiter(newCache(), options);
     const now = 1_000_000;
     expect((await fail(limiter, 'demo', '10.0.0.1', now)).delayMs).toBe(0);
     expect((await fail(limiter, 'Demo', '10.0.0.1', now + 1000)).delayMs).toBe(100);
-    expect((await fail(limiter, ' demo', '10.0.0.2', now + 2000)).delayMs).toBe(200);
-    const refused = (await limiter.begin('DEMO', '10.0.0.3', now + 3000)) as LoginRefused;
-    expect(refused).toEqual({ allowed: false, retryAfterSeconds: 57, limit: 'user' });
+    expect((await fail(limiter, ' demo', '10.0.0.1', now + 2000)).delayMs).toBe(200);
+    const refused = (await limiter.begin('DEMO', '10.0.0.1', now + 3000)) as LoginRefused;
+    expect(refused).toEqual({ allowed: false, retryAfterSeconds: 57, limit: 'user_address' });
+    // The same user name from another address: not refused, slowed by the three failures.
+    const owner = (await limiter.begin('demo', '10.0.0.3', now + 3000)) as LoginAttempt;
+    expect(owner).toMatchObject({ allowed: true, delayMs: 300 });
+    await owner.abandoned();
     const other = await limiter.begin('ivanov', '10.0.0.1', now + 3000);
     expect(other.allowed).toBe(true);
-    // The first failure leaves the window: one more attempt is allowed.
-    expect((await limiter.begin('demo', '10.0.0.4', now + 60_001)).allowed).toBe(true);
+    // The first failure leaves the window: one more attempt from that address is allowed.
+    expect((await limiter.begin('demo', '10.0.0.1', now + 60_001)).allowed).toBe(true);
+  });
+
+  it('failures of a user name spread over many addresses never refuse its owner: they only slow it down', async () => {
+    const limiter = new LoginRateLimiter(newCache(), { ...options, maxDelayMs: 500 });
+    const now = 2_000_000;
+    // 60 guesses from 17 attackers' addresses: each address is refused after its 3 failures.
+    let failures = 0;
+    let refusals = 0;
+    for (let i = 0; i < 60; i++) {
+      const attempt = await limiter.begin('director', `198.51.100.${i % 17}`, now + i);
+      if (attempt.allowed) {
+        await attempt.failed();
+        failures++;
+      } else {
+        expect(attempt.limit).toBe('user_address');
+        refusals++;
+      }
+    }
+    expect(failures).toBe(51);
+    expect(refusals).toBe(9);
+    const owner = (await limiter.begin('Director', '192.0.2.10', now + 100)) as LoginAttempt;
+    // Allowed, with the longest delay.
+    expect(owner).toMatchObject({ allowed: true, delayMs: 500 });
+    await owner.succeeded();
+    // The attackers' failures are not withdrawn by the owner's success: still slowed, still refused.
+    expect(((await limiter.begin('director', '192.0.2.11', now + 100)) as LoginAttempt).delayMs).toBe(500);
+    expect(await limiter.begin('director', '198.51.100.0', now + 100)).toMatchObject({
+      allowed: false,
+      limit: 'user_address',
+    });
+  });
+
+  it('counts an IPv6 /64 as one address: rotating the interface identifier does not escape the limits', async () => {
+    const limiter = new LoginRateLimiter(newCache(), options);
+    const now = 3_000_000;
+    for (let i = 0; i < 3; i++) await fail(limiter, 'demo', `2001:db8:1:2::${i + 1}`, now);
+    expect(await limiter.begin('demo', '2001:db8:1:2:abcd:ef01:2345:6789', now)).toMatchObject({
+      allowed: false,
+      limit: 'user_address',
+    });
+    for (let i = 0; i < 2; i++) await fail(limiter, `user${i}`, `2001:db8:1:2::${i + 100}`, now);
+    expect(await limiter.begin('someone', '2001:0db8:0001:0002::ffff', now)).toMatchObject({
+      allowed: false,
+      limit: 'ip',
+    });
+    // The next /64 is another address.
+    expect((await limiter.begin('someone', '2001:db8:1:3::1', now)).allowed).toBe(true);
+    // An IPv4-mapped address is the IPv4 address.
+    for (let i = 0; i < 3; i++) await fail(limiter, 'ivanov', '::ffff:192.0.2.44', now);
+    expect(await limiter.begin('ivanov', '192.0.2.44', now)).toMatchObject({
+      allowed: false,
+      limit: 'user_address',
+    });
   });
 
   it('refuses an IP after too many failures across user names', async () => {
@@ -101,7 +158,10 @@ describe('LoginRateLimiter', () => {
       Array.from({ length: 3 }, () => limiter.begin('demo', '10.1.1.1', now)),
     );
     expect(pending.every((a) => a.allowed)).toBe(true);
-    expect(await limiter.begin('demo', '10.1.1.2', now)).toMatchObject({ allowed: false, limit: 'user' });
+    expect(await limiter.begin('demo', '10.1.1.1', now)).toMatchObject({
+      allowed: false,
+      limit: 'user_address',
+    });
   });
 
   it('reset() forgets the failures of a user name, so it is neither refused nor slowed', async () => {

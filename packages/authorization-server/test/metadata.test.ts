@@ -18,6 +18,7 @@ describe('metadata', () => {
       revocation_endpoint_auth_methods_supported: ['none'],
       scopes_supported: ['mcp'],
       authorization_response_iss_parameter_supported: true,
+      client_id_metadata_document_supported: true,
     });
   });
 

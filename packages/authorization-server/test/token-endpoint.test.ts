@@ -273,7 +273,7 @@ describe('revocation (RFC 7009)', () => {
     const { clientId, code, pkce } = await authorizeToCode(as);
     const tokens = await as.token(codeParams(clientId, code, pkce.verifier));
     await as.revoke(tokenParams({ token: 'unknown-token-value', client_id: clientId }));
-    await as.revoke(tokenParams({ token: 'x'.repeat(9000) }));
+    await as.revoke(tokenParams({ token: 'x'.repeat(9000), client_id: clientId }));
     expect(await cache.validateAccessToken(tokens.access_token)).not.toBeNull();
 
     await as.revoke(
@@ -298,7 +298,12 @@ describe('revocation (RFC 7009)', () => {
     expect(
       (await tokenError(as.revoke(tokenParams({ token: 'a', client_id: 'unknown-unknown-1' })))).error,
     ).toBe('invalid_client');
-    await as.revoke(tokenParams({ token: tokens.access_token }));
+    // A public client must name itself (RFC 7009 §2.1): without client_id nothing is revoked.
+    const anonymous = await tokenError(as.revoke(tokenParams({ token: tokens.access_token })));
+    expect(anonymous).toMatchObject({ error: 'invalid_request', status: 400 });
+    expect(anonymous.description).toMatch(/client_id is missing/);
+    expect(await cache.validateAccessToken(tokens.access_token)).not.toBeNull();
+    await as.revoke(tokenParams({ token: tokens.access_token, client_id: clientId }));
     expect(await cache.validateAccessToken(tokens.access_token)).toBeNull();
   });
 });

@@ -16,9 +16,9 @@
 // user). Redis keeps them between runs (same secret, same keys): re-imports find them there.
 //
 // Prints {"url","controlUrl","issueMs"} on stdout once listening. The control server answers
-// GET /cpu (process.cpuUsage + wall clock), POST /profile/start and POST /profile/stop?file=<path>
-// (V8 CPU profile of exactly the timed window, via the inspector), GET /stats (cache counters and L1
-// stats, read after the run). Exits when stdin closes.
+// GET /cpu (process.cpuUsage, wall clock, the L1's hit/miss counters), POST /profile/start and
+// POST /profile/stop?file=<path> (V8 CPU profile of exactly the timed window, via the inspector).
+// Exits when stdin closes.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { Session } from 'node:inspector/promises';
@@ -56,8 +56,7 @@ async function storeFor(name) {
 function mapCheck(table) {
   return async function mapBearer(ctx, next) {
     const header = ctx.req.headers.authorization;
-    const entry =
-      header !== undefined && header.startsWith('Bearer ') ? table.get(header.slice(7)) : undefined;
+    const entry = header?.startsWith('Bearer ') ? table.get(header.slice(7)) : undefined;
     if (entry === undefined || entry.expiresAt <= Date.now() || !entry.scopes.includes(SCOPE)) {
       ctx.status = 401;
       ctx.set('WWW-Authenticate', 'Bearer error="invalid_token"');
@@ -140,7 +139,12 @@ async function control(req, res) {
   const url = new URL(req.url ?? '/', 'http://control');
   let body;
   if (url.pathname === '/cpu') {
-    body = { ...process.cpuUsage(), wallMs: performance.now() };
+    const store = cache?.store;
+    body = {
+      ...process.cpuUsage(),
+      wallMs: performance.now(),
+      ...(store && 'l1Stats' in store ? { l1: store.l1Stats } : {}),
+    };
   } else if (url.pathname === '/profile/start') {
     session = new Session();
     session.connect();
@@ -153,12 +157,6 @@ async function control(req, res) {
     session.disconnect();
     writeFileSync(url.searchParams.get('file'), JSON.stringify(profile));
     body = { written: true };
-  } else if (url.pathname === '/stats') {
-    const store = cache?.store;
-    body = {
-      tokens: cache ? (await cache.stats()).tokens : undefined,
-      l1: store && 'l1Stats' in store ? store.l1Stats : undefined,
-    };
   } else {
     res.statusCode = 404;
     body = {};

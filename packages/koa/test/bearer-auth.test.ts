@@ -80,6 +80,19 @@ describe('bearerAuth over HTTP', () => {
     });
   });
 
+  it('401 challenges of a resource with required scopes name them (what the client should request)', async () => {
+    const missing = await fetch(`${scoped.url}/protected`);
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('www-authenticate')).toBe(
+      `Bearer scope="mcp:read mcp:write", resource_metadata="${META}"`,
+    );
+    const unknown = await fetch(`${scoped.url}/protected`, {
+      headers: { authorization: 'Bearer never-issued' },
+    });
+    expect(unknown.status).toBe(401);
+    expect(unknown.headers.get('www-authenticate')).toContain('scope="mcp:read mcp:write"');
+  });
+
   it('401 invalid_token for an unknown token', async () => {
     const response = await fetch(`${app.url}/protected`, {
       headers: { authorization: 'Bearer never-issued' },

@@ -37,6 +37,29 @@ describe('bearerChallenge', () => {
     );
   });
 
+  it('names the scopes to request on every challenge when told them; a 403 names its own', () => {
+    const options = { resourceMetadataUrl: META, scope: 'mcp tools' };
+    expect(bearerChallenge({ kind: 'missing' }, options).headers['WWW-Authenticate']).toBe(
+      `Bearer scope="mcp tools", resource_metadata="${META}"`,
+    );
+    expect(
+      bearerChallenge({ kind: 'invalid_token', description: 'expired' }, options).headers['WWW-Authenticate'],
+    ).toBe(
+      `Bearer error="invalid_token", error_description="expired", scope="mcp tools", resource_metadata="${META}"`,
+    );
+    expect(
+      bearerChallenge({ kind: 'invalid_request', description: 'bad' }, options).headers['WWW-Authenticate'],
+    ).toBe(
+      `Bearer error="invalid_request", error_description="bad", scope="mcp tools", resource_metadata="${META}"`,
+    );
+    expect(
+      bearerChallenge({ kind: 'insufficient_scope', description: 'need more', scope: 'mcp admin' }, options)
+        .headers['WWW-Authenticate'],
+    ).toBe(
+      `Bearer error="insufficient_scope", error_description="need more", scope="mcp admin", resource_metadata="${META}"`,
+    );
+  });
+
   it('400 invalid_request', () => {
     const response = bearerChallenge({ kind: 'invalid_request', description: 'bad' });
     expect(response.status).toBe(400);

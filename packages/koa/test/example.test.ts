@@ -50,7 +50,7 @@ describe('README example (examples/protected-server.mjs)', () => {
     const challenged = await fetch(`${origin}/mcp`);
     expect(challenged.status).toBe(401);
     expect(challenged.headers.get('www-authenticate')).toBe(
-      `Bearer resource_metadata="${origin}/.well-known/oauth-protected-resource/mcp"`,
+      `Bearer scope="mcp", resource_metadata="${origin}/.well-known/oauth-protected-resource/mcp"`,
     );
     const metadata = await fetch(`${origin}/.well-known/oauth-protected-resource/mcp`);
     expect(await metadata.json()).toMatchObject({ resource: `${origin}/mcp` });

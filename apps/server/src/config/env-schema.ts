@@ -3,6 +3,7 @@
  * zod. Every problem names its variable. Core's variables (ENVIRONMENT, SECURITY_LEVEL, TOKEN_TTL,
  * OAUTH_CACHE_SECRET, ...) are read by core's `configFromEnv`.
  */
+import { parseAllowedHosts } from '@oauth-cache/authorization-server';
 import { z } from 'zod';
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -148,6 +149,35 @@ export const serverEnvSchema = z.object({
   MCP_LOGIN_MAX_SUCCESSES_PER_USER: wholeNumber('MCP_LOGIN_MAX_SUCCESSES_PER_USER', 1, 100_000, 20),
   MCP_REGISTER_MAX_PER_HOUR: wholeNumber('MCP_REGISTER_MAX_PER_HOUR', 1, 1_000_000, 60),
   MCP_LOGIN_WINDOW_SECONDS: wholeNumber('MCP_LOGIN_WINDOW_SECONDS', 1, 86_400, 900),
+  MCP_MAX_CONNECTIONS: wholeNumber('MCP_MAX_CONNECTIONS', 1, 1_000_000, 1000),
+  MCP_LOGIN_FORM_TTL_SECONDS: wholeNumber('MCP_LOGIN_FORM_TTL_SECONDS', 1, 86_400, 600),
+  MCP_REDIRECT_POLICY: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      const mode = (v || 'warn').toLowerCase();
+      if (mode === 'warn' || mode === 'enforce') return mode;
+      ctx.addIssue({
+        code: 'custom',
+        message: `MCP_REDIRECT_POLICY: expected "warn" or "enforce", got "${clip(v ?? '')}"`,
+      });
+      return z.NEVER;
+    }),
+  MCP_ALLOWED_REDIRECT_HOSTS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      try {
+        return parseAllowedHosts(v);
+      } catch (error) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `MCP_ALLOWED_REDIRECT_HOSTS: ${(error as Error).message}`,
+        });
+        return z.NEVER;
+      }
+    }),
   OAUTH_CACHE_STORE: z.string().trim().optional(),
   OAUTH_CACHE_L1_MAX: wholeNumber('OAUTH_CACHE_L1_MAX', 0, 10_000_000, 0),
   OAUTH_CACHE_L1_MAX_STALE_MS: wholeNumber('OAUTH_CACHE_L1_MAX_STALE_MS', 0, 60_000, 1000),

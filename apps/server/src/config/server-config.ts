@@ -48,6 +48,15 @@ export interface ServerConfig {
   };
   /** Dynamic client registrations accepted per client IP per hour. */
   registrationsPerHour: number;
+  /** Open connections the server accepts at once (MCP_MAX_CONNECTIONS, default 1000); more are dropped. */
+  maxConnections: number;
+  /**
+   * Redirect host policy (MCP_REDIRECT_POLICY, MCP_ALLOWED_REDIRECT_HOSTS): listed hosts are vouched
+   * for; others get a warning on the login page (`warn`) or are refused (`enforce`).
+   */
+  redirectPolicy: { mode: 'warn' | 'enforce'; allowedHosts: string[] };
+  /** Lifetime of a login form (its signed token), MCP_LOGIN_FORM_TTL_SECONDS, default 600. */
+  loginFormTtlSeconds: number;
   /**
    * Client ids of families migrated from the Python server (`MCP_LEGACY_CLIENT_ID`, default
    * `mcp-public-client`): accepted for refresh only.
@@ -119,6 +128,14 @@ export function loadServerConfig(
     }
   }
 
+  // Without it /cache/status and /metrics would answer anyone: counts of users, tokens and
+  // failures are reconnaissance an attacker should not get from a production server.
+  if (environment === 'production' && !env.OAUTH_CACHE_STATUS_TOKEN?.trim()) {
+    issues.push(
+      "OAUTH_CACHE_STATUS_TOKEN: required when ENVIRONMENT=production (it protects /cache/status and /metrics; generate one with: node -e \"console.log(require('crypto').randomBytes(24).toString('base64url'))\")",
+    );
+  }
+
   let cache: CacheConfig | undefined;
   try {
     cache = configFromEnv({ ...env, ...overrides });
@@ -180,6 +197,9 @@ export function loadServerConfig(
         windowMs: e.MCP_LOGIN_WINDOW_SECONDS * 1000,
       },
       registrationsPerHour: e.MCP_REGISTER_MAX_PER_HOUR,
+      maxConnections: e.MCP_MAX_CONNECTIONS,
+      redirectPolicy: { mode: e.MCP_REDIRECT_POLICY, allowedHosts: e.MCP_ALLOWED_REDIRECT_HOSTS },
+      loginFormTtlSeconds: e.MCP_LOGIN_FORM_TTL_SECONDS,
       legacyClientIds: legacyClientIdsFromEnv(env),
       dataDir,
       cache,

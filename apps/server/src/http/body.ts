@@ -18,7 +18,23 @@ export class BodyError extends Error {
   }
 }
 
-/** The body as bytes; throws {@link BodyError} 413 beyond `limit` bytes, 415 for compressed bodies. */
+/** Shortest time a body may take to arrive: the whole of a small (token, login) body, 10 s. */
+export const MIN_BODY_TIMEOUT_MS = 10_000;
+/** Slowest rate a large body may arrive at: 64 KiB/s (a 4 MiB MCP call gets 64 s). */
+const MIN_BODY_BYTES_PER_SECOND = 64 * 1024;
+
+/**
+ * Time allowed to read a body of at most `limit` bytes: a client sending one byte every few
+ * seconds (under Node's per-request timeout) must not hold a connection and a handler for minutes.
+ */
+export function bodyTimeoutMs(limit: number): number {
+  return Math.max(MIN_BODY_TIMEOUT_MS, Math.ceil((limit / MIN_BODY_BYTES_PER_SECOND) * 1000));
+}
+
+/**
+ * The body as bytes; throws {@link BodyError} 413 beyond `limit` bytes, 415 for compressed bodies,
+ * 408 (and closes the connection) when the body takes longer than {@link bodyTimeoutMs} to arrive.
+ */
 export async function readBody(ctx: Context, limit: number): Promise<Buffer> {
   const encoding = ctx.get('content-encoding').trim().toLowerCase();
   if (encoding !== '' && encoding !== 'identity') {
@@ -32,12 +48,32 @@ export async function readBody(ctx: Context, limit: number): Promise<Buffer> {
 }
 
 async function collect(ctx: Context, limit: number): Promise<Buffer> {
-  let read: LimitedBody;
+  let read: LimitedBody | 'timeout';
+  const timeoutMs = bodyTimeoutMs(limit);
+  let timer: NodeJS.Timeout | undefined;
+  // The rest of an oversized body is discarded, not left unread: the 413 still gets through.
+  const reading = readLimitedBody(ctx.req, limit, 'discard');
+  // After a timeout the read fails when the connection closes: nobody awaits it any more.
+  reading.catch(() => undefined);
   try {
-    // The rest of an oversized body is discarded, not left unread: the 413 still gets through.
-    read = await readLimitedBody(ctx.req, limit, 'discard');
+    read = await Promise.race([
+      reading,
+      new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      }),
+    ]);
   } catch (error) {
     throw new BodyError(400, `the request body could not be read (${(error as Error).name})`);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (read === 'timeout') {
+    // The rest of the body is not waited for: answer and drop the connection.
+    ctx.set('Connection', 'close');
+    throw new BodyError(
+      408,
+      `the request body did not arrive within ${Math.round(timeoutMs / 1000)} seconds`,
+    );
   }
   if (read.kind === 'too_large') throw new BodyError(413, `request body larger than ${limit} bytes`);
   return read.body;

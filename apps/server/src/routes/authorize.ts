@@ -1,7 +1,8 @@
 /**
  * `GET|POST /authorize`: the login form (RFC 6749 §4.1.1). GET validates the request and shows the
- * form; POST validates it again (the parameters travel in hidden inputs), applies the login rate
- * limits, checks the 1C credentials and redirects back to the client with a code.
+ * form with a signed `form_token`; POST refuses cross-site posts, validates the request again (the
+ * parameters travel in hidden inputs), checks the form token, applies the login rate limits, checks
+ * the 1C credentials and redirects back to the client with a code.
  */
 import Router from '@koa/router';
 import {
@@ -9,6 +10,7 @@ import {
   AuthorizationRedirectError,
   type AuthorizationRequest,
   type AuthorizationServer,
+  FORM_TOKEN_FIELD,
   type OneCCredentialCheck,
 } from '@oauth-cache/authorization-server';
 import { StoreUnavailableError } from '@oauth-cache/core';
@@ -42,10 +44,26 @@ export function authorizeRoutes(deps: AuthorizeRouteDeps): Router {
   router.get('/authorize', async (ctx) => {
     const params = new URLSearchParams(ctx.querystring);
     await withValidRequest(ctx, deps, storeFailed, params, async (request) => {
-      sendHtml(ctx, 200, loginPage({ request, params }));
+      sendHtml(ctx, 200, loginPage({ request, params, formToken: deps.as.formTokens.issue(request) }));
     });
   });
   router.post('/authorize', async (ctx) => {
+    const crossSite = crossSiteReason(ctx, deps.as.issuer);
+    if (crossSite) {
+      deps.logger.warn(
+        { event: 'login_cross_site', reason: crossSite, clientAddress: ctx.ip },
+        'login form post refused: cross-site',
+      );
+      sendHtml(
+        ctx,
+        403,
+        messagePage(
+          'Sign-in refused',
+          'This sign-in form was sent from another website. Open the sign-in link again and sign in on this page.',
+        ),
+      );
+      return;
+    }
     let form: URLSearchParams;
     try {
       form = await readForm(ctx, AUTHORIZE_BODY_LIMIT);
@@ -77,6 +95,18 @@ async function withValidRequest(
     if (error instanceof AuthorizationRedirectError) {
       ctx.set('Cache-Control', 'no-store');
       ctx.redirect(error.location);
+      return;
+    }
+    if (error instanceof AuthorizationPageError && error.error === 'unauthorized_client') {
+      sendHtml(
+        ctx,
+        400,
+        messagePage(
+          'This application is not allowed here',
+          'The application that sent you here would receive your sign-in at a website the operator of this server has not approved. Nothing was sent to it.',
+          `${error.error}: ${error.description}`,
+        ),
+      );
       return;
     }
     if (error instanceof AuthorizationPageError) {
@@ -128,8 +158,31 @@ async function login(
     sendHtml(
       ctx,
       status,
-      loginPage({ request, params: form, username: username.slice(0, MAX_LOGIN), error }),
+      loginPage({
+        request,
+        params: form,
+        formToken: deps.as.formTokens.issue(request),
+        username: username.slice(0, MAX_LOGIN),
+        error,
+      }),
     );
+
+  // Before the password is looked at: the POST must come from a page this server rendered for
+  // exactly this request, recently.
+  const tokens = form.getAll(FORM_TOKEN_FIELD);
+  const formCheck = tokens.length > 1 ? 'invalid' : deps.as.formTokens.verify(request, tokens[0]);
+  if (formCheck !== 'ok') {
+    deps.logger.info(
+      { event: 'login_form_refused', reason: formCheck, clientAddress: ctx.ip },
+      'login form refused',
+    );
+    return again(
+      400,
+      formCheck === 'expired'
+        ? 'The sign-in form expired. Please sign in again.'
+        : 'The sign-in form was not valid. Please sign in again.',
+    );
+  }
 
   if (usernames.length > 1 || passwords.length > 1)
     return again(400, 'The form was sent with repeated fields. Please sign in again.');
@@ -142,7 +195,12 @@ async function login(
     ctx.set('Retry-After', String(attempt.retryAfterSeconds));
     const successes = attempt.limit === 'user_successes';
     deps.logger.warn(
-      { event: 'login_rate_limited', limit: attempt.limit, retryAfter: attempt.retryAfterSeconds },
+      {
+        event: 'login_rate_limited',
+        limit: attempt.limit,
+        retryAfter: attempt.retryAfterSeconds,
+        clientAddress: ctx.ip,
+      },
       successes ? 'login refused: too many sign-ins of this user' : 'login refused: too many failures',
     );
     const wait = formatWait(attempt.retryAfterSeconds);
@@ -163,7 +221,7 @@ async function login(
       await attempt.succeeded();
       const location = await deps.as.completeAuthorization(request, username, password);
       deps.logger.info(
-        { event: 'login_ok', user: username, clientId: request.clientId, ...slowed },
+        { event: 'login_ok', user: username, clientId: request.clientId, clientAddress: ctx.ip, ...slowed },
         'login succeeded',
       );
       ctx.set('Cache-Control', 'no-store');
@@ -173,14 +231,14 @@ async function login(
     case 'invalid':
       await attempt.failed();
       deps.logger.info(
-        { event: 'login_failed', clientId: request.clientId, ...slowed },
+        { event: 'login_failed', clientId: request.clientId, clientAddress: ctx.ip, ...slowed },
         'login failed: wrong credentials',
       );
       return again(401, 'Wrong 1C login or password.');
     case 'forbidden':
       await attempt.abandoned();
       deps.logger.info(
-        { event: 'login_forbidden', user: username },
+        { event: 'login_forbidden', user: username, clientAddress: ctx.ip },
         'login refused by 1C: no access to the HTTP service',
       );
       return again(403, 'This 1C user has no right to use the MCP service. Ask your 1C administrator.');
@@ -196,6 +254,19 @@ async function login(
         ),
       );
   }
+}
+
+/**
+ * Why a login POST is refused as cross-site, or `undefined`. Browsers send `Sec-Fetch-Site` and
+ * `Origin` on form posts; a post from another site's page must not reach the password check.
+ * Requests without either header (non-browser clients) still need a valid form token.
+ */
+function crossSiteReason(ctx: Context, issuer: string): string | undefined {
+  const site = ctx.get('Sec-Fetch-Site').toLowerCase();
+  if (site !== '' && site !== 'same-origin' && site !== 'none') return `sec-fetch-site ${site}`;
+  const origin = ctx.get('Origin');
+  if (origin !== '' && origin !== new URL(issuer).origin) return 'foreign origin';
+  return undefined;
 }
 
 function requestId(ctx: Context): { reqId?: string } {

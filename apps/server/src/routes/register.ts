@@ -1,6 +1,6 @@
 /** `POST /register`: RFC 7591 dynamic client registration (public clients only). */
 import Router from '@koa/router';
-import type { AuthorizationServer } from '@oauth-cache/authorization-server';
+import { type AuthorizationServer, addressBucket } from '@oauth-cache/authorization-server';
 import { readJson } from '../http/body.js';
 import { cors } from '../http/cors.js';
 import type { IpWindowLimit } from '../http/ip-window-limit.js';
@@ -15,7 +15,8 @@ export function registerRoutes(as: AuthorizationServer, limit: IpWindowLimit): R
   router.options('/register', allow);
   router.post('/register', allow, oauthJsonErrors('invalid_client_metadata'), async (ctx) => {
     const metadata = await readJson(ctx, REGISTER_BODY_LIMIT);
-    const retryAfter = await limit.hit(ctx.ip);
+    // Per /64 for IPv6: one client owns the whole prefix and could rotate through it.
+    const retryAfter = await limit.hit(addressBucket(ctx.ip));
     if (retryAfter !== undefined) {
       ctx.set('Retry-After', String(retryAfter));
       sendJson(ctx, 429, {

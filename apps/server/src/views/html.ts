@@ -31,6 +31,11 @@ button.primary{background:#1f5fd1;color:#fff}
 button.secondary{background:#e3e6eb;color:#1d2330}
 .error{background:#fdecec;color:#8a1c1c;border-radius:6px;padding:.7rem;margin:1rem 0}
 .meta{color:#5b6475;font-size:.9rem}
+.lead{margin:0 0 .3rem;color:#3a4252}
+h1.origin{font-size:1.5rem;word-break:break-all;margin:0 0 .8rem;font-weight:400}
+h1.origin strong{font-weight:800;color:#000}
+.tag{display:inline-block;background:#eef0f4;color:#3a4252;border-radius:4px;padding:0 .35rem;font-size:.8rem;font-weight:600}
+.warning{background:#fff4d6;color:#5a4100;border:1px solid #e8c66a;border-radius:6px;padding:.7rem;margin:1rem 0}
 code{word-break:break-all}
 `;
 
@@ -41,7 +46,7 @@ export function page(title: string, body: string): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${escapeHtml(title)}</title>
 <style>${STYLE}</style>
 </head>
@@ -62,7 +67,9 @@ export function sendHtml(ctx: Context, status: number, html: string): void {
   ctx.set('Pragma', 'no-cache');
   ctx.set('X-Frame-Options', 'DENY');
   ctx.set('X-Content-Type-Options', 'nosniff');
-  ctx.set('Referrer-Policy', 'no-referrer');
+  // same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on the login POST,
+  // which the cross-site check must then refuse. Other sites still get no Referer.
+  ctx.set('Referrer-Policy', 'same-origin');
   // No form-action: Chromium applies it to the redirect after the POST, which goes to the client.
   ctx.set(
     'Content-Security-Policy',

@@ -1,5 +1,16 @@
-/** The login form of `/authorize`: plain HTML, works without JavaScript. */
-import { AUTHORIZE_PARAMS, type AuthorizationRequest } from '@oauth-cache/authorization-server';
+/**
+ * The login form of `/authorize`: plain HTML, works without JavaScript.
+ *
+ * It names who is asking by what cannot be faked: the origin the code is sent to is the headline,
+ * its registrable domain in bold. The client's name is whatever the client registered, so it is
+ * marked "self-declared" unless the operator listed the redirect host.
+ */
+import {
+  AUTHORIZE_PARAMS,
+  type AuthorizationRequest,
+  FORM_TOKEN_FIELD,
+  type RedirectTarget,
+} from '@oauth-cache/authorization-server';
 import { escapeHtml, page } from './html.js';
 
 /** What the login page shows. */
@@ -7,6 +18,8 @@ export interface LoginPageInput {
   request: AuthorizationRequest;
   /** The authorization request parameters, carried through the form as hidden inputs. */
   params: URLSearchParams;
+  /** Signed token binding the POST to this page (see `FormTokens`). */
+  formToken: string;
   /** Login to prefill after a failed attempt. */
   username?: string;
   /** A message above the form (already user-facing text). */
@@ -16,23 +29,25 @@ export interface LoginPageInput {
 /** Render the login page. */
 export function loginPage(input: LoginPageInput): string {
   const { request, params } = input;
-  const clientName = request.client.client_name ?? 'An MCP application';
-  const redirectHost = safeHost(request.redirectUri);
+  const target = request.redirectTarget;
   const hidden = AUTHORIZE_PARAMS.flatMap((name) => {
     const value = params.get(name);
     return value === null || value === ''
       ? []
       : [`<input type="hidden" name="${name}" value="${escapeHtml(value)}">`];
-  }).join('\n');
+  });
+  hidden.push(`<input type="hidden" name="${FORM_TOKEN_FIELD}" value="${escapeHtml(input.formToken)}">`);
   const error = input.error ? `<div class="error" role="alert">${escapeHtml(input.error)}</div>` : '';
   return page(
     'Sign in with your 1C account',
-    `<h1>Sign in with your 1C account</h1>
-<p><strong>${escapeHtml(clientName)}</strong> asks to use 1C on your behalf.</p>
-<p class="meta">After you sign in you return to <code>${escapeHtml(redirectHost)}</code>. Access: <code>${escapeHtml(request.scopes.join(' '))}</code>.</p>
+    `<p class="lead">Sign in with your 1C account to give access to</p>
+<h1 class="origin" id="redirect-origin">${originMarkup(target)}</h1>
+${clientLine(request, target)}
+${warnings(target)}
+<p class="meta">Access: <code>${escapeHtml(request.scopes.join(' '))}</code>. Sign in only if you started this yourself.</p>
 ${error}
 <form method="post" action="/authorize" autocomplete="on">
-${hidden}
+${hidden.join('\n')}
 <label for="username">1C login</label>
 <input type="text" id="username" name="username" value="${escapeHtml(input.username ?? '')}" autocomplete="username" autocapitalize="none" spellcheck="false" required maxlength="256" autofocus>
 <label for="password">Password</label>
@@ -45,10 +60,36 @@ ${hidden}
   );
 }
 
-function safeHost(uri: string): string {
-  try {
-    return new URL(uri).host;
-  } catch {
-    return uri;
+/** `https://login.<strong>evil.example</strong>:8443`: the registrable domain stands out. */
+function originMarkup(target: RedirectTarget): string {
+  const domain = target.registrableDomain;
+  const scheme = target.origin.slice(0, target.origin.indexOf('//') + 2);
+  const rest = target.origin.slice(scheme.length);
+  const at = domain ? rest.lastIndexOf(domain, target.host.length) : -1;
+  if (!domain || at < 0 || at + domain.length !== target.host.length) {
+    return `${escapeHtml(scheme)}<strong>${escapeHtml(rest)}</strong>`;
   }
+  return `${escapeHtml(scheme + rest.slice(0, at))}<strong>${escapeHtml(domain)}</strong>${escapeHtml(rest.slice(at + domain.length))}`;
+}
+
+function clientLine(request: AuthorizationRequest, target: RedirectTarget): string {
+  // Cf characters are refused at registration; stripped here too for records stored before that.
+  const name = request.client.client_name?.replace(/\p{Cf}/gu, '');
+  if (!name) return '<p>The application did not give a name.</p>';
+  const tag = target.listed
+    ? '<span class="tag">listed by this server</span>'
+    : '<span class="tag" id="self-declared">self-declared name</span>';
+  return `<p>The application calls itself <strong>${escapeHtml(name)}</strong> ${tag}</p>`;
+}
+
+function warnings(target: RedirectTarget): string {
+  return target.warnings
+    .map((warning) => {
+      if (warning === 'loopback') {
+        return `<div class="warning" role="note" id="warning-loopback"><strong>This app runs on your own computer.</strong> After you sign in, the access goes to a program listening on ${escapeHtml(target.origin)}. Continue only if you just started that program yourself.</div>`;
+      }
+      const who = target.registrableDomain ?? target.host;
+      return `<div class="warning" role="alert" id="warning-unlisted"><strong>Warning: the operator of this server has not listed ${escapeHtml(who)}.</strong> After you sign in, ${escapeHtml(who)} can use 1C as you. Continue only if you trust ${escapeHtml(who)} and you opened this page from it yourself.</div>`;
+    })
+    .join('\n');
 }

@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ClientMetadataFetchOptions } from '@oauth-cache/authorization-server';
 import { type Emulator, type EmulatorUser, startEmulator } from '@oauth-cache/onec-emulator';
 import type { Logger } from 'pino';
 import { loadServerConfig, type RunningServer, startServer } from '../../src/index.js';
@@ -31,9 +32,18 @@ export function fixedSecrets(): Record<string, string> {
 }
 
 export async function startHarness(
-  options: { env?: Record<string, string>; users?: EmulatorUser[]; logger?: Logger } = {},
+  options: {
+    env?: Record<string, string>;
+    users?: EmulatorUser[];
+    logger?: Logger;
+    /** Test-only options of the client ID metadata document fetch (see `StartServerOptions`). */
+    clientMetadataFetch?: ClientMetadataFetchOptions;
+  } = {},
 ): Promise<Harness> {
-  const serverOptions = options.logger ? { logger: options.logger } : {};
+  const serverOptions = {
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.clientMetadataFetch ? { clientMetadataFetch: options.clientMetadataFetch } : {}),
+  };
   const emulator = await startEmulator({ port: 0, ...(options.users ? { users: options.users } : {}) });
   const dir = mkdtempSync(join(tmpdir(), 'oc-server-'));
   const env: Record<string, string> = {
@@ -175,4 +185,15 @@ export async function obtainTokens(
   });
   if (token.status !== 200) throw new Error(`token answered ${token.status}: ${await token.text()}`);
   return { ...((await token.json()) as { access_token: string; refresh_token: string }), client_id };
+}
+
+/**
+ * The signed `form_token` the login page renders for the authorization request `params` (for tests
+ * that post the login form directly).
+ */
+export async function loginFormToken(base: string, params: URLSearchParams): Promise<string> {
+  const page = await fetch(`${base}/authorize?${params}`, { redirect: 'manual' });
+  const token = formFields(await page.text()).get('form_token');
+  if (page.status !== 200 || !token) throw new Error(`authorize page answered ${page.status} without a form`);
+  return token;
 }

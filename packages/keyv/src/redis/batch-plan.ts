@@ -3,7 +3,7 @@ import { type EncodeRecord, recordTexts } from '../batch-records.js';
 
 /**
  * Most operations sent in one WRITE_BATCH script call. A larger `writeBatch` is split into several
- * calls, sent together and run by Redis one after the other (each atomic on its own). The bound keeps one call's payload and
+ * calls, sent one after the other (each atomic on its own; see `writeBatch`). The bound keeps one call's payload and
  * the time Redis is blocked running it (~15 ms per 10k ops) small; the CLI's default batch (500
  * tokens, ~2.5k ops) is one call.
  */

@@ -1,6 +1,6 @@
 /**
- * Bookkeeping of a staged bulk load (`SqliteStore.bulkLoad`): how many rows wait in the stage and
- * how many have been merged, and when to merge.
+ * Bookkeeping of a staged bulk load (`SqliteBulkLoader.load`, behind `SqliteStore.bulkLoad`): how
+ * many rows wait in the stage and how many have been merged, and when to merge.
  *
  * Why stage at all: token digests are random, so a bulk import written batch by batch inserts all
  * over B-trees far larger than the page cache, and every commit rewrites thousands of scattered
@@ -23,7 +23,7 @@ export class BulkStage {
 
   /**
    * `rollbackJournal`: the load switched the file from WAL to a rollback journal (see
-   * `SqliteStore.bulkLoad`), so its merges run without the WAL's bulk settings.
+   * `SqliteBulkLoader.load`), so its merges run without the WAL's bulk settings.
    */
   constructor(readonly rollbackJournal = false) {}
 

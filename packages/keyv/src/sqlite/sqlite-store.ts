@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open as openFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import KeyvSqlite from '@keyv/sqlite';
@@ -116,12 +116,20 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
     const busyTimeout = options.busyTimeoutMs ?? 5000;
     if (path !== ':memory:') {
       try {
-        await mkdir(dirname(path), { recursive: true });
+        // Owner only: the file holds sealed 1C passwords and token digests (folders created here).
+        await mkdir(dirname(path), { recursive: true, mode: 0o700 });
       } catch (error) {
         const failure = storeUnavailable(label, `creating the folder ${dirname(path)}`, error);
         const hint = await folderCreationHint(dirname(path));
         throw hint ? new StoreUnavailableError(`${failure.message}${hint}`, { cause: error }) : failure;
       }
+      // Created 0600 before SQLite opens it (SQLite would create it 0644, and gives its -wal and
+      // -shm files the database file's mode). An existing file keeps its mode; a failure here is
+      // left for SQLite to report with its hints.
+      await openFile(path, 'a', 0o600).then(
+        (handle) => handle.close(),
+        () => undefined,
+      );
     }
     const adapter = new KeyvSqlite({ uri: `sqlite://${path}`, table: sql.kvTable, busyTimeout });
     const keyv = new Keyv({ store: adapter, namespace: '', useKeyPrefix: false, throwOnErrors: true });

@@ -24,7 +24,7 @@ export interface BearerAuthState {
 export interface BearerAuthOptions {
   /** The token cache (only `validateAccessToken` and `touchSession` are used). */
   cache: Pick<TokenCache, 'validateAccessToken' | 'touchSession'>;
-  /** Scopes every request must carry (403 `insufficient_scope` otherwise). */
+  /** Scopes every request must carry (403 `insufficient_scope` otherwise); named as `scope` in every challenge. */
   requiredScopes?: readonly string[];
   /** RFC 9728 metadata URL announced in every challenge (`resource_metadata`). Required by MCP clients. */
   resourceMetadataUrl?: string;
@@ -62,6 +62,8 @@ export function bearerAuth(options: BearerAuthOptions): Middleware<BearerAuthSta
   const challengeOptions: ChallengeOptions = {
     ...(resourceMetadataUrl ? { resourceMetadataUrl } : {}),
     ...(options.retryAfterSeconds !== undefined ? { retryAfterSeconds: options.retryAfterSeconds } : {}),
+    // Every challenge names the scopes to request, not only the 403 (MCP 2025-11-25 scope selection).
+    ...(requiredScopes && requiredScopes.length > 0 ? { scope: requiredScopes.join(' ') } : {}),
   };
   const verifyOptions = {
     ...(requiredScopes ? { requiredScopes: [...requiredScopes] } : {}),

@@ -15,13 +15,19 @@ export interface ChallengeOptions {
   resourceMetadataUrl?: string;
   /** `Retry-After` seconds on 503. */
   retryAfterSeconds?: number;
+  /**
+   * Space-separated scopes a token for this resource needs, sent as `scope` on every challenge
+   * (MCP authorization 2025-11-25: the client requests exactly these). A 403 `insufficient_scope`
+   * names the scopes of its outcome instead.
+   */
+  scope?: string;
 }
 
 const STATUS = { missing: 401, invalid_request: 400, invalid_token: 401, insufficient_scope: 403 } as const;
 
 /**
  * Map a non-authorized {@link BearerOutcome} to status, headers and JSON body: RFC 6750 section 3
- * `WWW-Authenticate: Bearer ...` challenges (with `resource_metadata` for MCP clients), or 503 with
+ * `WWW-Authenticate: Bearer ...` challenges (with `scope` and `resource_metadata` for MCP clients), or 503 with
  * `Retry-After` when the store is unavailable. Header parameter values are quoted and escaped.
  */
 export function bearerChallenge(
@@ -42,6 +48,7 @@ export function bearerChallenge(
     params.push(['error', outcome.kind], ['error_description', outcome.description]);
   }
   if (outcome.kind === 'insufficient_scope') params.push(['scope', outcome.scope]);
+  else if (options.scope) params.push(['scope', options.scope]);
   if (options.resourceMetadataUrl) params.push(['resource_metadata', options.resourceMetadataUrl]);
   headers['WWW-Authenticate'] = params.length
     ? `Bearer ${params.map(([name, value]) => `${name}=${quoteHeaderValue(value)}`).join(', ')}`
