@@ -332,6 +332,13 @@ export function runConformanceSuite(options: ConformanceOptions): void {
             expect((await cache.validateAccessToken(token))?.userData).toEqual({ login, password });
           }
           expect((await cache.inspectRefreshToken(rotated.tokens.refreshToken!))?.userId).toBe(login);
+          // Having opened them for their holders, the same process still shows the server-key view
+          // to callers without the token.
+          for await (const record of cache.exportRecords()) {
+            const view = JSON.stringify(cache.readStoredRecord(record.key, record.value) ?? null);
+            expect(view).not.toContain(password);
+            if (level === 'maximum') expect(view).not.toContain(login);
+          }
           expect(await cache.getTokensForUser(login)).toHaveLength(3);
           expect(await cache.revokeUserTokens(login)).toBeGreaterThanOrEqual(3);
           expect(await cache.validateAccessToken(first.accessToken)).toBeNull();
