@@ -1,12 +1,6 @@
 import type { CacheContext } from './context.js';
 import { InvalidInputError } from './errors.js';
-import {
-  Keys,
-  type Membership,
-  sessionMemberships,
-  tokenMemberships,
-  usersMembership,
-} from './records/keys.js';
+import { type Membership, sessionMemberships, tokenMemberships, usersMembership } from './records/keys.js';
 import type { BatchOp, StoredRecord } from './store/contract.js';
 import type { ExportedRecord, ImportOptions } from './types.js';
 
