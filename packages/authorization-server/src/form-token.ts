@@ -43,8 +43,10 @@ export class FormTokens {
     const match = TOKEN_PATTERN.exec(token);
     if (!match) return 'invalid';
     const expiresAt = Number(match[1]);
-    const given = Buffer.from(match[2] as string, 'base64url');
-    const expected = this.#mac(request, expiresAt);
+    // Compared as text: base64url decoding ignores the spare bits of the last character, so another
+    // spelling of the same bytes must not pass (a tampered last character did, now and then).
+    const given = Buffer.from(match[2] as string, 'utf8');
+    const expected = Buffer.from(this.#mac(request, expiresAt).toString('base64url'), 'utf8');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'invalid';
     // Checked after the MAC so that a forged expiry reads as invalid, not expired.
     return now >= expiresAt ? 'expired' : 'ok';

@@ -127,6 +127,15 @@ describe('login form token', () => {
     const flipped = `${expiry}.${mac[0] === 'A' ? 'B' : 'A'}${mac.slice(1)}`;
     expect(as.formTokens.verify(request, flipped)).toBe('invalid');
     expect(as.formTokens.verify(request, `${Number(expiry) + 60_000}.${mac}`)).toBe('invalid');
+    // Another spelling of the same MAC bytes (the spare bits of the last base64url character): a
+    // tampered last character used to pass whenever it kept the data bits.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const bytes = Buffer.from(mac, 'base64url');
+    const respelled = [...alphabet]
+      .map((c) => `${mac.slice(0, -1)}${c}`)
+      .filter((m) => m !== mac && Buffer.from(m, 'base64url').equals(bytes));
+    expect(respelled.length).toBeGreaterThan(0);
+    for (const m of respelled) expect(as.formTokens.verify(request, `${expiry}.${m}`)).toBe('invalid');
   });
 
   it('expires after its lifetime and is not accepted by a server with another secret', async () => {
