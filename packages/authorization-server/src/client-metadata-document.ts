@@ -5,6 +5,7 @@
  * {@link ClientRecord}. Fetching and caching live in `client-metadata-resolver.ts`.
  */
 import type { ClientRecord, GrantType } from './clients.js';
+import { stringArray } from './metadata-fields.js';
 import { isScopeToken } from './params.js';
 import { redirectUriProblem } from './redirect-uri.js';
 
@@ -103,7 +104,10 @@ export function clientFromMetadataDocument(
     if (problem) throw refused(`redirect_uris: ${problem}`);
   }
 
-  const grantTypes = stringArray(m.grant_types, 'grant_types') ?? ['authorization_code', 'refresh_token'];
+  const grantTypes = stringArray(m.grant_types, 'grant_types', refused) ?? [
+    'authorization_code',
+    'refresh_token',
+  ];
   for (const g of grantTypes) {
     if (g !== 'authorization_code' && g !== 'refresh_token') {
       throw refused('grant_types: only authorization_code and refresh_token are supported');
@@ -111,7 +115,7 @@ export function clientFromMetadataDocument(
   }
   if (!grantTypes.includes('authorization_code'))
     throw refused('grant_types must include authorization_code');
-  const responseTypes = stringArray(m.response_types, 'response_types') ?? ['code'];
+  const responseTypes = stringArray(m.response_types, 'response_types', refused) ?? ['code'];
   if (responseTypes.length !== 1 || responseTypes[0] !== 'code') {
     throw refused("response_types must be ['code']");
   }
@@ -144,18 +148,6 @@ export function clientFromMetadataDocument(
 
 function refused(description: string): ClientMetadataDocumentError {
   return new ClientMetadataDocumentError(description);
-}
-
-function stringArray(value: unknown, field: string): string[] | undefined {
-  if (value === undefined) return undefined;
-  if (
-    !Array.isArray(value) ||
-    value.length > 10 ||
-    !value.every((v) => typeof v === 'string' && v.length <= 100)
-  ) {
-    throw refused(`${field} must be an array of at most 10 short strings`);
-  }
-  return value as string[];
 }
 
 function optionalText(value: unknown, field: string): string | undefined {

@@ -7,6 +7,7 @@ import type { TokenCache } from '@oauth-cache/core';
 import { isClientIdUrl } from './client-metadata-document.js';
 import type { ClientMetadataResolver } from './client-metadata-resolver.js';
 import { OAuthError } from './errors.js';
+import { stringArray } from './metadata-fields.js';
 import { isScopeToken } from './params.js';
 import { redirectUriProblem } from './redirect-uri.js';
 
@@ -143,7 +144,10 @@ export class ClientRegistry {
       );
     }
 
-    const grantTypes = stringArray(m.grant_types, 'grant_types') ?? ['authorization_code', 'refresh_token'];
+    const grantTypes = stringArray(m.grant_types, 'grant_types', metadataError) ?? [
+      'authorization_code',
+      'refresh_token',
+    ];
     for (const g of grantTypes) {
       if (g !== 'authorization_code' && g !== 'refresh_token') {
         throw metadataError(
@@ -154,7 +158,7 @@ export class ClientRegistry {
     if (!grantTypes.includes('authorization_code')) {
       throw metadataError('grant_types must include authorization_code');
     }
-    const responseTypes = stringArray(m.response_types, 'response_types') ?? ['code'];
+    const responseTypes = stringArray(m.response_types, 'response_types', metadataError) ?? ['code'];
     if (responseTypes.length !== 1 || responseTypes[0] !== 'code') {
       throw metadataError("response_types must be ['code']");
     }
@@ -204,18 +208,6 @@ function refuseFormatCharacters(metadata: unknown): void {
 
 function metadataError(description: string): OAuthError {
   return new OAuthError('invalid_client_metadata', description);
-}
-
-function stringArray(value: unknown, field: string): string[] | undefined {
-  if (value === undefined) return undefined;
-  if (
-    !Array.isArray(value) ||
-    value.length > 10 ||
-    !value.every((v) => typeof v === 'string' && v.length <= 100)
-  ) {
-    throw metadataError(`${field} must be an array of at most 10 short strings`);
-  }
-  return value as string[];
 }
 
 function optionalText(value: unknown, field: string): string | undefined {
