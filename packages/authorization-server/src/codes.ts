@@ -1,7 +1,8 @@
 /**
  * Authorization codes: 32 random bytes (base64url), stored under the HMAC digest of the code with
  * everything else sealed (AES-256-GCM, including the user's 1C credentials) under a key derived from
- * the code itself (`TokenCache.sealFor`), single use through the store's atomic `take`.
+ * the code itself (`TokenCache.sealFor`), single use through one store commit that requires the code
+ * present, deletes it and writes its used marker.
  *
  * Replay (RFC 6749 §4.1.2, OAuth 2.1 §4.1.3): when a code is redeemed, a `used` marker naming the
  * token family it produced is kept. A second redemption finds the marker, flags it and revokes that
@@ -82,17 +83,31 @@ export class CodeStore {
   async redeem(code: string, now = Date.now()): Promise<RedeemResult> {
     if (!CODE_PATTERN.test(code)) return { kind: 'unknown' };
     const digest = this.#cache.digest(code);
-    const taken = await this.#cache.store.take(this.#codeKey(digest));
-    if (!isStoredCode(taken)) {
-      const marker = await this.#cache.store.get(this.#usedKey(digest));
-      if (!isUsedMarker(marker)) return { kind: 'unknown' };
-      await this.#cache.store.set(this.#usedKey(digest), { ...marker, replayed: true }, this.#usedTtlMs);
-      await this.#cache.revokeFamily(marker.familyId);
-      return { kind: 'replayed' };
-    }
+    const codeKey = this.#codeKey(digest);
+    const taken = await this.#cache.store.get(codeKey);
     const familyId = randomBytes(16).toString('base64url');
     const marker: UsedMarker = { familyId, replayed: false };
-    await this.#cache.store.set(this.#usedKey(digest), marker, this.#usedTtlMs);
+    // The code goes and its used marker comes in one commit: of concurrent redeemers exactly one
+    // gets it, and every other one finds the marker (a replay), never a gap between the two.
+    const consumed =
+      isStoredCode(taken) &&
+      (
+        await this.#cache.store.commit({
+          now: Date.now(),
+          require: [{ if: 'present', key: codeKey }],
+          ops: [
+            { op: 'delete', keys: [codeKey] },
+            { op: 'set', key: this.#usedKey(digest), value: marker, ttlMs: this.#usedTtlMs },
+          ],
+        })
+      ).ok;
+    if (!consumed || !isStoredCode(taken)) {
+      const used = await this.#cache.store.get(this.#usedKey(digest));
+      if (!isUsedMarker(used)) return { kind: 'unknown' };
+      await this.#cache.store.set(this.#usedKey(digest), { ...used, replayed: true }, this.#usedTtlMs);
+      await this.#cache.revokeFamily(used.familyId);
+      return { kind: 'replayed' };
+    }
     if (taken.exp <= now) return { kind: 'unknown' };
     let grant: unknown;
     try {

@@ -38,8 +38,8 @@ export interface CacheConfig {
   /**
    * Retry window of refresh rotation (RFC 9700 §4.14.2), ms from the rotation; default 2000. A
    * consumed refresh token presented again within it by the same client is a retry of a lost
-   * response: refused with `race` while the rotation is still issuing, else answered with a new
-   * pair (the missed pair revoked) unless that pair's refresh token was used. Later, or from
+   * response: answered with a new pair (the missed pair revoked) unless that pair's refresh token
+   * was used; two presentations that both find the token live get one winner (the other: `race`). Later, or from
    * another client: reuse (family revoked). 0 turns retries off.
    */
   reuseLeewayMs: number;

@@ -17,7 +17,13 @@ export type SecurityEventType =
   | 'ephemeral_keys'
   | 'client_mismatch'
   /** A new token was refused: the cache holds `maxTokens` live tokens (see `CapacityError`). */
-  | 'capacity_reached';
+  | 'capacity_reached'
+  /**
+   * An operator revoked a grant, a session or a whole user through the `GrantDirectory`: `reason`
+   * is `grant` (with `familyId`), `session` or `user`; `actor` names the operator, `clientAddress`
+   * where they acted from.
+   */
+  | 'operator_revoked';
 
 export interface SecurityEvent {
   type: SecurityEventType;
@@ -32,6 +38,8 @@ export interface SecurityEvent {
    * rotation's `clientAddress`): who presented a reused refresh token.
    */
   clientAddress?: string;
+  /** Who acted, for what an operator did (`operator_revoked`): the operator's name, e.g. `console`. */
+  actor?: string;
   reason?: string;
 }
 

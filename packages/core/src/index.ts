@@ -42,18 +42,25 @@ export type {
   BatchOp,
   BulkLoadInfo,
   CacheStore,
+  CommitResult,
   IndexAddOptions,
   IndexEntry,
+  IndexPageOptions,
   KeyValueStore,
+  Precondition,
   RecordBody,
   RecordKind,
   StoredRecord,
   StoreEntry,
   StoreLock,
+  Transaction,
+  TxOp,
 } from './store/contract.js';
+export { compareIndexEntriesDesc, indexPageOf } from './store/index-page.js';
 export { KeyedLock } from './store/keyed-lock.js';
 export { adaptKeyValueStore, isCacheStore } from './store/keyvalue-adapter.js';
 export { MemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
+export { failedPrecondition, type PreconditionReader } from './store/transaction.js';
 export { createTokenCache, TokenCache, type TokenCacheOptions } from './token-cache.js';
 export { randomToken } from './token-service.js';
 export type * from './types.js';

@@ -1,6 +1,12 @@
 import type { CacheContext } from './context.js';
 import { InvalidInputError } from './errors.js';
-import { type Membership, sessionMemberships, tokenMemberships, usersMembership } from './records/keys.js';
+import {
+  grantMembership,
+  type Membership,
+  sessionMemberships,
+  tokenMemberships,
+  usersMembership,
+} from './records/keys.js';
 import type { BatchOp, StoredRecord } from './store/contract.js';
 import type { ExportedRecord, ImportOptions } from './types.js';
 
@@ -112,6 +118,7 @@ export class RecordTransfer {
         ...tokenMemberships({ kind: decoded.kind, id, userHash, familyId: fam, sessionDigest }).map(add),
       );
       if (userHash) ops.push(add(usersMembership(userHash)));
+      if (userHash && fam) ops.push(add(grantMembership(userHash, fam)));
     } else if (decoded.kind === 'session' && userHash) {
       ops.push(...sessionMemberships(id, userHash).map(add));
     }

@@ -1,6 +1,7 @@
 import type { CacheContext } from './context.js';
 import type { DecodedRecord } from './records/codec.js';
 import { Keys } from './records/keys.js';
+import type { Precondition, TxOp } from './store/contract.js';
 import { type TokenService, toValidation } from './token-service.js';
 import type { StoredTokenInfo, TokenValidation } from './types.js';
 
@@ -16,6 +17,14 @@ export type RetryClaim =
       retrievable: boolean;
       /** When the first rotation happened: the leeway still counts from there. */
       at: number;
+      /** Commit with the new pair: the missed pair is still there (one winner among retries)... */
+      require: Precondition[];
+      /** ...and these take it out (records, indexes, the reuse marker of its refresh token). */
+      ops: TxOp[];
+      /** Live tokens those ops delete. */
+      freed: number;
+      /** Id of the missed refresh token, when the pair had one. */
+      missedRefresh: string | undefined;
     }
   /** The first rotation (or a concurrent retry) has not finished: one winner, the family is kept. */
   | { kind: 'race' }
@@ -28,14 +37,15 @@ export type RetryClaim =
  * same refresh token again. Within `reuseLeewayMs` of the rotation, from the same client, and while
  * the pair that rotation issued is unused, the retry gets a new pair and the missed one is revoked.
  *
- * When a rotation completes, a short-lived retry record `rr:<digest>` (TTL: the rest of the leeway)
- * keeps the ids of the pair it issued and the metadata it carried over, the private part (1C
+ * A rotation commits, with the new pair, a short-lived retry record `rr:<digest>` (TTL: the rest
+ * of the leeway) that keeps the ids of the pair it issued and the metadata it carried over, the private part (1C
  * credentials) sealed under the consumed token, so only its holder can retry. Raw tokens are
  * never kept: the missed pair cannot be handed out again, only replaced.
  *
- * A retry claims the missed pair by taking its refresh token record with the store's atomic `take`
- * (its access token when it had none): of concurrent retries exactly one wins, across processes.
- * The missed refresh token is then marked consumed with `via` (presenting it later is reuse).
+ * A retry takes the missed pair out in the same commit that writes its replacement, under the
+ * precondition that the missed refresh token (its access token when it had none) is still there:
+ * of concurrent retries exactly one wins, across processes. The missed refresh token is marked
+ * consumed with `via` (presenting it later is reuse).
  * "Used" is judged by the refresh token only: rotated (its normal consumed marker exists) means
  * used. Access token validations are not tracked: the validation hot path stays write-free.
  */
@@ -49,20 +59,21 @@ export class RefreshRetry {
   }
 
   /**
-   * Record, once a rotation of `presented` (digest `id`) at `at` has issued `info`, what a retry
-   * within the leeway needs. `consumed` is the consumed token's record (decoded with the token).
+   * The write that records, for a rotation of `presented` (digest `id`) at `at` issuing `info`,
+   * what a retry within the leeway needs: committed with the rotation itself. `consumed` is the
+   * consumed token's record (decoded with the token). None once the leeway is over.
    */
-  async remember(
+  rememberOp(
     id: string,
     presented: string,
     consumed: DecodedRecord,
     at: number,
     info: StoredTokenInfo,
-  ): Promise<void> {
+  ): TxOp | undefined {
     const ctx = this.#ctx;
     const until = at + ctx.config.reuseLeewayMs;
     const ttlMs = until - ctx.now();
-    if (ttlMs <= 0) return;
+    if (ttlMs <= 0) return undefined;
     const { tok: _rawToken, ...carried } = consumed.body;
     const key = ctx.key(Keys.retry(id));
     const body = {
@@ -73,7 +84,7 @@ export class RefreshRetry {
       nat: info.accessTokenId,
       nrt: info.refreshTokenId,
     };
-    await ctx.store.set(key, ctx.codec.encode(key, 'consumed', until, body, presented), ttlMs);
+    return { op: 'set', key, value: ctx.codec.encode(key, 'consumed', until, body, presented), ttlMs };
   }
 
   /**
@@ -96,29 +107,38 @@ export class RefreshRetry {
           ? ctx.key(Keys.access(nat))
           : undefined;
     if (claimKey === undefined) return { kind: 'race' };
-    const claimed = this.#tokens.decodeRecord(claimKey, await ctx.store.take(claimKey));
-    if (claimed === undefined || claimed.exp <= now) return this.#notClaimed(id, nrt, familyId);
+    // The missed pair, read together; taken out in the commit that issues its replacement.
+    const missed = [
+      ...(nrt !== undefined ? [{ id: nrt, key: ctx.key(Keys.refresh(nrt)) }] : []),
+      ...(nat !== undefined ? [{ id: nat, key: ctx.key(Keys.access(nat)) }] : []),
+    ];
+    const values = await ctx.store.getMany(missed.map((m) => m.key));
+    const records = missed.map((m, i) => this.#tokens.decodeRecord(m.key, values[i]));
+    const claimed = records[0];
+    if (claimed === undefined || claimed.exp <= now) return this.notClaimed(id, nrt, familyId);
 
+    const ops: TxOp[] = [{ op: 'delete', keys: missed.map((m) => m.key) }];
+    missed.forEach((m, i) => {
+      const record = records[i];
+      if (record) ops.push(...this.#tokens.revocations.unindexOps(record, m.id));
+    });
     if (nrt !== undefined) {
       const markerKey = ctx.key(Keys.consumed(nrt));
-      const uh = pending.body.uh;
       // Never delivered, now consumed by this retry. No user id: at `maximum` it is sealed under
       // a token we do not hold, and the server's keys must not open it.
-      await ctx.store.set(
-        markerKey,
-        ctx.codec.encode(markerKey, 'consumed', claimed.exp, {
+      ops.push({
+        op: 'set',
+        key: markerKey,
+        value: ctx.codec.encode(markerKey, 'consumed', claimed.exp, {
           fam: familyId,
-          uh,
+          uh: pending.body.uh,
           cid: pending.body.cid,
           at: now,
           via: id,
         }),
-        Math.max(1, claimed.exp - now),
-      );
-      await this.#tokens.unindexToken(claimed, nrt);
+        ttlMs: Math.max(1, claimed.exp - now),
+      });
     }
-    if (nat !== undefined) await this.#tokens.revokeTokenById(nat);
-    if (await this.#tokens.isFamilyRevoked(familyId)) return { kind: 'family_revoked' };
 
     const consumed: DecodedRecord = { kind: 'refresh', exp: rex ?? pending.exp, body: pending.body };
     return {
@@ -128,11 +148,18 @@ export class RefreshRetry {
       familyId,
       retrievable: claimed.body.tok !== undefined,
       at: at ?? now,
+      require: [{ if: 'present', key: missed[0]!.key }],
+      ops,
+      freed: records.filter((r) => r !== undefined && r.exp > now).length,
+      missedRefresh: nrt,
     };
   }
 
-  /** Someone else has the missed pair's refresh token: its holder rotated it, or a retry did. */
-  async #notClaimed(id: string, nrt: string | undefined, familyId: string): Promise<RetryClaim> {
+  /**
+   * Someone else has the missed pair's refresh token: its holder rotated it (reuse), or a
+   * concurrent retry did (a race). Also settles a claim whose commit found the pair gone.
+   */
+  async notClaimed(id: string, nrt: string | undefined, familyId: string): Promise<RetryClaim> {
     const ctx = this.#ctx;
     if (nrt !== undefined) {
       const markerKey = ctx.key(Keys.consumed(nrt));

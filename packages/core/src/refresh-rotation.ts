@@ -4,6 +4,7 @@ import { assertToken } from './limits.js';
 import type { DecodedRecord } from './records/codec.js';
 import { Keys } from './records/keys.js';
 import { RefreshRetry } from './refresh-retry.js';
+import type { Precondition, TxOp } from './store/contract.js';
 import { randomToken, type TokenService, toValidation } from './token-service.js';
 import type { IssuedTokens, RotateOptions, RotationResult, TokenValidation } from './types.js';
 
@@ -13,15 +14,16 @@ type ReuseReason = 'after_leeway' | 'other_client' | 'new_pair_used' | 'replaced
 /**
  * Refresh token rotation with reuse detection (node-oidc-provider, fosite).
  *
- * The presented token's record is taken with the store's atomic `take`, so among concurrent
- * rotations of one token exactly one caller gets it, across processes on a shared store. The winner
- * leaves a `consumed` marker; a later presentation finds the marker and revokes the whole family.
+ * A rotation is one read and one store commit. The commit consumes the presented token only if it
+ * is still there, so among concurrent rotations of one token exactly one commits, across processes
+ * on a shared store; the others, which also found it live, are refused with `race` (one winner,
+ * family kept). The winner's commit leaves a `consumed` marker with the new pair; a later
+ * presentation finds the marker and revokes the whole family.
  *
- * Within `reuseLeewayMs` of the rotation, from the same client, a presentation is a retry
- * (RFC 9700 §4.14.2, see {@link RefreshRetry}): while the rotation is still issuing it is refused
- * with `race` (one winner, family kept); once it has issued, the retry gets a new pair and the pair
- * it missed is revoked, unless that pair's refresh token was used (then: reuse). Another client, or
- * a presentation after the leeway, is reuse.
+ * Within `reuseLeewayMs` of the rotation, from the same client, a later presentation is a retry
+ * (RFC 9700 §4.14.2, see {@link RefreshRetry}): it gets a new pair and the pair it missed is
+ * revoked in the same commit, unless that pair's refresh token was used (then: reuse). Another
+ * client, or a presentation after the leeway, is reuse.
  */
 export class RefreshRotation {
   readonly #ctx: CacheContext;
@@ -34,6 +36,11 @@ export class RefreshRotation {
     this.#retry = new RefreshRetry(ctx, tokens);
   }
 
+  /**
+   * One read (the presented token's record), then ONE commit that consumes it (present, else a
+   * concurrent rotation won), checks the family is not revoked and the cache has room, and writes
+   * the new pair, the reuse marker and the retry record together.
+   */
   async rotate(refreshToken: string, options: RotateOptions = {}): Promise<RotationResult> {
     const ctx = this.#ctx;
     const started = performance.now();
@@ -42,80 +49,97 @@ export class RefreshRotation {
     const key = ctx.key(Keys.refresh(id));
     const now = ctx.now();
 
-    // Read before taking: a client mismatch must not consume the legitimate client's token.
-    const peeked = this.#tokens.decodeRecord(key, await ctx.store.get(key), refreshToken);
-    if (peeked && peeked.kind === 'refresh' && peeked.exp > now) {
-      if (
-        options.clientId !== undefined &&
-        peeked.body.cid !== undefined &&
-        peeked.body.cid !== options.clientId
-      ) {
-        ctx.security({
-          type: 'client_mismatch',
-          familyId: peeked.body.fam,
-          ...presenter(options),
-          tokenId: id.slice(0, 12),
-        });
-        ctx.operation('token', 'rotate', 'mismatch', started);
-        throw new InvalidGrantError('mismatch', 'the refresh token was issued to another client');
-      }
-      // Judged before taking, too: a rotation refused for a full cache (`CapacityError`) leaves
-      // the client its refresh token to retry with. It writes two tokens and consumes one.
-      await this.#tokens.assertRoom(1, { userId: peeked.body.uid, familyId: peeked.body.fam });
-    }
-
-    const taken = this.#tokens.decodeRecord(key, await ctx.store.take(key), refreshToken);
-    if (taken?.kind !== 'refresh' || taken.exp <= now) {
+    const presented = this.#tokens.decodeRecord(key, await ctx.store.get(key), refreshToken);
+    if (presented?.kind !== 'refresh' || presented.exp <= now) {
       return this.#refuse(id, refreshToken, options, started);
     }
-    const familyId = taken.body.fam ?? '';
-    const consumedKey = ctx.key(Keys.consumed(id));
-    await ctx.store.set(
-      consumedKey,
-      ctx.codec.encode(
-        consumedKey,
-        'consumed',
-        taken.exp,
-        {
-          fam: familyId,
-          uid: taken.body.uid,
-          uh: this.#tokens.userHashOf(taken),
-          cid: taken.body.cid,
-          at: now,
-        },
-        refreshToken,
-      ),
-      Math.max(1, taken.exp - now),
-    );
-    await this.#tokens.unindexToken(taken, id);
-    if (await this.#tokens.isFamilyRevoked(familyId)) {
-      ctx.operation('token', 'rotate', 'family_revoked', started);
-      throw new InvalidGrantError('family_revoked', 'the grant of this refresh token has been revoked');
+    // Judged before anything is consumed: a mismatch must not cost the legitimate client its token.
+    if (
+      options.clientId !== undefined &&
+      presented.body.cid !== undefined &&
+      presented.body.cid !== options.clientId
+    ) {
+      ctx.security({
+        type: 'client_mismatch',
+        familyId: presented.body.fam,
+        ...presenter(options),
+        tokenId: id.slice(0, 12),
+      });
+      ctx.operation('token', 'rotate', 'mismatch', started);
+      throw new InvalidGrantError('mismatch', 'the refresh token was issued to another client');
     }
-
-    const previous = toValidation(taken, now, ctx.config.refreshThreshold);
-    const result = await this.#issue(previous, familyId, taken, taken.body.tok !== undefined, options);
-    await this.#retry.remember(id, refreshToken, taken, now, result.info);
+    const familyId = presented.body.fam ?? '';
+    const consumedKey = ctx.key(Keys.consumed(id));
+    const consumption: TxOp[] = [
+      { op: 'delete', keys: [key] },
+      {
+        op: 'set',
+        key: consumedKey,
+        value: ctx.codec.encode(
+          consumedKey,
+          'consumed',
+          presented.exp,
+          {
+            fam: familyId,
+            uid: presented.body.uid,
+            uh: this.#tokens.userHashOf(presented),
+            cid: presented.body.cid,
+            at: now,
+          },
+          refreshToken,
+        ),
+        ttlMs: Math.max(1, presented.exp - now),
+      },
+      ...this.#tokens.revocations.unindexOps(presented, id),
+    ];
+    const outcome = await this.#issue(
+      toValidation(presented, now, ctx.config.refreshThreshold),
+      familyId,
+      presented,
+      presented.body.tok !== undefined,
+      options,
+      {
+        // One writes two tokens and consumes one.
+        adding: 1,
+        require: [{ if: 'present', key }],
+        ops: consumption,
+        remember: { id, presented: refreshToken, at: now },
+      },
+    );
+    // Both saw the token live: a concurrent duplicate, not a retry. One winner, family kept.
+    if (outcome === 'lost') return this.#race(id, familyId, presented.body.uid, options, started);
     ctx.counters.tokens.rotations += 1;
     ctx.operation('token', 'rotate', 'ok', started);
-    return result;
+    return outcome;
   }
 
-  /** Issue and store the next pair of `familyId` (rotation counter: the consumed token's + 1). */
+  /**
+   * Issue the next pair of `familyId` (rotation counter: the consumed token's + 1) and commit it
+   * with `with.ops` under `with.require`, the family not revoked and room for `with.adding` more
+   * tokens. Resolves `'lost'` when one of `with.require` failed.
+   */
   async #issue(
     previous: TokenValidation,
     familyId: string,
     consumed: DecodedRecord,
     retrievable: boolean,
     options: RotateOptions,
-  ): Promise<RotationResult> {
+    commit: {
+      adding: number;
+      require: Precondition[];
+      ops: TxOp[];
+      remember: { id: string; presented: string; at: number };
+    },
+  ): Promise<RotationResult | 'lost'> {
     const ctx = this.#ctx;
     const issued: IssuedTokens = options.issue
       ? await options.issue(previous)
       : { accessToken: randomToken(), refreshToken: randomToken() };
     const expiresIn = issued.expiresIn ?? ctx.config.tokenTtl;
     const scopes = issued.scopes ?? previous.scopes;
-    const info = await this.#tokens.storeToken(
+    const now = ctx.now();
+    const ops = [...commit.ops];
+    const info = this.#tokens.planIssue(
       {
         userId: previous.userId,
         accessToken: issued.accessToken,
@@ -132,12 +156,30 @@ export class RefreshRotation {
         retrievable,
       },
       { rot: (consumed.body.rot ?? 0) + 1 },
+      now,
+      ops,
     );
-    // A reuse detected elsewhere while we were issuing revoked the family: what we just wrote
-    // must not outlive it.
-    if (await this.#tokens.isFamilyRevoked(familyId)) {
-      await this.#tokens.revokeFamily(familyId, 'revoked_during_rotation');
-      throw new InvalidGrantError('family_revoked', 'the grant of this refresh token has been revoked');
+    const { id, presented, at } = commit.remember;
+    const remember = this.#retry.rememberOp(id, presented, consumed, at, info);
+    if (remember) ops.push(remember);
+    const require: Precondition[] = [
+      ...commit.require,
+      // A reuse detected elsewhere revoked the family: nothing may be written into it.
+      { if: 'absent', key: ctx.key(Keys.familyRevoked(familyId)) },
+      this.#tokens.caps.room(commit.adding),
+    ];
+    const result = await ctx.store.commit({ now, require, ops });
+    if (!result.ok) {
+      const failed = require[result.failed]!;
+      if (failed.if === 'absent') {
+        ctx.operation('token', 'rotate', 'family_revoked', performance.now());
+        throw new InvalidGrantError('family_revoked', 'the grant of this refresh token has been revoked');
+      }
+      if (failed.if === 'room') {
+        // Nothing consumed: the client keeps its refresh token to retry with.
+        return this.#tokens.caps.refuse(commit.adding, 'rotate', { userId: previous.userId, familyId });
+      }
+      return 'lost';
     }
     return {
       tokens: { ...issued, expiresIn, tokenType: issued.tokenType ?? previous.tokenType, scopes },
@@ -181,15 +223,7 @@ export class RefreshRotation {
         ctx.operation('token', 'rotate', 'family_revoked', started);
         throw new InvalidGrantError('family_revoked', 'the grant of this refresh token has been revoked');
       case 'race':
-        ctx.security({
-          type: 'refresh_race',
-          familyId,
-          userId: consumed.body.uid,
-          ...presenter(options),
-          tokenId: id.slice(0, 12),
-        });
-        ctx.operation('token', 'rotate', 'race', started);
-        throw new InvalidGrantError('race', 'the refresh token was just rotated by a concurrent request');
+        return this.#race(id, familyId, consumed.body.uid, options, started);
     }
     const result = await this.#issue(
       claim.previous,
@@ -197,8 +231,19 @@ export class RefreshRotation {
       claim.consumed,
       claim.retrievable,
       options,
+      {
+        adding: 2 - claim.freed,
+        require: claim.require,
+        ops: claim.ops,
+        remember: { id, presented: refreshToken, at: claim.at },
+      },
     );
-    await this.#retry.remember(id, refreshToken, claim.consumed, claim.at, result.info);
+    if (result === 'lost') {
+      // The missed pair went meanwhile: a concurrent retry (race) or its holder (reuse).
+      const settled = await this.#retry.notClaimed(id, claim.missedRefresh, familyId);
+      if (settled.kind === 'reused') return this.#reused(id, consumed, options, settled.reason, started);
+      return this.#race(id, familyId, consumed.body.uid, options, started);
+    }
     ctx.counters.tokens.rotations += 1;
     ctx.security({
       type: 'refresh_retry',
@@ -210,6 +255,20 @@ export class RefreshRotation {
     });
     ctx.operation('token', 'rotate', 'retried', started);
     return result;
+  }
+
+  /** A concurrent presentation lost to another rotation of the same token: one winner, family kept. */
+  #race(
+    id: string,
+    familyId: string,
+    userId: string | undefined,
+    options: RotateOptions,
+    started: number,
+  ): never {
+    const ctx = this.#ctx;
+    ctx.security({ type: 'refresh_race', familyId, userId, ...presenter(options), tokenId: id.slice(0, 12) });
+    ctx.operation('token', 'rotate', 'race', started);
+    throw new InvalidGrantError('race', 'the refresh token was just rotated by a concurrent request');
   }
 
   /** Reuse of a consumed refresh token: the whole family is revoked. */

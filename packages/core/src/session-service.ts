@@ -1,7 +1,9 @@
 import type { CacheContext } from './context.js';
 import { assertToken, assertUserId } from './limits.js';
 import type { DecodedRecord } from './records/codec.js';
-import { Keys, recordKeyOfMember } from './records/keys.js';
+import { Keys, sessionMemberships } from './records/keys.js';
+import type { TxOp } from './store/contract.js';
+import type { RevocationPlanner } from './token-revocation.js';
 import { randomToken } from './token-service.js';
 import type { Session } from './types.js';
 
@@ -11,9 +13,11 @@ import type { Session } from './types.js';
  */
 export class SessionService {
   readonly #ctx: CacheContext;
+  readonly #revocations: RevocationPlanner;
 
-  constructor(ctx: CacheContext) {
+  constructor(ctx: CacheContext, revocations: RevocationPlanner) {
     this.#ctx = ctx;
+    this.#revocations = revocations;
   }
 
   async create(userId: string, data?: unknown): Promise<Session> {
@@ -80,26 +84,32 @@ export class SessionService {
       lastSeenAt: now,
       expiresAt: Math.min(now + ctx.config.sessionTimeout * 1000, session.absoluteExpiresAt),
     };
-    await this.#write(sd, touched, now);
-    await ctx.store.indexAdd(
-      ctx.key(Keys.userSessions(ctx.userHash(session.userId))),
-      sd,
-      touched.expiresAt,
-      {
-        now,
-      },
-    );
-    await ctx.store.indexAdd(ctx.key(Keys.sessions), sd, touched.expiresAt, { now });
+    const uh = ctx.userHash(session.userId);
+    // The record and its two capped indexes move together (the users index only ever rises).
+    const ops: TxOp[] = [this.#writeOp(sd, touched, now)];
+    for (const m of sessionMemberships(sd, uh)) {
+      if (m.keepGreater) continue;
+      ops.push({ op: 'indexAdd', key: ctx.key(m.key), member: m.member, score: touched.expiresAt });
+    }
+    await ctx.store.commit({ now, ops });
     ctx.counters.sessions.touched += 1;
     ctx.operation('session', 'touch', 'ok', started);
     return touched;
   }
 
   async revoke(id: string): Promise<boolean> {
+    assertToken(id, 'sessionId');
+    return this.revokeByDigest(this.#ctx.digester.digest(id));
+  }
+
+  /**
+   * End a session given by the digest of its id (the `ref` listings give; the id itself is not
+   * stored) and every token bound to it, as {@link revoke} does.
+   */
+  async revokeByDigest(sessionDigest: string): Promise<boolean> {
     const ctx = this.#ctx;
     const started = performance.now();
-    assertToken(id, 'sessionId');
-    const removed = await this.#remove(ctx.digester.digest(id), ctx.now());
+    const removed = await this.#remove(sessionDigest, ctx.now());
     if (removed) {
       ctx.counters.sessions.revoked += 1;
       ctx.security({ type: 'session_revoked', userId: removed.body.uid });
@@ -135,6 +145,11 @@ export class SessionService {
   }
 
   async #write(sd: string, session: Session, now: number): Promise<void> {
+    const op = this.#writeOp(sd, session, now);
+    await this.#ctx.store.set(op.key, op.value, op.ttlMs);
+  }
+
+  #writeOp(sd: string, session: Session, now: number): Extract<TxOp, { op: 'set' }> {
     const ctx = this.#ctx;
     const key = ctx.key(Keys.session(sd));
     const record = ctx.codec.encode(key, 'session', session.expiresAt, {
@@ -144,26 +159,48 @@ export class SessionService {
       seen: session.lastSeenAt,
       abs: session.absoluteExpiresAt,
     });
-    await ctx.store.set(key, record, Math.max(1, session.expiresAt - now));
+    return { op: 'set', key, value: record, ttlMs: Math.max(1, session.expiresAt - now) };
   }
 
-  /** Delete a session and the tokens bound to it. Resolves the removed record, if any. */
+  /**
+   * Delete a session and the tokens bound to it, in one commit (read again when a token joined
+   * the session meanwhile). Resolves the removed record, if any.
+   */
   async #remove(sd: string, now: number): Promise<DecodedRecord | undefined> {
     const ctx = this.#ctx;
     const key = ctx.key(Keys.session(sd));
-    const record = this.#decode(key, await ctx.store.take(key));
     const tokenIndex = ctx.key(Keys.sessionTokens(sd));
-    const members = (await ctx.store.indexRange(tokenIndex, now)).map((e) => e.member);
-    if (members.length) {
-      const n = await ctx.store.delete(...members.map((m) => ctx.key(recordKeyOfMember(m))));
-      ctx.counters.tokens.revoked += n;
-      await ctx.store.indexRemove(ctx.key(Keys.tokens), members);
+    for (let attempt = 0; ; attempt++) {
+      const record = this.#decode(key, await ctx.store.get(key));
+      const found = await this.#revocations.read(tokenIndex, now);
+      const revocation = this.#revocations.plan(tokenIndex, found, now, {
+        markFamilies: false,
+        dropIndexes: [tokenIndex],
+      });
+      const uid = record?.body.uid;
+      const memberships = uid
+        ? sessionMemberships(sd, ctx.userHash(uid)).filter((m) => !m.keepGreater)
+        : [{ key: Keys.sessions, member: sd }];
+      const result = await ctx.store.commit({
+        now,
+        require: [
+          record ? { if: 'present', key } : { if: 'absent', key },
+          ...(attempt < 2 ? revocation.require : []),
+        ],
+        ops: [
+          { op: 'delete', keys: [key] },
+          ...revocation.ops,
+          ...memberships.map((m): TxOp => ({ op: 'indexRemove', key: ctx.key(m.key), members: [m.member] })),
+        ],
+      });
+      if (!result.ok) {
+        // Removed by someone else meanwhile: theirs to report.
+        if (result.failed === 0 && record) return undefined;
+        continue;
+      }
+      ctx.counters.tokens.revoked += revocation.count;
+      return record;
     }
-    await ctx.store.indexDelete(tokenIndex);
-    await ctx.store.indexRemove(ctx.key(Keys.sessions), [sd]);
-    if (record?.body.uid)
-      await ctx.store.indexRemove(ctx.key(Keys.userSessions(ctx.userHash(record.body.uid))), [sd]);
-    return record;
   }
 
   #decode(key: string, value: unknown): DecodedRecord | undefined {

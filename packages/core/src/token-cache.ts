@@ -137,7 +137,7 @@ export class TokenCache {
     };
     this.#tokens = new TokenService(this.#ctx);
     this.#rotation = new RefreshRotation(this.#ctx, this.#tokens);
-    this.#sessions = new SessionService(this.#ctx);
+    this.#sessions = new SessionService(this.#ctx, this.#tokens.revocations);
     this.#fresh = new FreshTokenFlight(this.#ctx, this.#tokens);
     this.#transfer = new RecordTransfer(this.#ctx);
     if (ephemeral.length) {

@@ -2,6 +2,7 @@ import type { CacheContext } from './context.js';
 import { CapacityError } from './errors.js';
 import type { DecodedRecord } from './records/codec.js';
 import { Keys, recordKeyOfMember } from './records/keys.js';
+import type { Precondition } from './store/contract.js';
 
 /** One live grant (token family) of a user, as the per-user cap judges it. */
 export interface UserGrant {
@@ -18,8 +19,6 @@ export interface Issuance {
   familyId: string;
   /** The caller named the family: it is a new grant only when no live token of it exists. */
   explicitFamily: boolean;
-  /** How many tokens the issuance writes. */
-  adding: number;
 }
 
 /**
@@ -34,10 +33,9 @@ export interface Issuance {
  * the earliest expiry: lifetimes are chosen per issuance (migrated tokens carry their old ones),
  * so a grant issued a moment ago with a short token would count as the oldest.
  *
- * Both checks read before they write and are not atomic with the write: N issuances racing at the
- * limit may overshoot it by up to N (tokens, or grants of one user). That is accepted: the
- * alternative is a store-wide lock on every login, and an overshoot is corrected by the next
- * issuance (the per-user cap revokes every grant beyond it) or by expiry; nothing is ever evicted.
+ * The global cap is a `room` precondition of the issuing commit: racing issuances cannot
+ * overshoot it. The per-user cap reads the user's grants index before the commit; N logins of one
+ * user racing at the limit may leave up to N grants too many until that user's next issuance.
  */
 export class TokenCaps {
   readonly #ctx: CacheContext;
@@ -49,47 +47,46 @@ export class TokenCaps {
   }
 
   /**
-   * Judge one issuance before anything of it is written: resolves the user's grants to revoke so
-   * it fits `maxGrantsPerUser` (none when the family exists already), or throws
-   * {@link CapacityError} when it would take the cache above `maxTokens` even with those revoked.
-   * Revokes nothing itself: the caller revokes, then writes.
+   * The user's grants to revoke so a new one fits `maxGrantsPerUser` (none when the named family
+   * exists already): one read of the user's grants index, and only when the user is at the cap,
+   * two more to find the oldest. Revokes nothing itself: the caller revokes in its commit.
    */
-  async admit(issuance: Issuance, now: number): Promise<UserGrant[]> {
+  async admit(issuance: Issuance, now: number): Promise<string[]> {
     const ctx = this.#ctx;
-    const existing =
-      issuance.explicitFamily &&
-      (await ctx.store.indexCount(ctx.key(Keys.familyTokens(issuance.familyId)), now)) > 0;
-    const victims = existing
-      ? []
-      : oldestBeyond(
-          [...(await this.grantsOf(issuance.userId, now)).values()],
-          ctx.config.maxGrantsPerUser - 1,
-        );
-    const freed = victims.reduce((sum, grant) => sum + grant.tokens, 0);
-    await this.assertRoom(issuance.adding - freed, now, 'store', {
-      userId: issuance.userId,
-      familyId: issuance.familyId,
-    });
-    return victims;
+    const max = ctx.config.maxGrantsPerUser;
+    const held = await ctx.store.indexRange(ctx.key(Keys.userGrants(ctx.userHash(issuance.userId))), now);
+    if (issuance.explicitFamily && held.some((g) => g.member === issuance.familyId)) return [];
+    if (held.length < max) return [];
+    const grants = [...(await this.grantsOf(issuance.userId, now)).values()].filter(
+      (g) => g.familyId !== issuance.familyId,
+    );
+    return oldestBeyond(grants, max - 1).map((g) => g.familyId);
+  }
+
+  /** The `room` precondition for `adding` more tokens under `maxTokens` (none needed when <= 0). */
+  room(adding: number): Precondition {
+    const ctx = this.#ctx;
+    return {
+      if: 'room',
+      index: ctx.key(Keys.tokens),
+      adding: Math.max(0, adding),
+      cap: ctx.config.maxTokens,
+    };
   }
 
   /**
-   * Throw {@link CapacityError} (with a `capacity_reached` security event and the `refused`
-   * counter) when `adding` more live tokens would take the cache above `maxTokens`. One
-   * `indexCount` of `ix:tokens`.
+   * Refuse `adding` tokens that did not fit: a `capacity_reached` security event, the `refused`
+   * counter, and {@link CapacityError}. Nothing was written.
    */
-  async assertRoom(
+  async refuse(
     adding: number,
-    now: number,
     operation: string,
     subject: { userId?: string | undefined; familyId?: string | undefined } = {},
-  ): Promise<void> {
-    if (adding <= 0) return;
+  ): Promise<never> {
     const ctx = this.#ctx;
     const started = performance.now();
-    const held = await ctx.store.indexCount(ctx.key(Keys.tokens), now);
+    const held = await ctx.store.indexCount(ctx.key(Keys.tokens), ctx.now());
     const max = ctx.config.maxTokens;
-    if (held + adding <= max) return;
     ctx.counters.tokens.refused += 1;
     ctx.security({
       type: 'capacity_reached',
@@ -101,6 +98,18 @@ export class TokenCaps {
     throw new CapacityError(
       `the token cache is full (MAX_TOKEN_CACHE_SIZE ${max}, ${held} live tokens): new tokens are refused until some expire or are revoked`,
     );
+  }
+
+  /**
+   * Throw {@link CapacityError} when `adding` more live tokens would take the cache above
+   * `maxTokens` (bulk imports judge a whole batch with it before writing). One `indexCount`.
+   */
+  async assertRoom(adding: number, now: number, operation: string): Promise<void> {
+    if (adding <= 0) return;
+    const ctx = this.#ctx;
+    const held = await ctx.store.indexCount(ctx.key(Keys.tokens), now);
+    if (held + adding <= ctx.config.maxTokens) return;
+    await this.refuse(adding, operation);
   }
 
   /** The user's live grants, by family id (read from the user index and the token records). */

@@ -3,9 +3,17 @@ import type { CacheContext } from './context.js';
 import { InvalidInputError } from './errors.js';
 import { assertToken, assertUserId, isPlausibleToken } from './limits.js';
 import type { DecodedRecord } from './records/codec.js';
-import { Keys, recordKeyOfMember, tokenMemberships, usersMembership } from './records/keys.js';
-import type { BatchOp, RecordBody } from './store/contract.js';
+import {
+  ACCESS_MEMBER,
+  grantMembership,
+  Keys,
+  recordKeyOfMember,
+  tokenMemberships,
+  usersMembership,
+} from './records/keys.js';
+import type { BatchOp, Precondition, RecordBody, TxOp } from './store/contract.js';
 import { oldestBeyond, TokenCaps } from './token-caps.js';
+import { RevocationPlanner } from './token-revocation.js';
 import type {
   StoredTokenInfo,
   StoreTokenInput,
@@ -26,51 +34,98 @@ export function randomToken(): string {
 export class TokenService {
   readonly #ctx: CacheContext;
   readonly #caps: TokenCaps;
+  readonly #revocations: RevocationPlanner;
 
   constructor(ctx: CacheContext) {
     this.#ctx = ctx;
     this.#caps = new TokenCaps(ctx, (key, value) => this.#decode(key, value));
+    this.#revocations = new RevocationPlanner(ctx, (key, value) => this.#decode(key, value));
+  }
+
+  /** How revocations are written (shared with rotation and sessions). */
+  get revocations(): RevocationPlanner {
+    return this.#revocations;
+  }
+
+  /** The caps (rotation judges room with them). */
+  get caps(): TokenCaps {
+    return this.#caps;
   }
 
   /**
-   * Store one issuance. Unless `options.evict` is false, it is first judged against the caps (see
-   * `TokenCaps`): a new grant beyond `maxGrantsPerUser` revokes the user's own oldest grant, and a
-   * token that would take the cache above `maxTokens` is refused with `CapacityError` before
-   * anything is written. `carried.rot` is set by refresh rotation only, which judged its room
-   * before it consumed the presented token and stays in its family: it is not judged again.
+   * Store one issuance, as ONE store commit after at most one read (the user's grants). Unless
+   * `options.evict` is false, it is judged against the caps (see `TokenCaps`): a new grant beyond
+   * `maxGrantsPerUser` revokes the user's own oldest grant in the same commit (which then needs
+   * two more reads to find it), and a token that would take the cache above `maxTokens` is refused
+   * with `CapacityError`, judged inside the commit so racing issuances cannot overshoot it.
    */
-  async storeToken(
+  storeToken(input: StoreTokenInput, options: StoreTokensOptions = {}): Promise<StoredTokenInfo> {
+    return this.#store(input, options, 0);
+  }
+
+  async #store(
     input: StoreTokenInput,
-    carried: { rot?: number } = {},
-    options: StoreTokensOptions = {},
+    options: StoreTokensOptions,
+    attempt: number,
   ): Promise<StoredTokenInfo> {
     const ctx = this.#ctx;
     const started = performance.now();
     const now = ctx.now();
-    const ops: BatchOp[] = [];
-    const info = this.#plan(input, carried, now, ops);
-    if (options.evict !== false && carried.rot === undefined) {
-      const victims = await this.#caps.admit(
-        {
-          userId: input.userId,
-          familyId: info.familyId,
-          explicitFamily: input.familyId !== undefined,
-          adding: tokensIn(input),
-        },
-        now,
+    const ops: TxOp[] = [];
+    const info = this.#plan(input, {}, now, ops);
+    const require: Precondition[] = [];
+    const victims: string[] = [];
+    let evicted = 0;
+    if (options.evict !== false) {
+      victims.push(
+        ...(await this.#caps.admit(
+          { userId: input.userId, familyId: info.familyId, explicitFamily: input.familyId !== undefined },
+          now,
+        )),
       );
-      for (const grant of victims) await this.#evictGrant(grant.familyId);
+      let freed = 0;
+      for (const familyId of victims) {
+        const found = await this.#revocations.read(ctx.key(Keys.familyTokens(familyId)), now);
+        const revocation = this.#revocations.plan(ctx.key(Keys.familyTokens(familyId)), found, now, {
+          markFamilies: true,
+          extraFamily: familyId,
+          dropIndexes: [ctx.key(Keys.familyTokens(familyId))],
+        });
+        // The last attempt goes without: a grant that keeps changing is still revoked, once.
+        if (attempt < 2) require.push(...revocation.require);
+        ops.unshift(...revocation.ops);
+        freed += found.length;
+        evicted += revocation.count;
+      }
+      require.push(this.#caps.room(tokensIn(input) - freed));
     }
-    // Indexes first: a record that exists is always findable by user and family (a crash between
-    // the two steps leaves at most an index member pointing nowhere, which readers skip).
-    for (const op of ops) {
-      if (op.op !== 'indexAdd') continue;
-      await ctx.store.indexAdd(op.key, op.member, op.score, { now, keepGreater: op.keepGreater });
+    const result = await ctx.store.commit({ now, require, ops });
+    if (!result.ok) {
+      const failed = require[result.failed]!;
+      if (failed.if === 'room') {
+        return this.#caps.refuse(tokensIn(input), 'store', { userId: input.userId, familyId: info.familyId });
+      }
+      // A victim grant changed while we read it: judge the issuance again from fresh reads.
+      return this.#store(input, options, attempt + 1);
     }
-    for (const op of ops) if (op.op === 'set') await ctx.store.set(op.key, op.value, op.ttlMs);
+    ctx.counters.tokens.evicted += evicted;
+    ctx.counters.tokens.revoked += evicted;
+    for (const familyId of victims) {
+      ctx.security({ type: 'family_revoked', familyId, reason: 'grant_cap' });
+      ctx.operation('token', 'evict', 'ok', started);
+    }
     ctx.counters.tokens.stored += 1;
     ctx.operation('token', 'store', 'ok', started);
     return info;
+  }
+
+  /**
+   * Plan one issuance without writing it: its info and the ops that write it (appended to `ops`).
+   * Refresh rotation commits them with the consumption of the presented token. `carried.rot` is
+   * the rotation counter of the new refresh token.
+   */
+  planIssue(input: StoreTokenInput, carried: { rot?: number }, now: number, ops: TxOp[]): StoredTokenInfo {
+    return this.#plan(input, carried, now, ops);
   }
 
   /**
@@ -93,7 +148,7 @@ export class TokenService {
       // One by one, each judged as `storeToken` judges it, after the batch as a whole.
       if (judged) await judgeRoom();
       const out: StoredTokenInfo[] = [];
-      for (const input of inputs) out.push(await this.storeToken(input, {}, options));
+      for (const input of inputs) out.push(await this.storeToken(input, options));
       return out;
     }
     const started = performance.now();
@@ -107,17 +162,6 @@ export class TokenService {
     ctx.counters.tokens.stored += inputs.length;
     ctx.operation('token', 'store_batch', 'ok', started);
     return infos;
-  }
-
-  /**
-   * Refuse (`CapacityError`) when `adding` more tokens would take the cache above `maxTokens`.
-   * Refresh rotation calls it before it consumes the presented token.
-   */
-  assertRoom(
-    adding: number,
-    subject: { userId?: string | undefined; familyId?: string | undefined },
-  ): Promise<void> {
-    return this.#caps.assertRoom(adding, this.#ctx.now(), 'rotate', subject);
   }
 
   /** After a batch: each of its users keeps at most `maxGrantsPerUser` grants. */
@@ -154,7 +198,12 @@ export class TokenService {
    * The ops are the store's batch ops as they are: a bulk import writes millions, so nothing is
    * built twice.
    */
-  #plan(input: StoreTokenInput, carried: { rot?: number }, now: number, ops: BatchOp[]): StoredTokenInfo {
+  #plan(
+    input: StoreTokenInput,
+    carried: { rot?: number },
+    now: number,
+    ops: { push(op: BatchOp): unknown },
+  ): StoredTokenInfo {
     const ctx = this.#ctx;
     assertUserId(input.userId);
     if (input.accessToken === undefined && input.refreshToken === undefined) {
@@ -233,14 +282,9 @@ export class TokenService {
     }
     // The users index keeps a user while any of their tokens lives; a later, shorter token must
     // not shorten it, hence "greatest" semantics on re-add.
-    const users = usersMembership(uh);
-    ops.push({
-      op: 'indexAdd',
-      key: ctx.key(users.key),
-      member: users.member,
-      score: maxExp,
-      keepGreater: true,
-    });
+    for (const m of [usersMembership(uh), grantMembership(uh, familyId)]) {
+      ops.push({ op: 'indexAdd', key: ctx.key(m.key), member: m.member, score: maxExp, keepGreater: true });
+    }
     return info;
   }
 
@@ -259,10 +303,21 @@ export class TokenService {
       ctx.failure('token', 'validate', error, started);
       throw error;
     }
-    const record = this.#decode(key, raw, token);
-    if (record === undefined || record.kind !== 'access') return this.#reject('miss', started, id);
     const now = ctx.now();
+    // The store was read above whatever the memos hold: they only spare re-opening the same bytes
+    // (the same object from the memory store or the L1, else the same sealed text re-read).
+    const memo = ctx.codec.validations;
+    let record = ctx.codec.decodedWithToken(raw) ?? memo.recall(id, raw);
+    if (record === undefined) {
+      record = this.#decode(key, raw, token);
+      if (record !== undefined && record.kind === 'access') memo.remember(id, raw, record, now);
+    }
+    if (record === undefined || record.kind !== 'access') {
+      memo.forget(id);
+      return this.#reject('miss', started, id);
+    }
     if (record.exp <= now) {
+      memo.forget(id);
       ctx.counters.tokens.expired += 1;
       return this.#reject('expired', started, id);
     }
@@ -330,16 +385,29 @@ export class TokenService {
 
   /**
    * Revoke by the id `getTokensForUser` lists (the digest). `token`, when the caller has it, opens
-   * the private part (the user id of the security event at `maximum`).
+   * the private part (the user id of the security event at `maximum`). An access token goes alone
+   * (one read, one commit); a refresh token takes its family.
    */
   async revokeTokenById(id: string, token?: string): Promise<boolean> {
     const ctx = this.#ctx;
     const started = performance.now();
     const accessKey = ctx.key(Keys.access(id));
-    const access = this.#decode(accessKey, await ctx.store.take(accessKey), token);
-    if (access) {
+    const refreshKey = ctx.key(Keys.refresh(id));
+    const [accessRaw, refreshRaw] = await ctx.store.getMany([accessKey, refreshKey]);
+    const access = this.#decode(accessKey, accessRaw, token);
+    if (access?.kind === 'access') {
+      const result = await ctx.store.commit({
+        now: ctx.now(),
+        require: [{ if: 'present', key: accessKey }],
+        ops: [{ op: 'delete', keys: [accessKey] }, ...this.#revocations.unindexOps(access, id)],
+      });
+      if (!result.ok) {
+        ctx.operation('token', 'revoke', 'miss', started);
+        return false;
+      }
+      // What was opened for it leaves memory now, not when pushed out.
+      ctx.codec.validations.forget(id);
       ctx.counters.tokens.revoked += 1;
-      await this.unindexToken(access, id);
       ctx.security({
         type: 'token_revoked',
         userId: access.body.uid,
@@ -349,8 +417,7 @@ export class TokenService {
       ctx.operation('token', 'revoke', 'ok', started);
       return true;
     }
-    const refreshKey = ctx.key(Keys.refresh(id));
-    const refresh = this.#decode(refreshKey, await ctx.store.get(refreshKey));
+    const refresh = this.#decode(refreshKey, refreshRaw);
     if (refresh?.body.fam) {
       await this.revokeFamily(refresh.body.fam, 'refresh_token_revoked');
       ctx.operation('token', 'revoke', 'ok', started);
@@ -362,27 +429,17 @@ export class TokenService {
 
   /**
    * Revoke every token of a family and leave a marker so tokens a concurrent rotation writes into
-   * the family afterwards are refused too.
+   * the family afterwards are refused too. Two reads (the family's tokens), one commit.
    */
   async revokeFamily(familyId: string, reason = 'revoked'): Promise<number> {
     const ctx = this.#ctx;
     if (typeof familyId !== 'string' || familyId.length === 0)
       throw new InvalidInputError('familyId must be a non-empty string');
-    const now = ctx.now();
-    const markerKey = ctx.key(Keys.familyRevoked(familyId));
-    const markerExp = now + ctx.config.refreshTokenTtl * 1000;
-    await ctx.store.set(
-      markerKey,
-      ctx.codec.encode(markerKey, 'family-revoked', markerExp, { fam: familyId, at: now }),
-      markerExp - now,
-    );
     const indexKey = ctx.key(Keys.familyTokens(familyId));
-    const members = (await ctx.store.indexRange(indexKey, now)).map((e) => e.member);
-    const deleted = members.length
-      ? await ctx.store.delete(...members.map((m) => ctx.key(recordKeyOfMember(m))))
-      : 0;
-    await ctx.store.indexDelete(indexKey);
-    if (members.length) await ctx.store.indexRemove(ctx.key(Keys.tokens), members);
+    const { count: deleted } = await this.#revokeIndexed(indexKey, {
+      extraFamily: familyId,
+      dropIndexes: [indexKey],
+    });
     ctx.counters.tokens.revoked += deleted;
     ctx.security({ type: 'family_revoked', familyId, reason });
     return deleted;
@@ -392,26 +449,66 @@ export class TokenService {
     return (await this.#ctx.store.get(this.#ctx.key(Keys.familyRevoked(familyId)))) !== undefined;
   }
 
+  /** Revoke every token of a user and mark each of their families revoked: two reads, one commit. */
   async revokeUserTokens(userId: string): Promise<number> {
     const ctx = this.#ctx;
     assertUserId(userId);
-    const now = ctx.now();
-    const uh = ctx.userHash(userId);
-    const indexKey = ctx.key(Keys.userTokens(uh));
-    const members = (await ctx.store.indexRange(indexKey, now)).map((e) => e.member);
-    const keys = members.map((m) => ctx.key(recordKeyOfMember(m)));
-    const values = keys.length ? await ctx.store.getMany(keys) : [];
-    const families = new Set<string>();
-    values.forEach((v, i) => {
-      const fam = this.#decode(keys[i]!, v)?.body.fam;
-      if (fam) families.add(fam);
-    });
-    let count = 0;
-    for (const fam of families) count += await this.revokeFamily(fam, 'user_revoked');
-    if (keys.length) count += await ctx.store.delete(...keys);
-    await ctx.store.indexDelete(indexKey);
+    const count = await this.revokeUserTokensByHash(ctx.userHash(userId), 'user_revoked');
     ctx.security({ type: 'user_revoked', userId, reason: `${count} tokens` });
     return count;
+  }
+
+  /**
+   * {@link revokeUserTokens} by the user-index digest (the operator directory has no user id at
+   * `maximum`): a `family_revoked` event with `familyReason` per family, no `user_revoked` event.
+   * Resolves how many live tokens were deleted.
+   */
+  async revokeUserTokensByHash(userHash: string, familyReason: string): Promise<number> {
+    const ctx = this.#ctx;
+    const indexKey = ctx.key(Keys.userTokens(userHash));
+    const { count, families } = await this.#revokeIndexed(indexKey, {
+      dropIndexes: [indexKey, ctx.key(Keys.userGrants(userHash))],
+      dropFamilyIndexes: true,
+    });
+    ctx.counters.tokens.revoked += count;
+    for (const familyId of families) ctx.security({ type: 'family_revoked', familyId, reason: familyReason });
+    return count;
+  }
+
+  /**
+   * Revoke every token of the index at `indexKey` (prefixed) in one commit, read again when a
+   * token joined or left it meanwhile (a concurrent rotation); the third attempt commits without
+   * that check. Resolves how many live tokens were deleted.
+   */
+  async #revokeIndexed(
+    indexKey: string,
+    options: { extraFamily?: string; dropIndexes: string[]; dropFamilyIndexes?: boolean },
+  ): Promise<{ count: number; families: Set<string> }> {
+    const ctx = this.#ctx;
+    for (let attempt = 0; ; attempt++) {
+      const now = ctx.now();
+      const found = await this.#revocations.read(indexKey, now);
+      const families = new Set(found.flatMap((f) => (f.record?.body.fam ? [f.record.body.fam] : [])));
+      const dropIndexes = [
+        ...options.dropIndexes,
+        ...(options.dropFamilyIndexes ? [...families].map((f) => ctx.key(Keys.familyTokens(f))) : []),
+      ];
+      const revocation = this.#revocations.plan(indexKey, found, now, {
+        markFamilies: true,
+        ...(options.extraFamily !== undefined ? { extraFamily: options.extraFamily } : {}),
+        dropIndexes,
+      });
+      const result = await ctx.store.commit({
+        now,
+        require: attempt < 2 ? revocation.require : [],
+        ops: revocation.ops,
+      });
+      if (result.ok) {
+        for (const { member } of found)
+          if (member.startsWith(ACCESS_MEMBER)) ctx.codec.validations.forget(member.slice(2));
+        return revocation;
+      }
+    }
   }
 
   /**
@@ -424,26 +521,16 @@ export class TokenService {
 
   /** The user-index digest of a record: stored since `uh` exists, else from its user id. */
   userHashOf(record: DecodedRecord): string | undefined {
-    const { uh, uid } = record.body;
-    return uh ?? (uid ? this.#ctx.userHash(uid) : undefined);
+    return this.#revocations.userHashOf(record);
   }
 
   /**
    * Remove a token record (already taken or deleted) from every index it belongs to
-   * (`tokenMemberships`): the one rule for revocation, rotation and retries.
+   * (`tokenMemberships`), in one commit: the one rule for revocation, rotation and retries.
    */
   async unindexToken(record: DecodedRecord, id: string): Promise<void> {
-    const ctx = this.#ctx;
-    if (record.kind !== 'access' && record.kind !== 'refresh') return;
-    const { fam, sid } = record.body;
-    const memberships = tokenMemberships({
-      kind: record.kind,
-      id,
-      userHash: this.userHashOf(record),
-      familyId: fam,
-      sessionDigest: sid === undefined ? undefined : ctx.digester.digest(sid),
-    });
-    for (const m of memberships) await ctx.store.indexRemove(ctx.key(m.key), [m.member]);
+    const ops = this.#revocations.unindexOps(record, id);
+    if (ops.length) await this.#ctx.store.commit({ now: this.#ctx.now(), ops });
   }
 
   async #sessionAlive(sid: string, now: number): Promise<boolean> {

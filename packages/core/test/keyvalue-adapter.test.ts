@@ -1,4 +1,4 @@
-import { runConformanceSuite } from '../src/conformance/index.js';
+import { runConformanceSuite, runStoreSuite } from '../src/conformance/index.js';
 import { adaptKeyValueStore, type KeyValueStore } from '../src/index.js';
 
 /** The smallest Keyv-shaped store: a Map with TTLs, as a user might pass a plain Keyv. */
@@ -29,7 +29,21 @@ function mapStore(): KeyValueStore & { iterator: () => AsyncIterable<[string, un
   };
 }
 
-runConformanceSuite({
+const open = async () => adaptKeyValueStore(mapStore());
+
+// Built from get/set/delete: no lock or batch writes, TTLs passed through to the key-value store,
+// expiry left to it (sweep removes nothing), and the Map behind it has nothing to close.
+runStoreSuite({
   name: 'plain key-value (Keyv-shaped) through adaptKeyValueStore',
-  createStore: async () => adaptKeyValueStore(mapStore()),
+  open,
+  capabilities: {
+    lock: false,
+    writeBatch: false,
+    bulkLoad: false,
+    sweepCountsRecords: false,
+    sweepDropsDeadMembers: false,
+    refusesNonFiniteTtl: false,
+    rejectsAfterClose: false,
+  },
 });
+runConformanceSuite({ name: 'plain key-value (Keyv-shaped) through adaptKeyValueStore', createStore: open });

@@ -1,4 +1,12 @@
-import { runConformanceSuite } from '../src/conformance/index.js';
+import { runConformanceSuite, runStoreSuite } from '../src/conformance/index.js';
 import { MemoryStore } from '../src/index.js';
 
-runConformanceSuite({ name: 'memory', createStore: async () => new MemoryStore({ max: 10_000 }) });
+const open = async () => new MemoryStore({ max: 10_000 });
+
+// In-process only: no lock, no staged import; it takes TTLs as given and stays usable after close.
+runStoreSuite({
+  name: 'memory',
+  open,
+  capabilities: { lock: false, bulkLoad: false, refusesNonFiniteTtl: false, rejectsAfterClose: false },
+});
+runConformanceSuite({ name: 'memory', createStore: open });

@@ -75,6 +75,7 @@ describe('store failures', () => {
       throw new StoreUnavailableError('down');
     };
     store.set = store.get as never;
+    store.commit = store.get as never;
     const ops: string[] = [];
     const errors: Error[] = [];
     cache.events.on('operation', (e) => ops.push(`${e.operation}:${e.result}`));

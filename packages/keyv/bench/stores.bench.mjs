@@ -28,6 +28,13 @@ const ops = (n) => Math.max(50, Math.round((n * SCALE * 5) / ROUNDS));
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** A commit that consumes `key` once (requires it present, deletes it): what replaced `take`. */
+const consumeTx = (key) => ({
+  now: Date.now(),
+  require: [{ if: 'present', key }],
+  ops: [{ op: 'delete', keys: [key] }],
+});
+
 async function timeRound(n, fn) {
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) await fn(i);
@@ -130,15 +137,15 @@ async function benchSqlite(dir) {
   const nw = ops(600);
   const [set, floorSet] = await pair(nw, (i) => store.set(key(i), record(i), 3_600_000), rawSet);
   row('sqlite', 'SqliteStore.set', set, 'Keyv+@keyv/sqlite set', floorSet);
-  const [take, floorSet2] = await pair(
+  const [consume, floorSet2] = await pair(
     nw,
     async (i) => {
       await store.set(`oc:t:${i}`, 1, 60_000);
-      await store.take(`oc:t:${i}`);
+      await store.commit(consumeTx(`oc:t:${i}`));
     },
     rawSet,
   );
-  row('sqlite', 'SqliteStore set + take (2 writes)', take, 'Keyv+@keyv/sqlite set', floorSet2);
+  row('sqlite', 'SqliteStore set + consuming commit (2 writes)', consume, 'Keyv+@keyv/sqlite set', floorSet2);
   const now = Date.now();
   const [indexAdd, floorSet3] = await pair(
     nw,
@@ -170,15 +177,15 @@ async function benchRedis(url) {
   const plainKeyv = new Keyv(new KeyvRedis(client), { namespace: '', useKeyPrefix: false });
   const [keyvGet, floorGet2] = await pair(n, (i) => plainKeyv.get(key(i)), rawGet);
   row('redis', '(reference) plain Keyv+@keyv/redis get', keyvGet, 'node-redis GET', floorGet2);
-  const [take, floorSet2] = await pair(
+  const [consume, floorSet2] = await pair(
     n,
     async (i) => {
       await store.set(`oc:t:${i}`, 1, 60_000);
-      await store.take(`oc:t:${i}`);
+      await store.commit(consumeTx(`oc:t:${i}`));
     },
     rawSet,
   );
-  row('redis', 'RedisStore set + take (Lua GETDEL+PUBLISH)', take, 'node-redis SET PX', floorSet2);
+  row('redis', 'RedisStore set + consuming commit (Lua)', consume, 'node-redis SET PX', floorSet2);
   const now = Date.now();
   const [indexAdd, floorSet3] = await pair(
     n,

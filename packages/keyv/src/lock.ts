@@ -17,9 +17,9 @@ export interface AcquireLockOptions {
  * `release()` deletes it only if it is still this acquisition's (compare-and-delete).
  *
  * Uses the store's native `lock` (Redis: SET NX PX + Lua compare-and-delete; SQLite: insert-if-
- * absent-or-expired + conditional DELETE). A store without one (memory) gets `add` + a
- * read-compare-delete release, which is only atomic within one process: fine for a store that
- * cannot be shared anyway.
+ * absent-or-expired + conditional DELETE). A store without one (memory) gets a `commit` that
+ * requires the key absent and sets it, and a read-compare-delete release, which is only atomic
+ * within one process: fine for a store that cannot be shared anyway.
  */
 export async function acquireLock(
   store: CacheStore,
@@ -38,7 +38,12 @@ export async function acquireLock(
 
 async function fallbackLock(store: CacheStore, key: string, ttlMs: number): Promise<StoreLock | null> {
   const fencingToken = randomBytes(18).toString('base64url');
-  if (!(await store.add(key, fencingToken, ttlMs))) return null;
+  const taken = await store.commit({
+    now: Date.now(),
+    require: [{ if: 'absent', key }],
+    ops: [{ op: 'set', key, value: fencingToken, ttlMs }],
+  });
+  if (!taken.ok) return null;
   return {
     fencingToken,
     release: async () => {

@@ -50,8 +50,13 @@ describe('Redis faults', () => {
       get: await rejectsFast(() => store.get('oc:before')),
       getMany: await rejectsFast(() => store.getMany(['oc:before'])),
       set: await rejectsFast(() => store.set('oc:x', 1, 1000)),
-      add: await rejectsFast(() => store.add('oc:x', 1, 1000)),
-      take: await rejectsFast(() => store.take('oc:before')),
+      commit: await rejectsFast(() =>
+        store.commit({
+          now,
+          require: [{ if: 'present', key: 'oc:before' }],
+          ops: [{ op: 'delete', keys: ['oc:before'] }],
+        }),
+      ),
       delete: await rejectsFast(() => store.delete('oc:before')),
       indexAdd: await rejectsFast(() => store.indexAdd('oc:ix', 'm', now + 1000, { now })),
       indexRange: await rejectsFast(() => store.indexRange('oc:ix', now)),
@@ -123,7 +128,13 @@ describe('Redis faults', () => {
     // Run each script once first: frozen, a script already loaded is one EVALSHA that hangs.
     await store.writeBatch([{ op: 'set', key: 'oc:s', value: 1, ttlMs: 60_000 }]);
     await store.indexAdd('oc:ix:s', 'm', now + 60_000, { now, cap: 10 });
-    await store.take('oc:s');
+    const consume = () =>
+      store.commit({
+        now,
+        require: [{ if: 'present', key: 'oc:s' }],
+        ops: [{ op: 'delete', keys: ['oc:s'] }],
+      });
+    await consume();
     await store.delete('oc:s');
     await store.sweep(now);
     await server.kill('SIGSTOP');
@@ -133,7 +144,7 @@ describe('Redis faults', () => {
           store.writeBatch([{ op: 'set', key: 'oc:w', value: 1, ttlMs: 60_000 }]),
         ),
         indexAdd: rejectsFast(() => store.indexAdd('oc:ix:s', 'n', now + 60_000, { now, cap: 10 })),
-        take: rejectsFast(() => store.take('oc:s')),
+        commit: rejectsFast(consume),
         delete: rejectsFast(() => store.delete('oc:s')),
       };
       const ms = Object.fromEntries(

@@ -55,18 +55,32 @@ describe('L1Store', () => {
     expect(await a.get('oc:at:new')).toMatchObject({ body: { n: 3 } });
   });
 
-  it('local set, add, take and delete invalidate', async () => {
+  it('local set, commit and delete invalidate', async () => {
     const { a } = await sqlitePair(60_000);
-    await a.set('oc:at:k', record(1), 60_000);
-    await a.get('oc:at:k');
-    await a.set('oc:at:k', record(2), 60_000);
-    expect(await a.get('oc:at:k')).toMatchObject({ body: { n: 2 } });
-    expect(await a.take('oc:at:k')).toMatchObject({ body: { n: 2 } });
-    expect(await a.get('oc:at:k')).toBeUndefined();
-    expect(await a.add('oc:at:k', record(4), 60_000)).toBe(true);
-    expect(await a.get('oc:at:k')).toMatchObject({ body: { n: 4 } });
-    expect(await a.delete('oc:at:k')).toBe(1);
-    expect(await a.get('oc:at:k')).toBeUndefined();
+    const key = 'oc:at:k';
+    await a.set(key, record(1), 60_000);
+    await a.get(key);
+    await a.set(key, record(2), 60_000);
+    expect(await a.get(key)).toMatchObject({ body: { n: 2 } });
+    const now = Date.now();
+    const consumed = await a.commit({
+      now,
+      require: [{ if: 'present', key }],
+      ops: [{ op: 'delete', keys: [key] }],
+    });
+    expect(consumed).toEqual({ ok: true });
+    expect(await a.get(key)).toBeUndefined();
+    const added = await a.commit({
+      now,
+      require: [{ if: 'absent', key }],
+      ops: [{ op: 'set', key, value: record(4), ttlMs: 60_000 }],
+    });
+    expect(added).toEqual({ ok: true });
+    expect(await a.get(key)).toMatchObject({ body: { n: 4 } });
+    await a.commit({ now, ops: [{ op: 'set', key, value: record(5), ttlMs: 60_000 }] });
+    expect(await a.get(key)).toMatchObject({ body: { n: 5 } });
+    expect(await a.delete(key)).toBe(1);
+    expect(await a.get(key)).toBeUndefined();
   });
 
   it('on SQLite a delete by another process is seen after at most maxStaleMs', async () => {
@@ -179,7 +193,13 @@ describe('L1Store', () => {
       expect(await a.get(key)).toBeDefined(); // held by the L1
       const before = a.l1Stats.hits;
       const started = performance.now();
-      await (round % 2 === 0 ? b.delete(key) : b.take(key));
+      await (round % 2 === 0
+        ? b.delete(key)
+        : b.commit({
+            now: Date.now(),
+            require: [{ if: 'present', key }],
+            ops: [{ op: 'delete', keys: [key] }],
+          }));
       while ((await a.get(key)) !== undefined) {
         if (performance.now() - started > 5000) throw new Error('L1 never invalidated');
         await sleep(1);

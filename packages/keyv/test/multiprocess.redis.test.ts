@@ -3,9 +3,9 @@ import { RedisStore } from '../src/redis/redis-store.js';
 import { type RedisServerHandle, startRedisServer } from '../src/testing/index.js';
 import { freshDbUrl } from './support/redis-admin.js';
 import {
-  expectAddRace,
+  expectCommitRace,
   expectIndexCapRace,
-  expectTakeRace,
+  expectSetIfAbsentRace,
   stopWorkers,
   twoWorkers,
 } from './support/two-process-races.js';
@@ -20,15 +20,19 @@ afterAll(async () => {
 });
 
 describe('Redis shared by two processes', () => {
-  it('take: each of 500 keys is won by exactly one process', async () => {
+  it('commit: of two processes committing against the same present record, exactly one wins (500 records)', async () => {
     const url = await freshDbUrl(server.url);
     const seed = await RedisStore.open({ url });
-    await expectTakeRace('redis', url, seed, 500);
-    await seed.close();
+    try {
+      await expectCommitRace('redis', url, seed, 500);
+    } finally {
+      await seed.close();
+    }
   });
 
-  it('add: each of 500 keys is written by exactly one process', async () => {
-    await expectAddRace(await freshDbUrl(server.url), 500);
+  it('set-if-absent (commit requiring absent): each of 500 keys is written by exactly one process', async () => {
+    const url = await freshDbUrl(server.url);
+    await expectSetIfAbsentRace('redis', url, 500, () => RedisStore.open({ url }));
   });
 
   it('index cap holds with two processes adding: 10 kept, every other member evicted exactly once', async () => {

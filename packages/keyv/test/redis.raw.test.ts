@@ -18,7 +18,11 @@ describe('Redis: what is really stored (raw SCAN + GET)', () => {
     const store = await RedisStore.open({ url });
     const now = Date.now();
     await store.set('oc:at:abc', { v: 1, kind: 'access', exp: now + 60_000 }, 60_000);
-    await store.add('oc:lock:x', 'token', 5000);
+    await store.commit({
+      now,
+      require: [{ if: 'absent', key: 'oc:lock:x' }],
+      ops: [{ op: 'set', key: 'oc:lock:x', value: 'token', ttlMs: 5000 }],
+    });
     await store.indexAdd('oc:ix:u:h', 'a:abc', now + 60_000, { now });
     await store.indexAdd('oc:ix:u:h', 'a:def', now + 90_000, { now });
     const raw = await adminClient(url);
@@ -46,7 +50,7 @@ describe('Redis: what is really stored (raw SCAN + GET)', () => {
     }
   });
 
-  it('delete and take publish the deleted keys on <prefix>invalidate', async () => {
+  it('delete and a commit that deletes publish the deleted keys on <prefix>invalidate', async () => {
     const url = await freshDbUrl(server.url);
     const store = await RedisStore.open({ url, prefix: 'app:' });
     expect(store.channel).toBe('app:invalidate');
@@ -56,8 +60,14 @@ describe('Redis: what is really stored (raw SCAN + GET)', () => {
     await store.set('app:at:1', 1, 60_000);
     await store.set('app:at:2', 2, 60_000);
     await store.delete('app:at:1', 'app:at:missing');
-    await store.take('app:at:2');
-    await store.take('app:at:2'); // nothing there: nothing published
+    const consume = () =>
+      store.commit({
+        now: Date.now(),
+        require: [{ if: 'present', key: 'app:at:2' }],
+        ops: [{ op: 'delete', keys: ['app:at:2'] }],
+      });
+    expect(await consume()).toEqual({ ok: true });
+    expect(await consume()).toEqual({ ok: false, failed: 0 }); // nothing there: nothing published
     await store.delete('app:at:none'); // idem
     await sleep(100);
     expect(messages).toEqual(['["app:at:1","app:at:missing"]', '["app:at:2"]']);

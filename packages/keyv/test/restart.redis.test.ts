@@ -30,18 +30,30 @@ describe('Redis durability with AOF (appendfsync always)', () => {
     const now = Date.now();
     for (let i = 0; i < 300; i++) await store.set(`oc:d:${i}`, { i }, 600_000);
     for (let i = 0; i < 30; i++) await store.indexAdd('oc:ix:d', `m${i}`, now + 600_000 + i, { now });
-    expect(await store.take('oc:d:0')).toEqual({ i: 0 });
-    expect(await store.add('oc:d:nx', 'held', 600_000)).toBe(true);
+    const setIfAbsent = (value: string) =>
+      store.commit({
+        now: Date.now(),
+        require: [{ if: 'absent', key: 'oc:d:nx' }],
+        ops: [{ op: 'set', key: 'oc:d:nx', value, ttlMs: 600_000 }],
+      });
+    const consumed = await store.commit({
+      now,
+      require: [{ if: 'present', key: 'oc:d:0' }],
+      ops: [{ op: 'delete', keys: ['oc:d:0'] }],
+    });
+    expect(consumed).toEqual({ ok: true });
+    expect(await setIfAbsent('held')).toEqual({ ok: true });
     await server.kill('SIGKILL');
     await server.restart();
     const recoveredMs = await untilAnswers(store);
     console.log(`redis store answered again ${recoveredMs} ms after redis-server restarted (AOF reload)`);
     const values = await store.getMany(Array.from({ length: 300 }, (_, i) => `oc:d:${i}`));
-    expect(values[0]).toBeUndefined(); // taken before the crash stays taken
+    expect(values[0]).toBeUndefined(); // consumed before the crash stays consumed
     expect(values.slice(1)).toEqual(Array.from({ length: 299 }, (_, i) => ({ i: i + 1 })));
     expect(await store.indexCount('oc:ix:d', now)).toBe(30);
     expect(await store.get('oc:d:nx')).toBe('held');
-    expect(await store.add('oc:d:nx', 'again', 600_000)).toBe(false);
+    expect(await setIfAbsent('again')).toEqual({ ok: false, failed: 0 });
+    expect(await store.get('oc:d:nx')).toBe('held');
     await store.close();
   });
 
@@ -79,20 +91,33 @@ describe('Redis restart: the Lua scripts', () => {
         { op: 'indexAdd', key: `oc:ix:r${round}`, member: 'old', score: now + 500_000 },
       ]);
       const evicted = await store.indexAdd(`oc:ix:r${round}`, 'new', now + 600_000, { now, cap: 1 });
-      const taken = await store.take(`oc:r${round}:a`);
+      const committed = await store.commit({
+        now,
+        require: [{ if: 'present', key: `oc:r${round}:a` }],
+        ops: [{ op: 'delete', keys: [`oc:r${round}:a`] }],
+      });
+      const left = await store.get(`oc:r${round}:a`);
       const deleted = await store.delete(`oc:r${round}:b`);
       const lock = await store.lock(`oc:lock:r${round}`, 600_000);
       await lock?.release();
       await store.sweep(now);
       return {
         evicted,
-        taken,
+        committed,
+        left,
         deleted,
         locked: lock !== null,
         lockLeft: await store.get(`oc:lock:r${round}`),
       };
     };
-    const answers = { evicted: ['old'], taken: 'a', deleted: 1, locked: true, lockLeft: undefined };
+    const answers = {
+      evicted: ['old'],
+      committed: { ok: true },
+      left: undefined,
+      deleted: 1,
+      locked: true,
+      lockLeft: undefined,
+    };
     expect(await everyScript(0)).toEqual(answers);
 
     await server.kill('SIGKILL');

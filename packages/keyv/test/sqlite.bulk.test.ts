@@ -84,7 +84,13 @@ describe('SQLite writeBatch (one statement per batch)', () => {
       );
     }
     await store.set('oc:x:plain', { ok: true }, 60_000);
-    expect(await store.add('oc:x:plain', 'again', 60_000)).toBe(false);
+    expect(
+      await store.commit({
+        now,
+        require: [{ if: 'absent', key: 'oc:x:plain' }],
+        ops: [{ op: 'set', key: 'oc:x:plain', value: 'again', ttlMs: 60_000 }],
+      }),
+    ).toEqual({ ok: false, failed: 0 });
     expect(await store.indexAdd('oc:ix:u:z', 'm', now + 1000, { now, cap: 5 })).toEqual([]);
     await store.close();
     const reopened = await SqliteStore.open({ path });

@@ -16,7 +16,11 @@ describe('SQLite: what is really in the file (read with the sqlite3 shell)', () 
     const store = await SqliteStore.open({ path });
     const before = Date.now();
     await store.set('oc:at:abc', { v: 1, kind: 'access', exp: before + 60_000 }, 60_000);
-    await store.add('oc:lock:x', 'token', 5000);
+    await store.commit({
+      now: before,
+      require: [{ if: 'absent', key: 'oc:lock:x' }],
+      ops: [{ op: 'set', key: 'oc:lock:x', value: 'token', ttlMs: 5000 }],
+    });
     await store.indexAdd('oc:ix:u:h', 'a:abc', before + 60_000, { now: before });
     await store.close();
     const rows = await sqliteRows(path, 'SELECT key, value FROM oc_kv ORDER BY key');

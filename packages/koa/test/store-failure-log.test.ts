@@ -110,7 +110,13 @@ describe('a dead store, over HTTP', () => {
     const router = new Router();
     // A handler calling the store directly (as rate limits and client registries do): no cache event.
     router.post('/register', async (ctx) => {
-      ctx.body = { added: await cache.store.add(cache.key('x:client:c1'), { id: 'c1' }, 60_000) };
+      const key = cache.key('x:client:c1');
+      const result = await cache.store.commit({
+        now: Date.now(),
+        require: [{ if: 'absent', key }],
+        ops: [{ op: 'set', key, value: { id: 'c1' }, ttlMs: 60_000 }],
+      });
+      ctx.body = { added: result.ok };
     });
     router.get('/mcp', bearerAuth({ cache }), (ctx) => {
       ctx.body = { ok: true };

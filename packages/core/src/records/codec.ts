@@ -2,6 +2,7 @@ import type { SecurityLevel } from '../config.js';
 import type { Sealer } from '../crypto/sealer.js';
 import type { TokenSealer } from '../crypto/token-sealer.js';
 import type { RecordBody, RecordKind, StoredRecord } from '../store/contract.js';
+import { ValidationMemo } from '../validation-memo.js';
 
 /** A record with its sealed parts opened. Shared between callers: never mutate. */
 export interface DecodedRecord {
@@ -38,6 +39,11 @@ export class RecordCodec {
   readonly #tokenSealer: TokenSealer;
   readonly #decoded = new WeakMap<object, Decodings>();
   readonly #prefix: string;
+  /**
+   * Decodings made for validations, by the digest of the presented token: a record re-read from a
+   * shared store is a new object each time, which the per-object memo above cannot recognise.
+   */
+  readonly validations = new ValidationMemo();
 
   /** `prefix` is left out of the sealed data's binding, so records move between prefixes intact. */
   constructor(level: SecurityLevel, sealer: Sealer, tokenSealer: TokenSealer, prefix: string) {
@@ -82,6 +88,15 @@ export class RecordCodec {
     const record: StoredRecord = { v: 1, kind, exp, body: stored };
     if (pv !== undefined) record.pv = pv;
     return record;
+  }
+
+  /**
+   * The full decoding (made with the token) of this very stored object, if one was made: the
+   * memory store and the L1 hand back the same object for a hot token. The caller must hold the
+   * token the object's key was derived from (as `decode` with `token` requires).
+   */
+  decodedWithToken(value: unknown): DecodedRecord | undefined {
+    return typeof value === 'object' && value !== null ? this.#decoded.get(value)?.full : undefined;
   }
 
   /**

@@ -26,6 +26,11 @@ export const Keys = {
   familyTokens: (familyId: string) => `ix:f:${familyId}`,
   /** Index of the tokens bound to a session. */
   sessionTokens: (sessionDigest: string) => `ix:st:${sessionDigest}`,
+  /**
+   * Index of a user's live grants (members: family ids; score: the latest expiry of the grant's
+   * tokens, only raised): the per-user grant cap counts it in one read.
+   */
+  userGrants: (userHash: string) => `ix:ug:${userHash}`,
   /** Index of a user's sessions. */
   userSessions: (userHash: string) => `ix:us:${userHash}`,
   /** Every live token (the `maxTokens` cap). */
@@ -79,6 +84,11 @@ export function tokenMemberships(t: TokenIndexing): Membership[] {
 /** The users index entry of a user (score: the latest expiry of what they hold, only raised). */
 export function usersMembership(userHash: string): Membership {
   return { key: Keys.users, member: userHash, keepGreater: true };
+}
+
+/** The user's grants index entry of a grant (score: the latest expiry of its tokens, only raised). */
+export function grantMembership(userHash: string, familyId: string): Membership {
+  return { key: Keys.userGrants(userHash), member: familyId, keepGreater: true };
 }
 
 /** Every index a session record belongs to. */

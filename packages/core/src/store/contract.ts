@@ -1,6 +1,18 @@
 /**
  * The storage contract of oauth-cache: everything a store must do, in one file.
  *
+ * The store-level suite `runStoreSuite` (`@oauth-cache/core/conformance`) is the executable form of
+ * this contract: it calls each method directly, with switches for what is optional (`lock`,
+ * `writeBatch`, `bulkLoad`, `entries`, `onRemoteDelete`...). `runConformanceSuite` then runs the
+ * cache's behaviour over the store. A store author runs both from one vitest file:
+ *
+ * ```ts
+ * import { runConformanceSuite, runStoreSuite } from '@oauth-cache/core/conformance';
+ * const open = async () => MyStore.open({ path: await freshTempFile() });
+ * runStoreSuite({ name: 'my-store', open, capabilities: { bulkLoad: false } });
+ * runConformanceSuite({ name: 'my-store', createStore: open });
+ * ```
+ *
  * Two shapes exist:
  *
  * - {@link KeyValueStore}: `get`, `set` with a TTL, `delete` (batch optional). A `Keyv` instance
@@ -8,8 +20,15 @@
  *   which builds the atomic operations below from get/set/delete under an in-process lock. That is
  *   correct for ONE process only.
  * - {@link CacheStore}: the full contract with atomic operations. Stores shared by several processes
- *   (SQLite file, Redis) implement it natively (transactions, Lua, SET NX), so one-winner refresh
- *   rotation, the session cap and the indexes stay correct across processes.
+ *   (SQLite file, Redis) implement it natively (transactions, Lua), so one-winner refresh rotation,
+ *   the session cap and the indexes stay correct across processes.
+ *
+ * The one atomic write a grant needs is {@link CacheStore.commit}: preconditions checked and writes
+ * applied as one unit. What other contracts spell as separate primitives is a commit here: "set if
+ * absent" requires `{ if: 'absent', key }` then sets the key; "read and delete once" reads the key,
+ * then requires `{ if: 'present', key }` and deletes it (exactly one of concurrent callers gets
+ * `ok: true`). Besides `commit`, only the index upkeep (`indexAdd` with a cap) and the optional
+ * `lock` are atomic.
  *
  * ## Failure semantics
  * A store MUST throw {@link StoreUnavailableError} (or a subclass) when it cannot answer: the backend
@@ -43,6 +62,7 @@
  * | `ix:sessions` | `<sessionDigest>` | `maxSessions` |
  * | `ix:users` | `<uh>` of every user holding a live token or session | none |
  * | `ix:u:<uh>` | the user's tokens (`a:`/`r:` members) | none |
+ * | `ix:ug:<uh>` | the user's grants (family ids; score: their latest token expiry) | `maxGrantsPerUser`, judged by core (the user's own oldest grant is revoked) |
  * | `ix:us:<uh>` | the user's sessions | `maxSessionsPerUser` (least recently active evicted) |
  * | `ix:f:<familyId>` | the family's tokens | none |
  * | `ix:st:<digest(sessionId)>` | tokens bound to the session | none |
@@ -84,6 +104,14 @@ export interface IndexAddOptions {
   keepGreater?: boolean;
 }
 
+/** Options of {@link CacheStore.indexPage}. */
+export interface IndexPageOptions {
+  /** Most entries returned (a whole number >= 0). */
+  limit: number;
+  /** The last entry of the previous page: the page starts strictly after it. */
+  after?: IndexEntry;
+}
+
 /** A record as it is listed by {@link CacheStore.entries}. */
 export interface StoreEntry {
   key: string;
@@ -100,10 +128,6 @@ export interface CacheStore {
   getMany(keys: string[]): Promise<unknown[]>;
   /** Store `value` for `ttlMs` milliseconds (overwrites). Throws when not written. */
   set(key: string, value: unknown, ttlMs: number): Promise<void>;
-  /** Store only when the key is missing or expired. `true` when this call wrote it. Atomic. */
-  add(key: string, value: unknown, ttlMs: number): Promise<boolean>;
-  /** Read and delete in one atomic step: among concurrent callers exactly one gets the value. */
-  take(key: string): Promise<unknown>;
   /** Delete keys; resolves how many existed. */
   delete(...keys: string[]): Promise<number>;
   /**
@@ -116,6 +140,14 @@ export interface CacheStore {
   indexRemove(key: string, members: string[]): Promise<void>;
   /** Live members (score > now), lowest score first. */
   indexRange(key: string, now: number): Promise<IndexEntry[]>;
+  /**
+   * One page of live members (score > now), in DESCENDING order of `(score, member)` (members of
+   * equal score compared by their UTF-8 bytes, as Redis and SQLite do), starting strictly after
+   * `options.after` (keyset pagination: the cursor need not be a member any more, the page goes on
+   * from where it would sort), at most `options.limit` entries (0: none). The operator directory
+   * lists users with it, most recently active first, without reading a whole index.
+   */
+  indexPage(key: string, now: number, options: IndexPageOptions): Promise<IndexEntry[]>;
   /** How many live members (score > now). */
   indexCount(key: string, now: number): Promise<number>;
   /** Delete a whole index. */
@@ -129,6 +161,14 @@ export interface CacheStore {
    * `null` when another holder has it. Used for single-flight refresh across processes.
    */
   lock?(name: string, ttlMs: number): Promise<StoreLock | null>;
+  /**
+   * Apply `tx` as ONE atomic unit (Redis: one script call; SQLite: one transaction): either every
+   * precondition in `tx.require` holds and every op is applied, or nothing is written and the
+   * result names the first precondition that failed. Every token operation of core (issue,
+   * rotate, revoke a grant, revoke a user) ends in exactly one `commit`, so a crash never leaves
+   * half of one, and concurrent callers cannot interleave inside it (one rotation wins).
+   */
+  commit(tx: Transaction): Promise<CommitResult>;
   /**
    * Optional batch write in one transaction/pipeline (bulk import). Index adds here carry no cap:
    * core judges `maxTokens` before it writes a batch (one `indexCount`) and never evicts tokens.
@@ -179,6 +219,43 @@ export interface BulkLoadInfo {
 export type BatchOp =
   | { op: 'set'; key: string; value: unknown; ttlMs: number }
   | { op: 'indexAdd'; key: string; member: string; score: number; keepGreater?: boolean };
+
+/**
+ * A condition {@link CacheStore.commit} checks, atomically with its writes.
+ * - `present` / `absent`: a live record at `key` exists / does not.
+ * - `room`: the index `index` has at most `cap - adding` live members (score > `tx.now`), i.e.
+ *   `adding` more fit under `cap` (the `maxTokens` cap, judged where it cannot be raced).
+ * - `count`: the index `index` has exactly `equals` live members (nothing joined or left it since
+ *   the caller read it: a revocation that read a family's tokens deletes all of them).
+ */
+export type Precondition =
+  | { if: 'present'; key: string }
+  | { if: 'absent'; key: string }
+  | { if: 'room'; index: string; adding: number; cap: number }
+  | { if: 'count'; index: string; equals: number };
+
+/**
+ * One write of {@link CacheStore.commit}. `indexAdd` drops the index's dead members (score <=
+ * `tx.now`) and never evicts; `keepGreater` only raises an existing member's score. `delete` of a
+ * missing key and `indexRemove` of a missing member are no-ops.
+ */
+export type TxOp =
+  | { op: 'set'; key: string; value: unknown; ttlMs: number }
+  | { op: 'delete'; keys: string[] }
+  | { op: 'indexAdd'; key: string; member: string; score: number; keepGreater?: boolean }
+  | { op: 'indexRemove'; key: string; members: string[] }
+  | { op: 'indexDelete'; key: string };
+
+/** What {@link CacheStore.commit} applies: its preconditions, then its writes in order. */
+export interface Transaction {
+  /** Current time (epoch ms): index members with a score at or below it are dead. */
+  now: number;
+  require?: Precondition[];
+  ops: TxOp[];
+}
+
+/** The outcome of {@link CacheStore.commit}: applied, or the index in `require` that failed. */
+export type CommitResult = { ok: true } | { ok: false; failed: number };
 
 /** The kinds of record core writes. */
 export type RecordKind = 'access' | 'refresh' | 'consumed' | 'family-revoked' | 'session';

@@ -1,6 +1,17 @@
 import { OAuthCacheError, StoreUnavailableError } from '../errors.js';
-import type { CacheStore, IndexAddOptions, IndexEntry, KeyValueStore, StoreEntry } from './contract.js';
+import type {
+  CacheStore,
+  CommitResult,
+  IndexAddOptions,
+  IndexEntry,
+  IndexPageOptions,
+  KeyValueStore,
+  StoreEntry,
+  Transaction,
+} from './contract.js';
+import { indexPageOf } from './index-page.js';
 import { KeyedLock } from './keyed-lock.js';
+import { failedPrecondition } from './transaction.js';
 
 /** A key-value store that may also list its entries (Keyv's `iterator`). */
 type IterableKeyValueStore = KeyValueStore & {
@@ -21,7 +32,9 @@ interface Envelope {
 /** True when `store` already implements the full {@link CacheStore} contract. */
 export function isCacheStore(store: KeyValueStore | CacheStore): store is CacheStore {
   const s = store as Partial<CacheStore>;
-  return typeof s.take === 'function' && typeof s.indexAdd === 'function' && typeof s.entries === 'function';
+  return (
+    typeof s.commit === 'function' && typeof s.indexAdd === 'function' && typeof s.entries === 'function'
+  );
 }
 
 /**
@@ -57,22 +70,6 @@ class KeyValueCacheStore implements CacheStore {
 
   async set(key: string, value: unknown, ttlMs: number): Promise<void> {
     await this.#write(key, { e: Date.now() + ttlMs, v: value }, ttlMs);
-  }
-
-  add(key: string, value: unknown, ttlMs: number): Promise<boolean> {
-    return this.#lock.run(key, async () => {
-      if ((await this.get(key)) !== undefined) return false;
-      await this.set(key, value, ttlMs);
-      return true;
-    });
-  }
-
-  take(key: string): Promise<unknown> {
-    return this.#lock.run(key, async () => {
-      const value = await this.get(key);
-      if (value !== undefined) await this.#call(() => this.#kv.delete(key));
-      return value;
-    });
   }
 
   async delete(...keys: string[]): Promise<number> {
@@ -118,6 +115,10 @@ class KeyValueCacheStore implements CacheStore {
       .map(([member, score]) => ({ member, score }));
   }
 
+  async indexPage(key: string, now: number, options: IndexPageOptions): Promise<IndexEntry[]> {
+    return indexPageOf(await this.#readIndex(key), now, options);
+  }
+
   async indexCount(key: string, now: number): Promise<number> {
     return (await this.#readIndex(key)).filter(([, s]) => s > now).length;
   }
@@ -136,6 +137,66 @@ class KeyValueCacheStore implements CacheStore {
       if (isIndexRecord(raw.v)) continue;
       yield { key, value: raw.v, expiresAt: raw.e };
     }
+  }
+
+  /**
+   * Holds the lock of every key the transaction reads or writes (taken in sorted order, so two
+   * commits cannot deadlock), reads what its preconditions need, then writes. Atomic within this
+   * process only, like every operation of this adapter; a crash midway can leave part of it.
+   */
+  commit(tx: Transaction): Promise<CommitResult> {
+    const keys = [...transactionKeys(tx)].sort();
+    const locked = keys.reduceRight<() => Promise<CommitResult>>(
+      (inner, key) => () => this.#lock.run(key, inner),
+      () => this.#commitHeld(tx),
+    );
+    return locked();
+  }
+
+  async #commitHeld(tx: Transaction): Promise<CommitResult> {
+    const present = new Map<string, boolean>();
+    const counts = new Map<string, number>();
+    for (const p of tx.require ?? []) {
+      if (p.if === 'present' || p.if === 'absent') present.set(p.key, (await this.get(p.key)) !== undefined);
+      else counts.set(p.index, (await this.#readIndex(p.index)).filter(([, s]) => s > tx.now).length);
+    }
+    const failed = failedPrecondition(tx, {
+      present: (key) => present.get(key) ?? false,
+      liveCount: (index) => counts.get(index) ?? 0,
+    });
+    if (failed !== undefined) return { ok: false, failed };
+    for (const op of tx.ops) {
+      switch (op.op) {
+        case 'set':
+          await this.set(op.key, op.value, op.ttlMs);
+          break;
+        case 'delete':
+          for (const key of op.keys) await this.#call(() => this.#kv.delete(key));
+          break;
+        case 'indexAdd': {
+          const entries = new Map((await this.#readIndex(op.key)).filter(([, s]) => s > tx.now));
+          const previous = entries.get(op.member);
+          entries.set(
+            op.member,
+            op.keepGreater && previous !== undefined ? Math.max(previous, op.score) : op.score,
+          );
+          await this.#writeIndex(op.key, [...entries]);
+          break;
+        }
+        case 'indexRemove': {
+          const drop = new Set(op.members);
+          await this.#writeIndex(
+            op.key,
+            (await this.#readIndex(op.key)).filter(([m]) => !drop.has(m)),
+          );
+          break;
+        }
+        case 'indexDelete':
+          await this.#call(() => this.#kv.delete(op.key));
+          break;
+      }
+    }
+    return { ok: true };
   }
 
   async sweep(): Promise<number> {
@@ -194,4 +255,15 @@ function isIndexRecord(value: unknown): value is IndexRecord {
 function unwrap(raw: unknown): unknown {
   if (!isEnvelope(raw)) return undefined;
   return raw.e > Date.now() ? raw.v : undefined;
+}
+
+/** Every key a transaction checks or writes. */
+function transactionKeys(tx: Transaction): Set<string> {
+  const keys = new Set<string>();
+  for (const p of tx.require ?? []) keys.add(p.if === 'present' || p.if === 'absent' ? p.key : p.index);
+  for (const op of tx.ops) {
+    if (op.op === 'delete') for (const key of op.keys) keys.add(key);
+    else keys.add(op.key);
+  }
+  return keys;
 }

@@ -1,5 +1,16 @@
 import { LRUCache } from 'lru-cache';
-import type { BatchOp, CacheStore, IndexAddOptions, IndexEntry, StoreEntry } from './contract.js';
+import type {
+  BatchOp,
+  CacheStore,
+  CommitResult,
+  IndexAddOptions,
+  IndexEntry,
+  IndexPageOptions,
+  StoreEntry,
+  Transaction,
+} from './contract.js';
+import { indexPageOf } from './index-page.js';
+import { failedPrecondition } from './transaction.js';
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -42,18 +53,6 @@ export class MemoryStore implements CacheStore {
     this.#records.set(key, { value, exp: Date.now() + ttlMs });
   }
 
-  async add(key: string, value: unknown, ttlMs: number): Promise<boolean> {
-    if (this.#read(key) !== undefined) return false;
-    this.#records.set(key, { value, exp: Date.now() + ttlMs });
-    return true;
-  }
-
-  async take(key: string): Promise<unknown> {
-    const value = this.#read(key);
-    this.#records.delete(key);
-    return value;
-  }
-
   async delete(...keys: string[]): Promise<number> {
     let n = 0;
     for (const k of keys) {
@@ -64,13 +63,7 @@ export class MemoryStore implements CacheStore {
   }
 
   async indexAdd(key: string, member: string, score: number, options: IndexAddOptions): Promise<string[]> {
-    let index = this.#indexes.get(key);
-    if (!index) {
-      index = new Map();
-      this.#indexes.set(key, index);
-    }
-    const previous = index.get(member);
-    index.set(member, options.keepGreater && previous !== undefined ? Math.max(previous, score) : score);
+    const index = this.#indexAdd(key, member, score, options.now, options.keepGreater, false);
     const cap = options.cap;
     if (cap === undefined || index.size <= cap) return [];
     for (const [m, s] of index) if (s <= options.now) index.delete(m);
@@ -86,10 +79,7 @@ export class MemoryStore implements CacheStore {
   }
 
   async indexRemove(key: string, members: string[]): Promise<void> {
-    const index = this.#indexes.get(key);
-    if (!index) return;
-    for (const m of members) index.delete(m);
-    if (index.size === 0) this.#indexes.delete(key);
+    this.#indexRemove(key, members);
   }
 
   async indexRange(key: string, now: number): Promise<IndexEntry[]> {
@@ -100,12 +90,13 @@ export class MemoryStore implements CacheStore {
     return live.sort((a, b) => a.score - b.score);
   }
 
-  async indexCount(key: string, now: number): Promise<number> {
+  async indexPage(key: string, now: number, options: IndexPageOptions): Promise<IndexEntry[]> {
     const index = this.#indexes.get(key);
-    if (!index) return 0;
-    let n = 0;
-    for (const score of index.values()) if (score > now) n++;
-    return n;
+    return index ? indexPageOf(index, now, options) : [];
+  }
+
+  async indexCount(key: string, now: number): Promise<number> {
+    return this.#liveCount(key, now);
   }
 
   async indexDelete(key: string): Promise<void> {
@@ -146,6 +137,35 @@ export class MemoryStore implements CacheStore {
     await Promise.all(applied);
   }
 
+  async commit(tx: Transaction): Promise<CommitResult> {
+    // Synchronous from the first check to the last write: nothing else runs in between.
+    const failed = failedPrecondition(tx, {
+      present: (key) => this.#read(key) !== undefined,
+      liveCount: (index) => this.#liveCount(index, tx.now),
+    });
+    if (failed !== undefined) return { ok: false, failed };
+    for (const op of tx.ops) {
+      switch (op.op) {
+        case 'set':
+          this.#records.set(op.key, { value: op.value, exp: Date.now() + op.ttlMs });
+          break;
+        case 'delete':
+          for (const key of op.keys) this.#records.delete(key);
+          break;
+        case 'indexAdd':
+          this.#indexAdd(op.key, op.member, op.score, tx.now, op.keepGreater);
+          break;
+        case 'indexRemove':
+          this.#indexRemove(op.key, op.members);
+          break;
+        case 'indexDelete':
+          this.#indexes.delete(op.key);
+          break;
+      }
+    }
+    return { ok: true };
+  }
+
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {
@@ -155,6 +175,45 @@ export class MemoryStore implements CacheStore {
   /** True once `close()` ran (the store stays usable; nothing to release). */
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /**
+   * Add or re-score a member. `dropDead` removes members at or below `now` first (a commit's
+   * indexAdd does; the capped `indexAdd` drops them only when over its cap).
+   */
+  #indexAdd(
+    key: string,
+    member: string,
+    score: number,
+    now: number,
+    keepGreater: boolean | undefined,
+    dropDead = true,
+  ): Map<string, number> {
+    let index = this.#indexes.get(key);
+    if (!index) {
+      index = new Map();
+      this.#indexes.set(key, index);
+    } else if (dropDead) {
+      for (const [m, s] of index) if (s <= now) index.delete(m);
+    }
+    const previous = index.get(member);
+    index.set(member, keepGreater && previous !== undefined ? Math.max(previous, score) : score);
+    return index;
+  }
+
+  #indexRemove(key: string, members: string[]): void {
+    const index = this.#indexes.get(key);
+    if (!index) return;
+    for (const m of members) index.delete(m);
+    if (index.size === 0) this.#indexes.delete(key);
+  }
+
+  #liveCount(key: string, now: number): number {
+    const index = this.#indexes.get(key);
+    if (!index) return 0;
+    let n = 0;
+    for (const score of index.values()) if (score > now) n++;
+    return n;
   }
 
   #read(key: string): unknown {

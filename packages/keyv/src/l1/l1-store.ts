@@ -1,10 +1,13 @@
 import type {
   BatchOp,
   CacheStore,
+  CommitResult,
   IndexAddOptions,
   IndexEntry,
+  IndexPageOptions,
   StoreEntry,
   StoreLock,
+  Transaction,
 } from '@oauth-cache/core';
 import { LRUCache } from 'lru-cache';
 import { type ExpiringValue, expiryOf, hasExpiryAwareReads } from '../expiring.js';
@@ -28,6 +31,13 @@ export interface L1Options {
   prefix?: string;
 }
 
+/** A missed key waiting for the next batched read. */
+interface PendingRead {
+  key: string;
+  resolve: (read: ExpiringValue | undefined) => void;
+  reject: (error: unknown) => void;
+}
+
 interface Held {
   value: unknown;
   /** The record's own expiry (epoch ms), when known: a hit never outlives it. */
@@ -45,9 +55,11 @@ interface Held {
  *   hot token under concurrent load never got back into the L1 once it left it: every miss started
  *   a read that superseded the previous one, so no read was ever "the latest" when it finished
  *   (measured before the fix: 0 hits in 118 000 validations from 32 concurrent callers on SQLite).
- * - Local `delete`/`take`/`set`/`add`/`writeBatch` drop the keys they touch; deletes by other
- *   processes arrive through the inner store's `onRemoteDelete` (Redis pub/sub: tens of µs on a
- *   LAN) and drop them too. Without that channel the bound is `maxStaleMs`.
+ * - Misses of distinct keys in the same event-loop turn are read together, one `getMany` of the
+ *   inner store per turn (many tokens, many connections: one query instead of ten).
+ * - Local `delete`/`set`/`writeBatch`/`commit` drop the keys they touch; deletes by
+ *   other processes arrive through the inner store's `onRemoteDelete` (Redis pub/sub: tens of µs
+ *   on a LAN) and drop them too. Without that channel the bound is `maxStaleMs`.
  * - A read racing with an invalidation of the same key does not repopulate the L1 with the value
  *   it read before the invalidation.
  */
@@ -73,6 +85,11 @@ export class L1Store implements CacheStore {
   #hits = 0;
   #misses = 0;
   #coalesced = 0;
+  /**
+   * Misses waiting for the next batched read (see {@link L1Store.#batchedRead}), `undefined` when
+   * no flush is scheduled.
+   */
+  #pendingReads: PendingRead[] | undefined;
 
   private constructor(inner: CacheStore, options: L1Options) {
     this.inner = inner;
@@ -200,30 +217,26 @@ export class L1Store implements CacheStore {
     }
   }
 
-  async add(key: string, value: unknown, ttlMs: number): Promise<boolean> {
-    this.#invalidate(key);
-    try {
-      return await this.inner.add(key, value, ttlMs);
-    } finally {
-      this.#invalidate(key);
-    }
-  }
-
-  async take(key: string): Promise<unknown> {
-    this.#invalidate(key);
-    try {
-      return await this.inner.take(key);
-    } finally {
-      this.#invalidate(key);
-    }
-  }
-
   async delete(...keys: string[]): Promise<number> {
     for (const key of keys) this.#invalidate(key);
     try {
       return await this.inner.delete(...keys);
     } finally {
       for (const key of keys) this.#invalidate(key);
+    }
+  }
+
+  /**
+   * The inner store's commit. Every key the transaction sets or deletes is dropped before (a read
+   * in flight then cannot fill the L1 with what it read before the commit) and after, whatever the
+   * outcome, as `set`/`delete` do.
+   */
+  async commit(tx: Transaction): Promise<CommitResult> {
+    this.#invalidateWritten(tx);
+    try {
+      return await this.inner.commit(tx);
+    } finally {
+      this.#invalidateWritten(tx);
     }
   }
 
@@ -237,6 +250,10 @@ export class L1Store implements CacheStore {
 
   indexRange(key: string, now: number): Promise<IndexEntry[]> {
     return this.inner.indexRange(key, now);
+  }
+
+  indexPage(key: string, now: number, options: IndexPageOptions): Promise<IndexEntry[]> {
+    return this.inner.indexPage(key, now, options);
   }
 
   indexCount(key: string, now: number): Promise<number> {
@@ -275,7 +292,43 @@ export class L1Store implements CacheStore {
       this.#coalesced += 1;
       return flight;
     }
-    return this.#startFlight(key, this.#read(key));
+    return this.#startFlight(key, this.#batchedRead(key));
+  }
+
+  /**
+   * The read of one missed key, made together with every other key missed before the event loop
+   * turns (`setImmediate`): concurrent validations of distinct tokens cost one `getMany` (one
+   * SQLite query, one Redis MGET) instead of one query each. Requests parsed in the same loop turn
+   * land in the same batch; a lone miss is read alone, a check phase later. Freshness is that of a
+   * read made now: nothing is served from before the batch's read.
+   */
+  #batchedRead(key: string): Promise<ExpiringValue | undefined> {
+    return new Promise((resolve, reject) => {
+      if (this.#pendingReads === undefined) {
+        this.#pendingReads = [];
+        setImmediate(() => this.#flushReads());
+      }
+      this.#pendingReads.push({ key, resolve, reject });
+    });
+  }
+
+  #flushReads(): void {
+    const batch = this.#pendingReads ?? [];
+    this.#pendingReads = undefined;
+    if (batch.length === 1) {
+      const only = batch[0]!;
+      this.#read(only.key).then(only.resolve, only.reject);
+      return;
+    }
+    if (batch.length === 0) return;
+    this.#readMany(batch.map((pending) => pending.key)).then(
+      (reads) => {
+        for (const [i, pending] of batch.entries()) pending.resolve(reads[i]);
+      },
+      (error: unknown) => {
+        for (const pending of batch) pending.reject(error);
+      },
+    );
   }
 
   /** Register `read` as the key's flight; when it lands, it fills the L1 if still the key's flight. */
@@ -315,6 +368,14 @@ export class L1Store implements CacheStore {
         ? this.#maxStaleMs
         : Math.min(this.#maxStaleMs, read.expiresAt - Date.now());
     if (ttl >= 1) this.#lru.set(key, { value: read.value, expiresAt: read.expiresAt }, { ttl });
+  }
+
+  /** Drop the records `tx` sets or deletes (index ops touch no record). */
+  #invalidateWritten(tx: Transaction): void {
+    for (const op of tx.ops) {
+      if (op.op === 'set') this.#invalidate(op.key);
+      else if (op.op === 'delete') for (const key of op.keys) this.#invalidate(key);
+    }
   }
 
   #invalidate(key: string): void {

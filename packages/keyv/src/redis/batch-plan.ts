@@ -62,7 +62,7 @@ function addSlot(index: IndexPlan, member: string, score: number, greater: boole
 }
 
 /** How node-redis sends a double (ZADD score): infinities spelled the way Redis reads them. */
-function formatScore(score: number): string {
+export function formatScore(score: number): string {
   if (score === Number.POSITIVE_INFINITY) return '+inf';
   if (score === Number.NEGATIVE_INFINITY) return '-inf';
   return String(score);

@@ -3,11 +3,15 @@ import KeyvRedis from '@keyv/redis';
 import {
   type BatchOp,
   type CacheStore,
+  type CommitResult,
+  compareIndexEntriesDesc,
   type IndexAddOptions,
   type IndexEntry,
+  type IndexPageOptions,
   type StoreEntry,
   type StoreLock,
   StoreUnavailableError,
+  type Transaction,
 } from '@oauth-cache/core';
 import { createClient } from '@redis/client';
 import Keyv from 'keyv';
@@ -24,6 +28,7 @@ import {
   redisClientOptions,
   resolveTimings,
 } from './client-options.js';
+import { planCommit } from './commit-plan.js';
 import { CommandDeadlines, withDeadline } from './deadline.js';
 import { STORE_SCRIPTS } from './scripts.js';
 
@@ -64,6 +69,15 @@ function openClient(url: string, timings: ResolvedTimings, tls: RedisTlsOptions 
   });
 }
 
+/** `[member, score, member, score, ...]` as index entries. */
+function pairs(reply: unknown[]): IndexEntry[] {
+  const out: IndexEntry[] = [];
+  for (let i = 0; i + 1 < reply.length; i += 2) {
+    out.push({ member: String(reply[i]), score: Number(reply[i + 1]) });
+  }
+  return out;
+}
+
 /** Escape glob metacharacters for SCAN MATCH. */
 function globEscape(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&');
@@ -77,10 +91,12 @@ function globEscape(text: string): string {
  *   `@keyv/redis` would send with these settings is sent on the raw node-redis client: `get` = one
  *   GET, `getMany` = one MGET, `set` = one SET PX (the adapter added a connect check, a key-prefix
  *   step, two promise layers and an async deserializer per read: ~25 % over a raw GET).
- * - Atomic parts on the raw node-redis client: `add` = SET NX PX, `take` = GETDEL, `indexAdd` = one
- *   Lua script; indexes are sorted sets (score = expiry) that expire with their highest member.
- * - `delete`/`take` publish the deleted keys on `<prefix>invalidate` in the same script; see
- *   {@link RedisStore.onRemoteDelete}.
+ * - Atomic parts on the raw node-redis client: `commit` = one Lua script call (`commit-script.ts`),
+ *   `indexAdd` = one Lua script, `lock` = SET NX PX; indexes are sorted sets (score = expiry) that
+ *   expire with their highest member.
+ * - `delete` publishes the deleted keys on `<prefix>invalidate` in the same script; see
+ *   {@link RedisStore.onRemoteDelete}. `commit` publishes the keys it deleted or overwrote the
+ *   same way.
  * - Fail fast: no offline queue, a deadline on every command ({@link CommandDeadlines}: one timer
  *   for all pending commands, not one per call), bounded reconnect backoff: with Redis down every
  *   call rejects with {@link StoreUnavailableError} well under 2 s, and the same store works again
@@ -206,24 +222,6 @@ export class RedisStore implements CacheStore, ExpiryAwareReads {
     if (reply !== 'OK') throw storeUnavailable(this.label, 'set', 'write not acknowledged');
   }
 
-  async add(key: string, value: unknown, ttlMs: number): Promise<boolean> {
-    assertTtl(ttlMs);
-    if (ttlMs <= 0) return (await this.get(key)) === undefined;
-    const ttl = Math.ceil(ttlMs);
-    const text = await this.#codec.encode(value, Date.now() + ttl);
-    const reply = await this.#run('add', () =>
-      this.#client.set(key, text, { expiration: { type: 'PX', value: ttl }, condition: 'NX' }),
-    );
-    return reply === 'OK';
-  }
-
-  async take(key: string): Promise<unknown> {
-    const raw = await this.#run('take', () =>
-      this.#client.takeAndPublish(key, this.channel, JSON.stringify([key])),
-    );
-    return this.#codec.liveValue(raw, Date.now());
-  }
-
   async delete(...keys: string[]): Promise<number> {
     let deleted = 0;
     for (let i = 0; i < keys.length; i += DELETE_CHUNK) {
@@ -253,6 +251,42 @@ export class RedisStore implements CacheStore, ExpiryAwareReads {
       this.#client.zRangeWithScores(key, `(${now}`, '+inf', { BY: 'SCORE' }),
     );
     return rows.map((r) => ({ member: String(r.value), score: Number(r.score) }));
+  }
+
+  /**
+   * One script call (`INDEX_PAGE` in `scripts.ts`) when the cursor member is still in place; when it
+   * left or was re-scored, the page is read by score from the cursor's score down, skipping the
+   * ties that sort before it (a few reads when ties are many).
+   */
+  async indexPage(key: string, now: number, options: IndexPageOptions): Promise<IndexEntry[]> {
+    const limit = Math.max(0, Math.floor(options.limit));
+    if (!(limit > 0)) return [];
+    const after = options.after;
+    const reply = await this.#run('indexPage', () => this.#client.indexPageFrom(key, now, limit, after));
+    if (Array.isArray(reply)) return pairs(reply);
+    // The cursor member is gone or moved: page by score, from the cursor's score down.
+    const cursor = after!;
+    const out: IndexEntry[] = [];
+    let offset = 0;
+    let chunk = Math.max(limit + 1, 64);
+    for (;;) {
+      const rows = await this.#run('indexPage', () =>
+        this.#client.zRangeWithScores(key, String(cursor.score), `(${now}`, {
+          BY: 'SCORE',
+          REV: true,
+          LIMIT: { offset, count: chunk },
+        }),
+      );
+      for (const row of rows) {
+        const entry = { member: String(row.value), score: Number(row.score) };
+        if (compareIndexEntriesDesc(entry, cursor) <= 0) continue;
+        out.push(entry);
+        if (out.length === limit) return out;
+      }
+      if (rows.length < chunk) return out;
+      offset += chunk;
+      chunk = Math.min(chunk * 2, 4096);
+    }
   }
 
   async indexCount(key: string, now: number): Promise<number> {
@@ -378,14 +412,30 @@ export class RedisStore implements CacheStore, ExpiryAwareReads {
     for (const bytes of texts) await this.#run('writeBatch', () => this.#client.writeBatch(bytes));
   }
 
+  /**
+   * Apply `tx` atomically in ONE script call (EVALSHA; see `commit-script.ts`): preconditions,
+   * then the ops in order, then one PUBLISH of the keys it deleted or overwrote. Records are encoded
+   * and written as `set` writes them; a bad argument (non-finite ttl or `now`, NaN score) throws a
+   * TypeError before anything is sent. A transaction with neither preconditions nor ops costs nothing.
+   */
+  async commit(tx: Transaction): Promise<CommitResult> {
+    this.#assertOpen('commit');
+    if ((tx.require?.length ?? 0) === 0 && tx.ops.length === 0) return { ok: true };
+    const planned = planCommit(tx, (value, expires) => this.#codec.encode(value, expires));
+    const { keys, args } = planned instanceof Promise ? await planned : planned;
+    const failed = await this.#run('commit', () => this.#client.commitTransaction(keys, this.channel, args));
+    return failed === 0 ? { ok: true } : { ok: false, failed: failed - 1 };
+  }
+
   async ping(): Promise<void> {
     await this.#run('ping', () => this.#client.ping());
   }
 
   /**
-   * Subscribe to keys deleted (`delete`, `take`) by any process sharing this Redis, this one
-   * included. One subscriber connection (a duplicate of the main client) serves all listeners;
-   * node-redis re-subscribes after a reconnect. Messages lost during an outage are not replayed:
+   * Subscribe to keys deleted (`delete`, `commit`; a `commit` also names the keys it
+   * overwrote) by any process sharing this Redis, this one included. One subscriber connection
+   * (a duplicate of the main client) serves all listeners; node-redis re-subscribes after a
+   * reconnect. Messages lost during an outage are not replayed:
    * callers must bound staleness on their own (the L1 does, with `maxStaleMs`).
    */
   async onRemoteDelete(listener: RemoteDeleteListener): Promise<() => Promise<void>> {

@@ -1,30 +1,13 @@
 import { type CommandParser, defineScript } from '@redis/client';
+import { COMMIT } from './commit-script.js';
 
 /*
  * The store's Lua scripts, registered on its node-redis client (`createClient({ scripts })`): each
  * becomes a client method that sends EVALSHA and, when the server has no copy (first use, a
  * restart, a failover, SCRIPT FLUSH), sends the script itself once with EVAL (node-redis does that on
- * NOSCRIPT). Every script here writes, so none is EVALSHA_RO.
+ * NOSCRIPT). Every script here but `indexPage` writes; that one is sent the same way (a single node
+ * needs no EVALSHA_RO).
  */
-
-/**
- * take: GETDEL, and publish the key on the invalidation channel when something was deleted, in one
- * atomic step (other processes drop it from their L1 caches).
- * KEYS[1] key; ARGV[1] channel; ARGV[2] message (JSON array of keys).
- */
-const TAKE = defineScript({
-  NUMBER_OF_KEYS: 1,
-  SCRIPT: `
-local v = redis.call('GETDEL', KEYS[1])
-if v then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
-return v
-`,
-  parseCommand(parser: CommandParser, key: string, channel: string, message: string): void {
-    parser.pushKey(key);
-    parser.push(channel, message);
-  },
-  transformReply: (reply: string | null): string | null => reply,
-});
 
 /**
  * delete: DEL the keys, publish them when at least one existed. Resolves how many existed.
@@ -187,14 +170,57 @@ return records
 });
 
 /**
- * The scripts as client methods (`client.takeAndPublish(key, channel, message)`…). Names that no
+ * indexPage: one page of live members in descending (score, member) order, after a cursor, in one
+ * atomic read. The cursor member still in the set with the cursor's score gives the page's start
+ * rank (ZREVRANK + 1: ties at that score are skipped by rank, never compared in Lua, whose string
+ * comparison follows the server's locale); otherwise the script answers nil and the caller pages
+ * by score. Dead members (score <= now) sort last, so the page stops at the first one.
+ * KEYS[1] index; ARGV[1] now; ARGV[2] limit (>= 1); ARGV[3] cursor score ('' = first page);
+ * ARGV[4] cursor member. Returns [member, score, member, score, ...] or nil.
+ */
+const INDEX_PAGE = defineScript({
+  NUMBER_OF_KEYS: 1,
+  SCRIPT: `
+local key = KEYS[1]
+local now = tonumber(ARGV[1])
+local start = 0
+if ARGV[3] ~= '' then
+  local score = redis.call('ZSCORE', key, ARGV[4])
+  if not score or tonumber(score) ~= tonumber(ARGV[3]) then return false end
+  start = redis.call('ZREVRANK', key, ARGV[4]) + 1
+end
+local rows = redis.call('ZRANGE', key, start, start + tonumber(ARGV[2]) - 1, 'REV', 'WITHSCORES')
+local out = {}
+for i = 1, #rows, 2 do
+  if tonumber(rows[i + 1]) <= now then break end
+  out[#out + 1] = rows[i]
+  out[#out + 1] = rows[i + 1]
+end
+return out
+`,
+  parseCommand(
+    parser: CommandParser,
+    key: string,
+    now: number,
+    limit: number,
+    after: { score: number; member: string } | undefined,
+  ): void {
+    parser.pushKey(key);
+    parser.push(String(now), String(limit), after ? String(after.score) : '', after ? after.member : '');
+  },
+  transformReply: (reply: string[] | null): string[] | null => reply,
+});
+
+/**
+ * The scripts as client methods (`client.deleteAndPublish(keys, channel, message)`…). Names that no
  * node-redis command has: a script of the same name would replace the command on the client.
  */
 export const STORE_SCRIPTS = {
-  takeAndPublish: TAKE,
   deleteAndPublish: DELETE,
   indexAdd: INDEX_ADD,
   releaseLock: RELEASE_LOCK,
   sweepIndexes: SWEEP_INDEXES,
   writeBatch: WRITE_BATCH,
+  commitTransaction: COMMIT,
+  indexPageFrom: INDEX_PAGE,
 };

@@ -24,8 +24,12 @@ export interface SqliteSql {
   /** Per-connection objects (the bulk-write view and its trigger), created by the first `bulkWrite`. */
   connectionSchema: string[];
   probeWrite: string;
-  add: string;
-  take: string;
+  /** Insert a record, or replace one that has expired; yields a row only when it wrote (`lock`). */
+  insertIfAbsent: string;
+  /** Insert or overwrite one record (a commit's `set`). */
+  put: string;
+  /** Key and stored text of each of a JSON array of keys that has a row. */
+  readMany: string;
   deleteMany: string;
   entriesFirst: string;
   entriesNext: string;
@@ -38,6 +42,10 @@ export interface SqliteSql {
   indexEvict: string;
   indexRemove: string;
   indexRange: string;
+  /** First page of `indexPage`: ?1 ikey, ?2 now, ?3 limit. */
+  indexPageFirst: string;
+  /** Next page of `indexPage`, strictly after the cursor: ?1 ikey, ?2 now, ?3 limit, ?4 score, ?5 member. */
+  indexPageAfter: string;
   indexCount: string;
   indexDelete: string;
   indexTrackSize: string;
@@ -137,8 +145,9 @@ export function sqliteSql(tablePrefix: string): SqliteSql {
     probeWrite: `INSERT INTO ${meta}(k, v) VALUES('schema', '1') ON CONFLICT(k) DO UPDATE SET v = excluded.v`,
     // Insert, or replace only a row whose envelope has expired: one statement, so atomic across
     // processes. RETURNING yields a row only when this call wrote.
-    add: `INSERT INTO ${kv}(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE json_extract(${kv}.value, '$.expires') <= ?3 RETURNING key`,
-    take: `DELETE FROM ${kv} WHERE key = ? RETURNING value`,
+    insertIfAbsent: `INSERT INTO ${kv}(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE json_extract(${kv}.value, '$.expires') <= ?3 RETURNING key`,
+    put: `INSERT INTO ${kv}(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+    readMany: `SELECT key, value FROM ${kv} WHERE key IN (SELECT value FROM json_each(?))`,
     deleteMany: `DELETE FROM ${kv} WHERE key IN (SELECT value FROM json_each(?)) RETURNING ${EXPIRES} AS expires`,
     entriesFirst: `SELECT key, value FROM ${kv} WHERE key >= ? ORDER BY key LIMIT ${ENTRIES_PAGE}`,
     entriesNext: `SELECT key, value FROM ${kv} WHERE key > ? ORDER BY key LIMIT ${ENTRIES_PAGE}`,
@@ -187,6 +196,10 @@ export function sqliteSql(tablePrefix: string): SqliteSql {
     indexEvict: `DELETE FROM ${ix} WHERE ikey = ?1 AND member IN (SELECT member FROM ${ix} WHERE ikey = ?1 ORDER BY (member = ?2) ASC, score ASC, member ASC LIMIT max(0, (SELECT n FROM ${size} WHERE ikey = ?1) - ?3)) RETURNING member, score`,
     indexRemove: `DELETE FROM ${ix} WHERE ikey = ? AND member IN (SELECT value FROM json_each(?))`,
     indexRange: `SELECT member, score FROM ${ix} WHERE ikey = ? AND score > ? ORDER BY score ASC, member ASC`,
+    // Pages walk the (ikey, score) index backwards (it carries the primary key's member after the
+    // score): no sort, and a keyset cursor seeks into it instead of counting an offset.
+    indexPageFirst: `SELECT member, score FROM ${ix} WHERE ikey = ?1 AND score > ?2 ORDER BY score DESC, member DESC LIMIT ?3`,
+    indexPageAfter: `SELECT member, score FROM ${ix} WHERE ikey = ?1 AND score > ?2 AND (score, member) < (?4, ?5) ORDER BY score DESC, member DESC LIMIT ?3`,
     indexCount: `SELECT count(*) AS n FROM ${ix} WHERE ikey = ? AND score > ?`,
     indexDelete: `DELETE FROM ${ix} WHERE ikey = ?`,
     // Compare-and-delete on the exact stored text: only the holder (who knows it) releases.

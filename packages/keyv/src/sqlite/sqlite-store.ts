@@ -7,11 +7,14 @@ import {
   type BatchOp,
   type BulkLoadInfo,
   type CacheStore,
+  type CommitResult,
   type IndexAddOptions,
   type IndexEntry,
+  type IndexPageOptions,
   type StoreEntry,
   type StoreLock,
   StoreUnavailableError,
+  type Transaction,
 } from '@oauth-cache/core';
 import Keyv from 'keyv';
 import { EnvelopeCodec, isLive } from '../envelope.js';
@@ -19,6 +22,7 @@ import { assertTtl, storeUnavailable } from '../errors.js';
 import type { ExpiringValue, ExpiryAwareReads } from '../expiring.js';
 import { ConnectionGate } from '../gate.js';
 import { SqliteBulkLoader } from './bulk-loader.js';
+import { prepareCommit } from './commit.js';
 import { folderCreationHint, openFailureHint } from './open-errors.js';
 import { isBusy, type Query } from './query.js';
 import { type SqliteSql, SWEEP_BATCH, sqliteSql } from './schema.js';
@@ -50,8 +54,8 @@ export interface SqliteStoreOptions {
  *   prefix: the row key IS the cache key, e.g. `oc:at:<digest>`); reads go through the same
  *   adapter and Keyv's deserializer, with the expiry checked here (Keyv's own `get` deletes expired
  *   rows in a second statement, which could delete a row another process has just re-added).
- * - Atomic operations are single statements (`DELETE … RETURNING`, upsert `… WHERE expired`) or
- *   `BEGIN IMMEDIATE` transactions (index add + cap), serialized per connection by a
+ * - Atomic operations are single statements (`lock`: upsert `… WHERE expired`) or
+ *   `BEGIN IMMEDIATE` transactions (index add + cap, `commit`), serialized per connection by a
  *   {@link ConnectionGate}, and across processes by SQLite's write lock (WAL + busy timeout).
  * - Every driver failure becomes {@link StoreUnavailableError}; a missing row is the only `undefined`.
  * - Imports (`writeBatch`, the staged `bulkLoad`) are the {@link SqliteBulkLoader}'s, on this
@@ -206,20 +210,6 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
       throw storeUnavailable(this.#label, 'set', this.#lastError ?? 'write not acknowledged');
   }
 
-  async add(key: string, value: unknown, ttlMs: number): Promise<boolean> {
-    assertTtl(ttlMs);
-    const now = Date.now();
-    if (ttlMs <= 0) return (await this.get(key)) === undefined;
-    const text = await this.#codec.encode(value, now + Math.ceil(ttlMs));
-    const rows = await this.#shared('add', () => this.#query(this.#sql.add, key, text, now));
-    return rows.length === 1;
-  }
-
-  async take(key: string): Promise<unknown> {
-    const rows = await this.#shared('take', () => this.#query(this.#sql.take, key));
-    return this.#codec.liveValue(rows[0]?.value, Date.now());
-  }
-
   async delete(...keys: string[]): Promise<number> {
     if (keys.length === 0) return 0;
     const rows = await this.#shared('delete', () => this.#query(this.#sql.deleteMany, JSON.stringify(keys)));
@@ -252,6 +242,18 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
 
   async indexRange(key: string, now: number): Promise<IndexEntry[]> {
     const rows = await this.#shared('indexRange', () => this.#query(this.#sql.indexRange, key, now));
+    return rows.map((r) => ({ member: String(r.member), score: Number(r.score) }));
+  }
+
+  async indexPage(key: string, now: number, options: IndexPageOptions): Promise<IndexEntry[]> {
+    const limit = Math.max(0, Math.floor(options.limit));
+    if (!(limit > 0)) return [];
+    const after = options.after;
+    const rows = await this.#shared('indexPage', () =>
+      after === undefined
+        ? this.#query(this.#sql.indexPageFirst, key, now, limit)
+        : this.#query(this.#sql.indexPageAfter, key, now, limit, after.score, after.member),
+    );
     return rows.map((r) => ({ member: String(r.member), score: Number(r.score) }));
   }
 
@@ -318,7 +320,7 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
     const fencingToken = randomBytes(18).toString('base64url');
     const now = Date.now();
     const text = await this.#codec.encode(fencingToken, now + Math.max(1, Math.ceil(ttlMs)));
-    const rows = await this.#shared('lock', () => this.#query(this.#sql.add, name, text, now));
+    const rows = await this.#shared('lock', () => this.#query(this.#sql.insertIfAbsent, name, text, now));
     if (rows.length !== 1) return null;
     return {
       fencingToken,
@@ -330,6 +332,17 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
         );
       },
     };
+  }
+
+  /**
+   * Apply `tx` as one `BEGIN IMMEDIATE` transaction (see `commit.ts`): preconditions read and
+   * judged, then every op written, under SQLite's write lock, so other processes sharing the file
+   * see all of it or none, and cannot change what was checked before the writes land. A bad TTL
+   * throws a `TypeError` before anything is written.
+   */
+  async commit(tx: Transaction): Promise<CommitResult> {
+    const body = await prepareCommit(tx, this.#sql, this.#codec);
+    return this.#transaction('commit', body);
   }
 
   /** Bulk write (import): see {@link SqliteBulkLoader.writeBatch}. */

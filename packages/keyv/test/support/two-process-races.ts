@@ -18,38 +18,38 @@ export async function stopWorkers(): Promise<void> {
 }
 
 /**
- * Both processes `take` the same `n` keys (seeded through `seed`) from the same instant: no key
- * is won twice and none is lost.
+ * Both processes run, for each of `n` keys, a commit that requires the key absent and sets it to
+ * the process's pid (set-if-absent), from the same instant: each key is written by exactly one
+ * process, and holds that process's pid. `open` opens a third store on the same backend to look.
  */
-export async function expectTakeRace(label: string, url: string, seed: CacheStore, n: number): Promise<void> {
-  await seed.writeBatch?.(
-    Array.from({ length: n }, (_, i) => ({ op: 'set' as const, key: `oc:t:${i}`, value: i, ttlMs: 600_000 })),
-  );
+export async function expectSetIfAbsentRace(
+  label: string,
+  url: string,
+  n: number,
+  open: () => Promise<CacheStore>,
+): Promise<void> {
+  const prefix = 'oc:nx:';
   const [a, b] = await twoWorkers(url);
   const at = Date.now() + 300;
   const [ra, rb] = await Promise.all([
-    a.request('takeAll', { prefix: 'oc:t:', n, at }),
-    b.request('takeAll', { prefix: 'oc:t:', n, at }),
+    a.request('setIfAbsentRace', { prefix, n, at }),
+    b.request('setIfAbsentRace', { prefix, n, at }),
   ]);
   const wonA = ra.won as number[];
   const wonB = rb.won as number[];
-  console.log(`${label} take race: process A won ${wonA.length}, B won ${wonB.length} of ${n}`);
+  console.log(`${label} set-if-absent race: process A wrote ${wonA.length}, B wrote ${wonB.length} of ${n}`);
   expectOverlap(ra, rb);
   expect(wonA.filter((i) => wonB.includes(i))).toEqual([]);
   expect([...wonA, ...wonB].sort((x, y) => x - y)).toEqual(Array.from({ length: n }, (_, i) => i));
-}
-
-/** Both processes `add` the same `rounds` keys from the same instant: each is written once. */
-export async function expectAddRace(url: string, rounds: number): Promise<void> {
-  const [a, b] = await twoWorkers(url);
-  const at = Date.now() + 300;
-  const [ra, rb] = await Promise.all([
-    a.request('addRace', { key: 'oc:nx:', rounds, at }),
-    b.request('addRace', { key: 'oc:nx:', rounds, at }),
-  ]);
-  console.log(`add race: A wrote ${ra.won}, B wrote ${rb.won}`);
-  expectOverlap(ra, rb);
-  expect(Number(ra.won) + Number(rb.won)).toBe(rounds);
+  const store = await open();
+  try {
+    const values = await store.getMany(Array.from({ length: n }, (_, i) => `${prefix}${i}`));
+    expect(values).toEqual(
+      Array.from({ length: n }, (_, i) => (wonA.includes(i) ? Number(ra.pid) : Number(rb.pid))),
+    );
+  } finally {
+    await store.close();
+  }
 }
 
 /**
@@ -76,4 +76,46 @@ export async function expectIndexCapRace(
   expect(kept).toHaveLength(10);
   expect(new Set(evicted).size).toBe(evicted.length);
   expect([...kept, ...evicted].sort()).toEqual([...membersA, ...membersB].sort());
+}
+
+/**
+ * Both processes run, for each of `n` seeded records, a commit that requires the record present
+ * and consumes it (delete + write a marker + index add), from the same instant: each record is
+ * won by exactly one process, and only the winner's writes landed (nothing of a losing commit).
+ * `seed` is a store on the same backend, used to seed and then to look.
+ */
+export async function expectCommitRace(
+  label: string,
+  url: string,
+  seed: CacheStore,
+  n: number,
+): Promise<void> {
+  const prefix = 'oc:cr:';
+  await seed.writeBatch?.(
+    Array.from({ length: n }, (_, i) => ({
+      op: 'set' as const,
+      key: `${prefix}rt:${i}`,
+      value: i,
+      ttlMs: 600_000,
+    })),
+  );
+  const [a, b] = await twoWorkers(url);
+  const at = Date.now() + 300;
+  const [ra, rb] = await Promise.all([
+    a.request('commitRace', { prefix, n, at }),
+    b.request('commitRace', { prefix, n, at }),
+  ]);
+  const wonA = ra.won as number[];
+  const wonB = rb.won as number[];
+  console.log(`${label} commit race: process A won ${wonA.length}, B won ${wonB.length} of ${n}`);
+  expectOverlap(ra, rb);
+  expect(wonA.filter((i) => wonB.includes(i))).toEqual([]);
+  expect([...wonA, ...wonB].sort((x, y) => x - y)).toEqual(Array.from({ length: n }, (_, i) => i));
+  const winner = (i: number) => (wonA.includes(i) ? Number(ra.pid) : Number(rb.pid));
+  const markers = await seed.getMany(Array.from({ length: n }, (_, i) => `${prefix}won:${i}`));
+  expect(markers).toEqual(Array.from({ length: n }, (_, i) => winner(i)));
+  const members = (await seed.indexRange(`${prefix}ix:won`, Date.now())).map((e) => e.member);
+  expect(members.sort()).toEqual(Array.from({ length: n }, (_, i) => `${winner(i)}:${i}`).sort());
+  const left = await seed.getMany(Array.from({ length: n }, (_, i) => `${prefix}rt:${i}`));
+  expect(left.filter((v) => v !== undefined)).toEqual([]);
 }

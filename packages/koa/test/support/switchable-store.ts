@@ -1,10 +1,13 @@
 import {
   type CacheStore,
+  type CommitResult,
   type IndexAddOptions,
   type IndexEntry,
+  type IndexPageOptions,
   MemoryStore,
   type StoreEntry,
   StoreUnavailableError,
+  type Transaction,
 } from '@oauth-cache/core';
 
 /**
@@ -32,14 +35,6 @@ export class SwitchableStore implements CacheStore {
     this.#check();
     return this.#inner.set(key, value, ttlMs);
   }
-  async add(key: string, value: unknown, ttlMs: number): Promise<boolean> {
-    this.#check();
-    return this.#inner.add(key, value, ttlMs);
-  }
-  async take(key: string): Promise<unknown> {
-    this.#check();
-    return this.#inner.take(key);
-  }
   async delete(...keys: string[]): Promise<number> {
     this.#check();
     return this.#inner.delete(...keys);
@@ -56,6 +51,10 @@ export class SwitchableStore implements CacheStore {
     this.#check();
     return this.#inner.indexRange(key, now);
   }
+  async indexPage(key: string, now: number, options: IndexPageOptions): Promise<IndexEntry[]> {
+    this.#check();
+    return this.#inner.indexPage(key, now, options);
+  }
   async indexCount(key: string, now: number): Promise<number> {
     this.#check();
     return this.#inner.indexCount(key, now);
@@ -63,6 +62,10 @@ export class SwitchableStore implements CacheStore {
   async indexDelete(key: string): Promise<void> {
     this.#check();
     return this.#inner.indexDelete(key);
+  }
+  async commit(tx: Transaction): Promise<CommitResult> {
+    this.#check();
+    return this.#inner.commit(tx);
   }
   async *entries(prefix: string): AsyncIterable<StoreEntry> {
     this.#check();

@@ -1,0 +1,77 @@
+/**
+ * Records: get, getMany, set with a TTL, delete, ping. Set-if-absent and read-once are commits
+ * (`absent` / `present` preconditions): see `commit.ts`.
+ */
+import { describe, expect } from 'vitest';
+import { type StoreSuiteContext, sleep } from './harness.js';
+
+export function recordTests({ storeTest, capabilities }: StoreSuiteContext): void {
+  describe('records', () => {
+    storeTest('get/set/delete round-trips JSON and reports missing keys as undefined', async (store) => {
+      await store.set('t:a', { n: 1, s: 'x', l: [1, 2] }, 60_000);
+      expect(await store.get('t:a')).toEqual({ n: 1, s: 'x', l: [1, 2] });
+      expect(await store.get('t:missing')).toBeUndefined();
+      expect(await store.getMany(['t:a', 't:missing'])).toEqual([{ n: 1, s: 'x', l: [1, 2] }, undefined]);
+      expect(await store.delete('t:a', 't:missing')).toBe(1);
+      expect(await store.get('t:a')).toBeUndefined();
+    });
+
+    storeTest(
+      'round-trips JSON values exactly, including unicode and strings starting with ":"',
+      async (store) => {
+        const value = { s: 'Пароль ✓', colon: ':base64:abc', n: 1.5, nested: { a: [1, null, true] } };
+        await store.set('oc:v', value, 60_000);
+        expect(await store.get('oc:v')).toEqual(value);
+        await store.set('oc:str', ':x', 60_000);
+        expect(await store.get('oc:str')).toBe(':x');
+        expect(await store.get('oc:none')).toBeUndefined();
+      },
+    );
+
+    storeTest('set overwrites; getMany keeps order and reports missing as undefined', async (store) => {
+      await store.set('oc:a', 1, 60_000);
+      await store.set('oc:a', 2, 60_000);
+      await store.set('oc:b', 'b', 60_000);
+      expect(await store.getMany(['oc:b', 'oc:missing', 'oc:a'])).toEqual(['b', undefined, 2]);
+      expect(await store.getMany([])).toEqual([]);
+    });
+
+    storeTest('expires values after their TTL', async (store) => {
+      await store.set('t:short', { v: 1 }, 150);
+      await sleep(400);
+      expect(await store.get('t:short')).toBeUndefined();
+    });
+
+    storeTest('expires records after their TTL; a TTL <= 0 removes', async (store) => {
+      await store.set('oc:short', { v: 1 }, 200);
+      expect(await store.get('oc:short')).toEqual({ v: 1 });
+      await sleep(450);
+      expect(await store.get('oc:short')).toBeUndefined();
+      expect(await store.getMany(['oc:short'])).toEqual([undefined]);
+      await store.set('oc:gone', 1, 60_000);
+      await store.set('oc:gone', 1, 0);
+      expect(await store.get('oc:gone')).toBeUndefined();
+    });
+
+    if (capabilities.refusesNonFiniteTtl) {
+      storeTest('a non-finite TTL is refused', async (store) => {
+        await expect(store.set('oc:inf', 1, Number.POSITIVE_INFINITY)).rejects.toThrow(TypeError);
+        await expect(store.set('oc:nan', 1, Number.NaN)).rejects.toThrow(TypeError);
+        expect(await store.getMany(['oc:inf', 'oc:nan'])).toEqual([undefined, undefined]);
+      });
+    }
+
+    storeTest('delete removes several keys and counts only those that existed', async (store) => {
+      await store.set('oc:d1', 1, 60_000);
+      await store.set('oc:d2', 2, 60_000);
+      expect(await store.delete('oc:d1', 'oc:d2', 'oc:d3')).toBe(2);
+      expect(await store.delete('oc:d1')).toBe(0);
+      expect(await store.delete()).toBe(0);
+      expect(await store.getMany(['oc:d1', 'oc:d2'])).toEqual([undefined, undefined]);
+    });
+
+    storeTest('answers ping', async (store) => {
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+  });
+}
