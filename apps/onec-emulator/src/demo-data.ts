@@ -1,4 +1,4 @@
-/** Demo catalog rows served by `list_catalog` and the `1c://catalog/*` resources. Fiction, not real data. */
+/** Demo catalog rows served by `list_catalog` and the `onec://catalog/*` resources. Fiction, not real data. */
 export const DEMO_CATALOGS: Readonly<Record<string, ReadonlyArray<Record<string, string | number>>>> = {
   products: [
     { code: '000000001', name: 'Бумага офисная А4', unit: 'пач', price: 450 },

@@ -94,13 +94,13 @@ export function callTool(params: Args, user: EmulatorUser): ToolResult {
 
 const RESOURCES = [
   ...CATALOG_NAMES.map((catalog) => ({
-    uri: `1c://catalog/${catalog}`,
+    uri: `onec://catalog/${catalog}`,
     name: `Catalog ${catalog}`,
     description: `Demo catalog "${catalog}" as JSON`,
     mimeType: 'application/json',
   })),
   {
-    uri: '1c://session/user',
+    uri: 'onec://session/user',
     name: 'Current user',
     description: 'The 1C user the request runs as',
     mimeType: 'application/json',
@@ -123,10 +123,10 @@ export function readResource(
   const uri = params.uri;
   if (typeof uri !== 'string' || uri === '') throw new RpcError(-32602, 'params.uri: resource uri required');
   let text: string | undefined;
-  if (uri === '1c://session/user') {
+  if (uri === 'onec://session/user') {
     text = JSON.stringify({ login: user.login, fullName: user.fullName ?? user.login });
-  } else if (uri.startsWith('1c://catalog/')) {
-    const rows = DEMO_CATALOGS[uri.slice('1c://catalog/'.length)];
+  } else if (uri.startsWith('onec://catalog/')) {
+    const rows = DEMO_CATALOGS[uri.slice('onec://catalog/'.length)];
     if (rows) text = JSON.stringify(rows);
   }
   if (text === undefined) throw new RpcError(-32002, `Resource '${uri}' not found`);

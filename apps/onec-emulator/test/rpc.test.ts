@@ -76,22 +76,24 @@ describe('POST /hs/mcp/rpc', () => {
   it('lists and reads resources; unknown uri is -32002', async () => {
     const list = await rpc(emulator, 'resources/list');
     const uris = ((list.result?.resources ?? []) as Array<{ uri: string }>).map((resource) => resource.uri);
-    expect(uris).toEqual(['1c://catalog/products', '1c://catalog/counterparties', '1c://session/user']);
+    expect(uris).toEqual(['onec://catalog/products', 'onec://catalog/counterparties', 'onec://session/user']);
     const read = await rpc(
       emulator,
       'resources/read',
-      { uri: '1c://session/user' },
+      { uri: 'onec://session/user' },
       basic('ivanov', 'Пароль123'),
     );
     expect(read.result?.contents).toEqual([
       {
-        uri: '1c://session/user',
+        uri: 'onec://session/user',
         mimeType: 'application/json',
         type: 'text',
         text: JSON.stringify({ login: 'ivanov', fullName: 'Иванов Иван Иванович' }),
       },
     ]);
-    expect((await rpc(emulator, 'resources/read', { uri: '1c://catalog/secret' })).error?.code).toBe(-32002);
+    expect((await rpc(emulator, 'resources/read', { uri: 'onec://catalog/secret' })).error?.code).toBe(
+      -32002,
+    );
     expect((await rpc(emulator, 'resources/read', {})).error?.code).toBe(-32602);
   });
 

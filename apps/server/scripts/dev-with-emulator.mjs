@@ -20,6 +20,8 @@ process.env.ENVIRONMENT ??= 'development';
 process.env.MCP_ONEC_URL ??= emulator.url;
 process.env.MCP_HOST ??= '127.0.0.1';
 process.env.MCP_PORT ??= '8000';
+// The MCP Inspector's page (port 6274) calls /mcp from the browser in its direct mode: let it.
+process.env.MCP_ALLOWED_ORIGINS ??= 'http://localhost:6274,http://127.0.0.1:6274';
 
 const { loadServerConfig, startServer } = await import('../dist/index.js');
 const { ConfigError } = await import('@oauth-cache/core');

@@ -6,6 +6,8 @@ import { type CacheMetrics, oauthErrorHandler, requestLogger, statusRoutes } fro
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import { IpWindowLimit } from './http/ip-window-limit.js';
+import { originGuard } from './http/origin-guard.js';
+import type { RequestOriginRules } from './http/request-origin-rules.js';
 import { mcpRoutes } from './mcp/mcp-route.js';
 import type { OneCRpcClient } from './mcp/onec-rpc.js';
 import { authorizeRoutes, type CredentialChecker } from './routes/authorize.js';
@@ -32,6 +34,11 @@ export interface AppDeps {
   trustedProxyHops?: number;
   /** Registrations per IP per hour. */
   registrationsPerHour?: number;
+  /**
+   * DNS rebinding protection: the `Host` and `Origin` headers `/mcp` and the OAuth endpoints answer
+   * (see `requestOriginRules`); the login form's cross-site check uses the same rules.
+   */
+  originRules: RequestOriginRules;
 }
 
 /** Build the Koa app. */
@@ -51,11 +58,18 @@ export function createApp(deps: AppDeps): Koa {
     ctx.set('X-Content-Type-Options', 'nosniff');
     await next();
   });
+  // Before every route, CORS and bearer auth: the refusal must not depend on the token.
+  app.use(originGuard({ rules: deps.originRules, logger: deps.logger }));
 
   const routers: Router[] = [
     discoveryRoutes(deps.as),
     registerRoutes(deps.as, new IpWindowLimit(deps.cache, 'reg', deps.registrationsPerHour ?? 60, 3_600_000)),
-    authorizeRoutes({ as: deps.as, checkCredentials: deps.checkCredentials, logger: deps.logger }),
+    authorizeRoutes({
+      as: deps.as,
+      checkCredentials: deps.checkCredentials,
+      logger: deps.logger,
+      originRules: deps.originRules,
+    }),
     tokenRoutes(deps.as),
     statusRoutes({
       cache: deps.cache,

@@ -16,6 +16,7 @@ import { attachSecurityLog, attachStoreErrorLog, createCacheMetrics, createLogge
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import type { ServerConfig } from './config/server-config.js';
+import { isLoopbackAddress, requestOriginRules } from './http/request-origin-rules.js';
 import { OneCRpcClient } from './mcp/onec-rpc.js';
 
 /** Options of {@link startServer} beyond the configuration. */
@@ -127,6 +128,13 @@ export async function startServer(
     trustProxy: config.trustProxy,
     trustedProxyHops: config.trustedProxyHops,
     registrationsPerHour: config.registrationsPerHour,
+    originRules: requestOriginRules({
+      publicUrl,
+      allowedHosts: config.allowedHosts,
+      allowedOrigins: config.allowedOrigins,
+      // Listening on loopback: local clients may name it 127.0.0.1, localhost or [::1].
+      ...(isLoopbackAddress(address.address) ? { loopbackPort: address.port } : {}),
+    }),
     checkCredentials: (login, password) =>
       checkOneCCredentials(config.onecServiceUrl, login, password, {
         timeoutMs: config.onecTimeoutMs,

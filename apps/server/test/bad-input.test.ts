@@ -185,10 +185,15 @@ describe('POST /register', () => {
       400,
       'invalid_redirect_uri',
     );
+    // A secret-based method is answered with a public registration (RFC 7591 §3.2.1); a value
+    // that is not a method at all is still refused.
+    const secretBased = await post(
+      '{"redirect_uris":["https://a.example/cb"],"token_endpoint_auth_method":"client_secret_basic"}',
+    );
+    expect(secretBased.status).toBe(201);
+    expect(await secretBased.json()).toMatchObject({ token_endpoint_auth_method: 'none' });
     await expectOAuthError(
-      await post(
-        '{"redirect_uris":["https://a.example/cb"],"token_endpoint_auth_method":"client_secret_basic"}',
-      ),
+      await post('{"redirect_uris":["https://a.example/cb"],"token_endpoint_auth_method":"secret"}'),
       400,
       'invalid_client_metadata',
     );

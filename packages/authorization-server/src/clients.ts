@@ -58,6 +58,19 @@ const MAX_TEXT = 200;
  * it is ("U+202E" turns text around), so metadata holding any is refused.
  */
 const FORMAT_CHARACTER = /\p{Cf}/u;
+/**
+ * The IANA "OAuth Token Endpoint Authentication Methods" registry. A request for any of them is
+ * registered as `none`; anything else is not a method at all and is refused.
+ */
+const TOKEN_ENDPOINT_AUTH_METHODS: ReadonlySet<string> = new Set([
+  'none',
+  'client_secret_post',
+  'client_secret_basic',
+  'client_secret_jwt',
+  'private_key_jwt',
+  'tls_client_auth',
+  'self_signed_tls_client_auth',
+]);
 
 /** Registers and looks up clients. */
 export class ClientRegistry {
@@ -137,10 +150,15 @@ export class ClientRegistry {
       if (problem) throw new OAuthError('invalid_redirect_uri', problem);
     }
 
+    // Every client here is public. A client asking for a secret or a key is answered with a public
+    // registration (RFC 7591 §3.2.1 lets the server replace requested values): the response says
+    // `none`, no secret is issued, and PKCE protects its codes. Refusing instead would stop clients
+    // that default to `client_secret_basic` (RFC 7591 §2) before they can fall back.
     const authMethod = m.token_endpoint_auth_method ?? 'none';
-    if (authMethod !== 'none') {
+    if (typeof authMethod !== 'string') throw metadataError('token_endpoint_auth_method must be a string');
+    if (!TOKEN_ENDPOINT_AUTH_METHODS.has(authMethod)) {
       throw metadataError(
-        "token_endpoint_auth_method must be 'none': only public clients (PKCE) are supported",
+        `token_endpoint_auth_method: '${truncate(authMethod)}' is not a registered method (${[...TOKEN_ENDPOINT_AUTH_METHODS].join(', ')})`,
       );
     }
 

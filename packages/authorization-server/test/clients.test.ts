@@ -46,12 +46,53 @@ describe('client registration (RFC 7591)', () => {
     expect(await as.clients.get('')).toBeUndefined();
   });
 
-  it('rejects confidential clients', async () => {
-    for (const method of ['client_secret_basic', 'client_secret_post', 'private_key_jwt']) {
+  it('registers a client asking for a secret or a key as a public client (RFC 7591 §3.2.1)', async () => {
+    const cache = newCache();
+    const as = newServer(cache);
+    for (const method of [
+      'client_secret_basic',
+      'client_secret_post',
+      'client_secret_jwt',
+      'private_key_jwt',
+      'tls_client_auth',
+      'self_signed_tls_client_auth',
+    ]) {
+      const client = await as.register({
+        redirect_uris: [REDIRECT],
+        token_endpoint_auth_method: method,
+        client_secret: 'chosen-by-the-client',
+      });
+      expect(client.token_endpoint_auth_method).toBe('none');
+      // No secret is issued, and one the client sent is neither answered nor kept.
+      expect(client).not.toHaveProperty('client_secret');
+      expect(client).not.toHaveProperty('client_secret_expires_at');
+      const stored = await cache.store.get(cache.key(`x:client:${client.client_id}`));
+      expect(stored).toMatchObject({ token_endpoint_auth_method: 'none' });
+      expect(stored).not.toHaveProperty('client_secret');
+    }
+  });
+
+  it('still refuses a token_endpoint_auth_method that is not a method', async () => {
+    for (const method of ['client_secret', 'NONE', '', 42, ['none'], { method: 'none' }]) {
       const e = await registrationError({ redirect_uris: [REDIRECT], token_endpoint_auth_method: method });
       expect(e.error).toBe('invalid_client_metadata');
       expect(e.status).toBe(400);
+      expect(e.description).toContain('token_endpoint_auth_method');
     }
+  });
+
+  it('a secret-based request does not excuse other invalid metadata', async () => {
+    const e = await registrationError({
+      redirect_uris: [REDIRECT],
+      token_endpoint_auth_method: 'client_secret_post',
+      grant_types: ['client_credentials'],
+    });
+    expect(e.error).toBe('invalid_client_metadata');
+    const redirect = await registrationError({
+      redirect_uris: ['http://evil.example/cb'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    });
+    expect(redirect.error).toBe('invalid_redirect_uri');
   });
 
   it('rejects bad redirect URIs with invalid_redirect_uri', async () => {

@@ -78,10 +78,10 @@ describe('descriptions the server emits', () => {
     const scope = await rejection(as.register({ redirect_uris: [REDIRECT], scope: 'mcp Ω\\' }));
     expect((scope as OAuthError).description).toMatch(/^scope: '\?\?' is not supported/);
     const method = await rejection(
-      as.register({ redirect_uris: [REDIRECT], token_endpoint_auth_method: 'client_secret_basic' }),
+      as.register({ redirect_uris: [REDIRECT], token_endpoint_auth_method: 'secreté"x' }),
     );
     expect((method as OAuthError).description).toBe(
-      "token_endpoint_auth_method must be 'none': only public clients (PKCE) are supported",
+      "token_endpoint_auth_method: 'secret?'x' is not a registered method (none, client_secret_post, client_secret_basic, client_secret_jwt, private_key_jwt, tls_client_auth, self_signed_tls_client_auth)",
     );
     const responseTypes = await rejection(
       as.register({ redirect_uris: [REDIRECT], response_types: ['token'] }),

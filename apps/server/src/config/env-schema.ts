@@ -5,6 +5,7 @@
  */
 import { parseAllowedHosts } from '@oauth-cache/authorization-server';
 import { z } from 'zod';
+import { parseHostList, parseOriginList } from '../http/request-origin-rules.js';
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
@@ -175,6 +176,28 @@ export const serverEnvSchema = z.object({
           code: 'custom',
           message: `MCP_ALLOWED_REDIRECT_HOSTS: ${(error as Error).message}`,
         });
+        return z.NEVER;
+      }
+    }),
+  MCP_ALLOWED_HOSTS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      try {
+        return parseHostList(v);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `MCP_ALLOWED_HOSTS: ${(error as Error).message}` });
+        return z.NEVER;
+      }
+    }),
+  MCP_ALLOWED_ORIGINS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      try {
+        return parseOriginList(v);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `MCP_ALLOWED_ORIGINS: ${(error as Error).message}` });
         return z.NEVER;
       }
     }),

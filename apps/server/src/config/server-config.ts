@@ -5,6 +5,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { defaultPublicUrl, legacyClientIdsFromEnv } from '@oauth-cache/authorization-server';
 import { type CacheConfig, ConfigError, configFromEnv } from '@oauth-cache/core';
+import type { HostPattern } from '../http/request-origin-rules.js';
 import { loadOrCreateDevSecrets } from './dev-secrets.js';
 import { serverEnvSchema } from './env-schema.js';
 
@@ -55,6 +56,13 @@ export interface ServerConfig {
    * for; others get a warning on the login page (`warn`) or are refused (`enforce`).
    */
   redirectPolicy: { mode: 'warn' | 'enforce'; allowedHosts: string[] };
+  /**
+   * DNS rebinding protection: `Host` headers accepted on `/mcp` and the OAuth endpoints besides the
+   * public URL's host (MCP_ALLOWED_HOSTS; port `undefined` = any port).
+   */
+  allowedHosts: HostPattern[];
+  /** Page origins allowed to call `/mcp` besides the public origin (MCP_ALLOWED_ORIGINS), normalized. */
+  allowedOrigins: string[];
   /** Lifetime of a login form (its signed token), MCP_LOGIN_FORM_TTL_SECONDS, default 600. */
   loginFormTtlSeconds: number;
   /**
@@ -154,7 +162,7 @@ export function loadServerConfig(
   const publicUrl = e.MCP_PUBLIC_URL ?? defaultPublicUrl(e.MCP_HOST, e.MCP_PORT);
   if (e.MCP_PUBLIC_URL === undefined && ['0.0.0.0', '::'].includes(e.MCP_HOST)) {
     warnings.push(
-      `MCP_PUBLIC_URL not set while listening on ${e.MCP_HOST}: clients will be told ${publicUrl}; set MCP_PUBLIC_URL to the address clients use`,
+      `MCP_PUBLIC_URL not set while listening on ${e.MCP_HOST}: clients will be told ${publicUrl} and /mcp answers only that host (and MCP_ALLOWED_HOSTS); set MCP_PUBLIC_URL to the address clients use`,
     );
   }
   if (environment === 'production' && publicUrl.startsWith('http://') && !isLoopbackOrigin(publicUrl)) {
@@ -199,6 +207,8 @@ export function loadServerConfig(
       registrationsPerHour: e.MCP_REGISTER_MAX_PER_HOUR,
       maxConnections: e.MCP_MAX_CONNECTIONS,
       redirectPolicy: { mode: e.MCP_REDIRECT_POLICY, allowedHosts: e.MCP_ALLOWED_REDIRECT_HOSTS },
+      allowedHosts: e.MCP_ALLOWED_HOSTS,
+      allowedOrigins: e.MCP_ALLOWED_ORIGINS,
       loginFormTtlSeconds: e.MCP_LOGIN_FORM_TTL_SECONDS,
       legacyClientIds: legacyClientIdsFromEnv(env),
       dataDir,

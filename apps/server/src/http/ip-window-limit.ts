@@ -21,16 +21,28 @@ export class IpWindowLimit {
 
   /** Count one event from `ip`. Resolves `Retry-After` seconds when the limit is exceeded. */
   async hit(ip: string, now = Date.now()): Promise<number | undefined> {
-    const key = this.#cache.key(`x:rl:${this.#name}:${this.#cache.digest(`ip:${ip}`)}`);
-    const live = await this.#cache.store.indexRange(key, now);
-    if (live.length >= this.#max) {
-      const pivot = live[live.length - this.#max]?.score ?? now + this.#windowMs;
-      return Math.max(1, Math.ceil((pivot - now) / 1000));
-    }
+    const key = this.#key(ip);
+    const wait = await this.retryAfter(ip, now);
+    if (wait !== undefined) return wait;
     await this.#cache.store.indexAdd(key, randomBytes(9).toString('base64url'), now + this.#windowMs, {
       cap: this.#max + 10,
       now,
     });
     return undefined;
+  }
+
+  /**
+   * `Retry-After` seconds when `ip` is over the limit, without counting anything: for limits that
+   * count only failures (the console sign-in), judged before the attempt.
+   */
+  async retryAfter(ip: string, now = Date.now()): Promise<number | undefined> {
+    const live = await this.#cache.store.indexRange(this.#key(ip), now);
+    if (live.length < this.#max) return undefined;
+    const pivot = live[live.length - this.#max]?.score ?? now + this.#windowMs;
+    return Math.max(1, Math.ceil((pivot - now) / 1000));
+  }
+
+  #key(ip: string): string {
+    return this.#cache.key(`x:rl:${this.#name}:${this.#cache.digest(`ip:${ip}`)}`);
   }
 }

@@ -1,18 +1,21 @@
 /**
- * `/mcp`: Streamable HTTP (stateless: a fresh MCP server and transport per request) behind bearer
- * auth. The token's sealed `userData` holds the user's own 1C credentials; they, never the
- * client's token and never a shared account, authenticate the forwarded call.
+ * `/mcp`: Streamable HTTP behind bearer auth, stateless (a fresh MCP server per request), for the
+ * 2026-07-28 protocol and for 2025-era clients (see `gateway-http.ts`). The token's sealed
+ * `userData` holds the user's own 1C credentials; they, never the client's token and never a
+ * shared account, authenticate the forwarded call.
  */
 import Router from '@koa/router';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { TokenCache, TokenValidation } from '@oauth-cache/core';
-import { bearerAuth } from '@oauth-cache/koa';
+import { bearerAuth, parseBearerHeader } from '@oauth-cache/koa';
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
 import { BodyError, readJson } from '../http/body.js';
 import { cors } from '../http/cors.js';
+import { createGatewayHttp, type GatewayHttp, requestIdOf } from './gateway-http.js';
 import { createGatewayServer } from './gateway-server.js';
-import { GATEWAY_ERRORS, type OneCCredentials, type OneCRpcClient, OneCRpcError } from './onec-rpc.js';
+import { GATEWAY_ERRORS, type OneCRpcClient, OneCRpcError } from './onec-rpc.js';
+import { credentialsOf, principalOf, toAuthInfo } from './principal.js';
+import { sendWebResponse, toWebRequest } from './web-bridge.js';
 
 /** Largest MCP request accepted. */
 export const MCP_BODY_LIMIT = 4 * 1024 * 1024;
@@ -36,6 +39,7 @@ export function mcpRoutes(deps: McpRouteDeps): Router {
     resource: deps.resource,
     resourceMetadataUrl: deps.resourceMetadataUrl,
   });
+  const gateway = gatewayHttp(deps);
   router.options('/mcp', allow);
   router.all('/mcp', allow, auth, async (ctx) => {
     if (ctx.method !== 'POST') {
@@ -55,64 +59,69 @@ export function mcpRoutes(deps: McpRouteDeps): Router {
     }
     const validation = ctx.state.auth as TokenValidation;
     const credentials = credentialsOf(validation.userData);
-    if (!credentials) {
+    const parsed = parseBearerHeader(ctx.req.headers.authorization);
+    if (!credentials || parsed.kind !== 'token') {
       rpcError(
         ctx,
         403,
         GATEWAY_ERRORS.onecUnauthorized,
         'this token carries no 1C credentials; authorize again',
+        requestIdOf(body),
       );
       return;
     }
-    await serve(ctx, deps, validation, credentials, body);
+    const aborted = new AbortController();
+    // The client went away before the answer was written: stop waiting for 1C.
+    ctx.res.once('close', () => {
+      if (!ctx.res.writableFinished) aborted.abort();
+    });
+    const request = toWebRequest(ctx, deps.resource, aborted.signal);
+    const response = await gateway.serve(request, body, toAuthInfo(parsed.token, validation, credentials));
+    await sendWebResponse(ctx, response);
   });
   return router;
 }
 
-async function serve(
+/** One {@link GatewayHttp} for the route: each request's server forwards as that request's user. */
+function gatewayHttp(deps: McpRouteDeps): GatewayHttp {
+  return createGatewayHttp(
+    (authInfo) => {
+      const principal = principalOf(authInfo);
+      return createGatewayServer(async (method, params, signal) => {
+        if (!principal) {
+          throw new OneCRpcError(GATEWAY_ERRORS.onecUnauthorized, 'no 1C credentials; authorize again');
+        }
+        try {
+          return await deps.onec.call(method, params, principal.credentials, signal);
+        } catch (error) {
+          if (error instanceof OneCRpcError && error.code === GATEWAY_ERRORS.onecUnauthorized) {
+            // The 1C password changed or the user was disabled: this grant is useless, end it so the
+            // client's next request gets a 401 and starts a new authorization.
+            await deps.cache.revokeFamily(principal.familyId).catch(() => undefined);
+            deps.logger.warn(
+              { event: 'onec_credentials_rejected', user: principal.userId },
+              '1C rejected stored credentials; grant revoked',
+            );
+          }
+          throw error;
+        }
+      });
+    },
+    {
+      maxRequestBodySize: MCP_BODY_LIMIT,
+      onerror: (error) => deps.logger.debug({ event: 'mcp_request_rejected', reason: error.message }, 'MCP'),
+    },
+  );
+}
+
+function rpcError(
   ctx: Context,
-  deps: McpRouteDeps,
-  validation: TokenValidation,
-  credentials: OneCCredentials,
-  body: unknown,
-): Promise<void> {
-  const server = createGatewayServer(async (method, params, signal) => {
-    try {
-      return await deps.onec.call(method, params, credentials, signal);
-    } catch (error) {
-      if (error instanceof OneCRpcError && error.code === GATEWAY_ERRORS.onecUnauthorized) {
-        // The 1C password changed or the user was disabled: this grant is useless, end it so the
-        // client's next request gets a 401 and starts a new authorization.
-        await deps.cache.revokeFamily(validation.familyId).catch(() => undefined);
-        deps.logger.warn(
-          { event: 'onec_credentials_rejected', user: validation.userId },
-          '1C rejected stored credentials; grant revoked',
-        );
-      }
-      throw error;
-    }
-  });
-  const transport = new StreamableHTTPServerTransport({
-    sessionIdGenerator: undefined,
-    enableJsonResponse: true,
-  });
-  ctx.respond = false;
-  ctx.res.on('close', () => {
-    void transport.close().catch(() => undefined);
-    void server.close().catch(() => undefined);
-  });
-  await server.connect(transport);
-  await transport.handleRequest(ctx.req, ctx.res, body);
-}
-
-function credentialsOf(userData: unknown): OneCCredentials | undefined {
-  if (typeof userData !== 'object' || userData === null) return undefined;
-  const { login, password } = userData as Partial<OneCCredentials>;
-  return typeof login === 'string' && typeof password === 'string' ? { login, password } : undefined;
-}
-
-function rpcError(ctx: Context, status: number, code: number, message: string): void {
+  status: number,
+  code: number,
+  message: string,
+  id: string | number | null = null,
+): void {
   ctx.status = status;
   ctx.set('Cache-Control', 'no-store');
-  ctx.body = { jsonrpc: '2.0', id: null, error: { code, message } };
+  ctx.body = { jsonrpc: '2.0', id, error: { code, message } };
 }

@@ -18,6 +18,7 @@ import { type StoreFailureReporter, storeFailureLog } from '@oauth-cache/koa';
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
 import { BodyError, readForm } from '../http/body.js';
+import type { RequestOriginRules } from '../http/request-origin-rules.js';
 import { sendHtml } from '../views/html.js';
 import { loginPage } from '../views/login-page.js';
 import { messagePage } from '../views/message-page.js';
@@ -34,6 +35,8 @@ export interface AuthorizeRouteDeps {
   as: AuthorizationServer;
   checkCredentials: CredentialChecker;
   logger: Logger;
+  /** The server's origin rules: a login post must come from the public origin's own page. */
+  originRules: RequestOriginRules;
 }
 
 export function authorizeRoutes(deps: AuthorizeRouteDeps): Router {
@@ -48,7 +51,7 @@ export function authorizeRoutes(deps: AuthorizeRouteDeps): Router {
     });
   });
   router.post('/authorize', async (ctx) => {
-    const crossSite = crossSiteReason(ctx, deps.as.issuer);
+    const crossSite = crossSiteReason(ctx, deps.originRules);
     if (crossSite) {
       deps.logger.warn(
         { event: 'login_cross_site', reason: crossSite, clientAddress: ctx.ip },
@@ -261,11 +264,12 @@ async function login(
  * `Origin` on form posts; a post from another site's page must not reach the password check.
  * Requests without either header (non-browser clients) still need a valid form token.
  */
-function crossSiteReason(ctx: Context, issuer: string): string | undefined {
+function crossSiteReason(ctx: Context, rules: RequestOriginRules): string | undefined {
   const site = ctx.get('Sec-Fetch-Site').toLowerCase();
   if (site !== '' && site !== 'same-origin' && site !== 'none') return `sec-fetch-site ${site}`;
+  // Only the public origin itself: MCP_ALLOWED_ORIGINS lets pages call /mcp, not post passwords.
   const origin = ctx.get('Origin');
-  if (origin !== '' && origin !== new URL(issuer).origin) return 'foreign origin';
+  if (origin !== '' && !rules.isPublicOrigin(origin)) return 'foreign origin';
   return undefined;
 }
 

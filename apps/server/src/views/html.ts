@@ -39,8 +39,11 @@ h1.origin strong{font-weight:800;color:#000}
 code{word-break:break-all}
 `;
 
-/** A complete HTML document. `body` must already be escaped markup. */
-export function page(title: string, body: string): string {
+/**
+ * A complete HTML document. `body` must already be escaped markup; `extraStyle` (a constant, never
+ * user data) is appended to the shared style sheet (the operator console's tables).
+ */
+export function page(title: string, body: string, extraStyle = ''): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -48,7 +51,7 @@ export function page(title: string, body: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="same-origin">
 <title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
+<style>${STYLE}${extraStyle}</style>
 </head>
 <body>
 <main>
