@@ -36,6 +36,16 @@ export type {
   SecurityEventType,
 } from './events.js';
 export { MAX_TOKEN_LENGTH } from './limits.js';
+export {
+  GrantDirectory,
+  type GrantSummary,
+  type ListUsersOptions,
+  type OperatorActor,
+  type SessionSummary,
+  type UserDetail,
+  type UserSummary,
+  type UsersPage,
+} from './operator/index.js';
 export type { ImportOutcome } from './record-transfer.js';
 export type { DecodedRecord } from './records/codec.js';
 export type {

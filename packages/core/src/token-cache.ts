@@ -10,6 +10,7 @@ import { TokenSealer } from './crypto/token-sealer.js';
 import { StoreUnavailableError } from './errors.js';
 import type { CacheEventMap, SecurityEvent } from './events.js';
 import { FreshTokenFlight } from './fresh-token.js';
+import { GrantDirectory } from './operator/grant-directory.js';
 import { type ImportOutcome, RecordTransfer } from './record-transfer.js';
 import { type DecodedRecord, RecordCodec } from './records/codec.js';
 import { Keys } from './records/keys.js';
@@ -65,6 +66,7 @@ export class TokenCache {
   readonly #sessions: SessionService;
   readonly #fresh: FreshTokenFlight;
   readonly #transfer: RecordTransfer;
+  readonly #directory: GrantDirectory;
   readonly #counters = new Counters();
   #cleanupTimer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -140,6 +142,7 @@ export class TokenCache {
     this.#sessions = new SessionService(this.#ctx, this.#tokens.revocations);
     this.#fresh = new FreshTokenFlight(this.#ctx, this.#tokens);
     this.#transfer = new RecordTransfer(this.#ctx);
+    this.#directory = new GrantDirectory({ ctx: this.#ctx, tokens: this.#tokens, sessions: this.#sessions });
     if (ephemeral.length) {
       queueMicrotask(() =>
         this.#ctx.security({
@@ -154,6 +157,14 @@ export class TokenCache {
       }, this.config.cleanupInterval * 1000);
       this.#cleanupTimer.unref();
     }
+  }
+
+  /**
+   * The operator directory over this cache's store: list users, read a user's grants and sessions,
+   * revoke a grant, a session or a user (see {@link GrantDirectory}).
+   */
+  get directory(): GrantDirectory {
+    return this.#directory;
   }
 
   /**

@@ -131,7 +131,11 @@ export function indexTests({ storeTest }: StoreSuiteContext): void {
       }
       await store.indexAdd('oc:keyset', 'gone', now - 1, { now: now - 1000 });
       const expected = (await store.indexPage('oc:keyset', now, { limit: 100 })).map((e) => e.member);
-      expect(expected).toEqual([...members.slice(8).reverse(), ...members.slice(4, 8).reverse(), ...members.slice(0, 4).reverse()]);
+      expect(expected).toEqual([
+        ...members.slice(8).reverse(),
+        ...members.slice(4, 8).reverse(),
+        ...members.slice(0, 4).reverse(),
+      ]);
       for (const limit of [1, 3, 5]) {
         const seen: string[] = [];
         let after: IndexEntry | undefined;
@@ -146,7 +150,9 @@ export function indexTests({ storeTest }: StoreSuiteContext): void {
       }
       // A cursor that is no member (any more, or with another score) still pages from where it sorts.
       const tie = now + 20_000;
-      expect(await store.indexPage('oc:keyset', now, { limit: 2, after: { member: 'm06x', score: tie } })).toEqual([
+      expect(
+        await store.indexPage('oc:keyset', now, { limit: 2, after: { member: 'm06x', score: tie } }),
+      ).toEqual([
         { member: 'm06', score: tie },
         { member: 'm05', score: tie },
       ]);
@@ -163,13 +169,13 @@ export function indexTests({ storeTest }: StoreSuiteContext): void {
         ),
       ).toEqual(['m04', 'm03', 'm02']);
       expect(
-        (await store.indexPage('oc:keyset', now, { limit: 3, after: { member: 'zz', score: now + 99_000 } })).map(
-          (e) => e.member,
-        ),
+        (
+          await store.indexPage('oc:keyset', now, { limit: 3, after: { member: 'zz', score: now + 99_000 } })
+        ).map((e) => e.member),
       ).toEqual(['m05', 'm11', 'm10']);
-      expect(await store.indexPage('oc:keyset', now, { limit: 3, after: { member: 'm00', score: now + 10_000 } })).toEqual(
-        [],
-      );
+      expect(
+        await store.indexPage('oc:keyset', now, { limit: 3, after: { member: 'm00', score: now + 10_000 } }),
+      ).toEqual([]);
     });
 
     storeTest('keeps the cap under concurrent adds', async (store) => {

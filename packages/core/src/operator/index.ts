@@ -1,0 +1,2 @@
+export { GrantDirectory } from './grant-directory.js';
+export type * from './types.js';
