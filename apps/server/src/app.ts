@@ -5,6 +5,12 @@ import type { TokenCache } from '@oauth-cache/core';
 import { type CacheMetrics, oauthErrorHandler, requestLogger, statusRoutes } from '@oauth-cache/koa';
 import Koa from 'koa';
 import type { Logger } from 'pino';
+import { ConsoleCredentials } from './console/credentials.js';
+import { directoryOf } from './console/directory.js';
+import { serverEvents } from './console/event-feed.js';
+import type { OperatorConsole } from './console/operator-console.js';
+import { consoleRoutes } from './console/routes.js';
+import { countResponses } from './console/server-metrics.js';
 import { IpWindowLimit } from './http/ip-window-limit.js';
 import { originGuard } from './http/origin-guard.js';
 import type { RequestOriginRules } from './http/request-origin-rules.js';
@@ -39,7 +45,16 @@ export interface AppDeps {
    * (see `requestOriginRules`); the login form's cross-site check uses the same rules.
    */
   originRules: RequestOriginRules;
+  /**
+   * The operator console's event ring, stats sampler and counters (see `createOperatorConsole`).
+   * Without it, security lines are only logged and `/console` is absent. The console's routes are
+   * mounted only when `statusToken` is set too: the status token is its credential.
+   */
+  operatorConsole?: OperatorConsole;
 }
+
+/** Failed console sign-ins per address per 15 minutes (the status token is long; this stops guessing). */
+const CONSOLE_SIGN_IN_FAILURES = 10;
 
 /** Build the Koa app. */
 export function createApp(deps: AppDeps): Koa {
@@ -53,13 +68,16 @@ export function createApp(deps: AppDeps): Koa {
   });
   app.on('error', (error: unknown) => deps.logger.error({ err: error }, 'unhandled request error'));
   app.use(requestLogger({ logger: deps.logger }));
+  if (deps.operatorConsole) app.use(countResponses(deps.operatorConsole.metrics));
   app.use(oauthErrorHandler({ logger: deps.logger }));
+  // Security lines (failed logins, refusals) are written through one reporter that also feeds the console.
+  const events = deps.operatorConsole?.events ?? serverEvents(deps.logger);
   app.use(async (ctx, next) => {
     ctx.set('X-Content-Type-Options', 'nosniff');
     await next();
   });
   // Before every route, CORS and bearer auth: the refusal must not depend on the token.
-  app.use(originGuard({ rules: deps.originRules, logger: deps.logger }));
+  app.use(originGuard({ rules: deps.originRules, logger: deps.logger, events }));
 
   const routers: Router[] = [
     discoveryRoutes(deps.as),
@@ -69,6 +87,7 @@ export function createApp(deps: AppDeps): Koa {
       checkCredentials: deps.checkCredentials,
       logger: deps.logger,
       originRules: deps.originRules,
+      events,
     }),
     tokenRoutes(deps.as),
     statusRoutes({
@@ -85,6 +104,22 @@ export function createApp(deps: AppDeps): Koa {
       logger: deps.logger,
     }),
   ];
+  if (deps.operatorConsole && deps.statusToken) {
+    routers.push(
+      consoleRoutes({
+        credentials: new ConsoleCredentials(deps.statusToken, (label) => deps.cache.digest(label)),
+        directory: directoryOf(deps.cache),
+        clients: (clientId) => deps.as.clients.get(clientId),
+        ring: deps.operatorConsole.ring,
+        sampler: deps.operatorConsole.sampler,
+        events,
+        logger: deps.logger,
+        originRules: deps.originRules,
+        signInLimit: new IpWindowLimit(deps.cache, 'console-login', CONSOLE_SIGN_IN_FAILURES, 900_000),
+        secureCookie: new URL(deps.as.issuer).protocol === 'https:',
+      }),
+    );
+  }
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
 
   app.use(async (ctx) => {

@@ -16,6 +16,7 @@ import { attachSecurityLog, attachStoreErrorLog, createCacheMetrics, createLogge
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import type { ServerConfig } from './config/server-config.js';
+import { createOperatorConsole } from './console/operator-console.js';
 import { isLoopbackAddress, requestOriginRules } from './http/request-origin-rules.js';
 import { OneCRpcClient } from './mcp/onec-rpc.js';
 
@@ -32,6 +33,8 @@ export interface StartServerOptions {
    * addresses and uses the system's trust store.
    */
   clientMetadataFetch?: ClientMetadataFetchOptions;
+  /** Sampling interval of the operator console's stats page (default 60 000 ms; tests use less). */
+  consoleStatsIntervalMs?: number;
 }
 
 /** A running server. */
@@ -67,6 +70,14 @@ export async function startServer(
   // Store failures with their cause (connection refused, SQLITE_FULL...), one line per 5 s at most:
   // clients only see 503s, the operator needs to know why.
   const detachStoreErrorLog = attachStoreErrorLog(cache, logger);
+  // The console's event ring and per-minute stats exist whether or not the console is reachable
+  // (it is mounted only with a status token); the sampler's timer is unref'd and stopped on close.
+  const operatorConsole = createOperatorConsole({
+    cache,
+    registry: metrics.registry,
+    logger,
+    ...(options.consoleStatsIntervalMs ? { statsIntervalMs: options.consoleStatsIntervalMs } : {}),
+  });
 
   const server = createServer({
     maxHeaderSize: MAX_HEADER_BYTES,
@@ -87,6 +98,7 @@ export async function startServer(
       });
     });
   } catch (error) {
+    operatorConsole.close();
     metrics.close();
     detachSecurityLog();
     detachStoreErrorLog();
@@ -128,6 +140,7 @@ export async function startServer(
     trustProxy: config.trustProxy,
     trustedProxyHops: config.trustedProxyHops,
     registrationsPerHour: config.registrationsPerHour,
+    operatorConsole,
     originRules: requestOriginRules({
       publicUrl,
       allowedHosts: config.allowedHosts,
@@ -148,6 +161,7 @@ export async function startServer(
   const close = () => {
     closing ??= (async () => {
       await stopAccepting(server, config.shutdownGraceMs);
+      operatorConsole.close();
       metrics.close();
       detachSecurityLog();
       detachStoreErrorLog();

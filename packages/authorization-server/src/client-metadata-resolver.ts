@@ -140,7 +140,6 @@ function failureOf(error: unknown): CachedAnswer & { kind: 'failure' } {
     const transient =
       error.reason === 'timeout' ||
       error.reason === 'network' ||
-      error.reason === 'dns' ||
       (error.reason === 'status' && (error.status ?? 0) >= 500);
     return {
       kind: 'failure',

@@ -18,7 +18,7 @@ import { isAllowedAddress } from './special-use-addresses.js';
 export type SafeFetchFailure =
   | 'url' // not an https URL, or credentials in it
   | 'ssrf' // the host resolves to a refused address
-  | 'dns' // the host name does not resolve
+  | 'dns' // the host name does not exist (or has no address): permanent
   | 'redirect'
   | 'status' // any status but 200
   | 'content_type'
@@ -137,7 +137,17 @@ export function safeFetchJson(url: string, options: SafeFetchOptions = {}): Prom
             callback(null, first.address, first.family);
           }
         },
-        () => callback(new SafeFetchError('dns', 'the host name does not resolve'), ''),
+        (error: unknown) => {
+          // NXDOMAIN / no address is the document's fault (permanent); a resolver that did not
+          // answer (EAI_AGAIN, timeouts) may answer later.
+          const code = (error as { code?: unknown } | null)?.code;
+          callback(
+            code === 'ENOTFOUND' || code === 'ENODATA'
+              ? new SafeFetchError('dns', 'the host name does not resolve')
+              : new SafeFetchError('network', 'the host name could not be resolved now'),
+            '',
+          );
+        },
       );
     };
 

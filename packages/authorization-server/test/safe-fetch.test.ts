@@ -175,4 +175,21 @@ describe('safeFetchJson', () => {
     expect(error.reason).toBe('dns');
     expect(connects).toBe(0);
   });
+
+  it('tells a name that does not exist (permanent) from a resolver that did not answer (transient)', async () => {
+    const failingWith = (code: string) => async (): Promise<LookupAddress[]> => {
+      throw Object.assign(new Error(`getaddrinfo ${code}`), { code });
+    };
+    const missing = await failure(url('/client.json'), {
+      resolveHost: failingWith('ENOTFOUND'),
+      ca: tls.cert,
+    });
+    expect(missing.reason).toBe('dns');
+    const unanswered = await failure(url('/client.json'), {
+      resolveHost: failingWith('EAI_AGAIN'),
+      ca: tls.cert,
+    });
+    expect(unanswered.reason).toBe('network');
+    expect(connects).toBe(0);
+  });
 });

@@ -11,6 +11,7 @@
 import { errorDescription } from '@oauth-cache/authorization-server';
 import type { Context, Middleware } from 'koa';
 import type { Logger } from 'pino';
+import { type ServerEvents, serverEvents } from '../console/event-feed.js';
 import { sendHtml } from '../views/html.js';
 import { messagePage } from '../views/message-page.js';
 import { sendJson } from './oauth-json.js';
@@ -40,6 +41,8 @@ function guardedKind(path: string): Guarded {
 export interface OriginGuardOptions {
   rules: RequestOriginRules;
   logger: Logger;
+  /** Writes the refusal line and feeds the operator console (default: the logger only). */
+  events?: ServerEvents;
 }
 
 /**
@@ -49,7 +52,8 @@ export interface OriginGuardOptions {
  * cross-site check (`POST /authorize`) stays in its route, with the same origin rules.
  */
 export function originGuard(options: OriginGuardOptions): Middleware {
-  const { rules, logger } = options;
+  const { rules } = options;
+  const events = options.events ?? serverEvents(options.logger);
   return async function originGuardMiddleware(ctx, next) {
     const kind = guardedKind(ctx.path);
     if (kind === undefined) return next();
@@ -59,7 +63,8 @@ export function originGuard(options: OriginGuardOptions): Middleware {
       rules.hostRefusal(ctx.get('host') || undefined) ??
       (kind === 'mcp' ? rules.originRefusal(ctx.get('origin') || undefined) : undefined);
     if (refusal === undefined) return next();
-    logger.warn(
+    events.report(
+      'warn',
       { event: 'request_origin_refused', reason: refusal, path: ctx.path, clientAddress: ctx.ip },
       'request refused: host or origin not allowed',
     );

@@ -17,6 +17,7 @@ import { StoreUnavailableError } from '@oauth-cache/core';
 import { type StoreFailureReporter, storeFailureLog } from '@oauth-cache/koa';
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
+import { type ServerEvents, serverEvents } from '../console/event-feed.js';
 import { BodyError, readForm } from '../http/body.js';
 import type { RequestOriginRules } from '../http/request-origin-rules.js';
 import { sendHtml } from '../views/html.js';
@@ -37,9 +38,21 @@ export interface AuthorizeRouteDeps {
   logger: Logger;
   /** The server's origin rules: a login post must come from the public origin's own page. */
   originRules: RequestOriginRules;
+  /**
+   * Writes the security lines (failed logins, lockouts, cross-site posts, refused client metadata
+   * documents) and feeds the operator console; default: the logger only.
+   */
+  events?: ServerEvents;
 }
 
-export function authorizeRoutes(deps: AuthorizeRouteDeps): Router {
+/** The deps with the reporter resolved. */
+type Deps = AuthorizeRouteDeps & { events: ServerEvents };
+
+export function authorizeRoutes(options: AuthorizeRouteDeps): Router {
+  const deps: Deps = {
+    ...options,
+    events: options.events ?? serverEvents(options.logger),
+  };
   const router = new Router();
   // The login page answers store failures itself (an HTML 503), so they never reach
   // oauthErrorHandler's log: report them here, throttled the same way.
@@ -53,7 +66,8 @@ export function authorizeRoutes(deps: AuthorizeRouteDeps): Router {
   router.post('/authorize', async (ctx) => {
     const crossSite = crossSiteReason(ctx, deps.originRules);
     if (crossSite) {
-      deps.logger.warn(
+      deps.events.report(
+        'warn',
         { event: 'login_cross_site', reason: crossSite, clientAddress: ctx.ip },
         'login form post refused: cross-site',
       );
@@ -87,7 +101,7 @@ export function authorizeRoutes(deps: AuthorizeRouteDeps): Router {
 
 async function withValidRequest(
   ctx: Context,
-  deps: AuthorizeRouteDeps,
+  deps: Deps,
   storeFailed: StoreFailureReporter,
   params: URLSearchParams,
   then: (request: AuthorizationRequest) => Promise<void>,
@@ -99,6 +113,20 @@ async function withValidRequest(
       ctx.set('Cache-Control', 'no-store');
       ctx.redirect(error.location);
       return;
+    }
+    if (error instanceof AuthorizationPageError && error.description.startsWith('client metadata document')) {
+      // A client ID metadata document that was refused or could not be fetched (the resolver's
+      // descriptions start so): worth an operator's look, the client may be misconfigured or hostile.
+      deps.events.report(
+        'warn',
+        {
+          event: 'client_metadata_refused',
+          reason: error.description,
+          clientId: params.get('client_id') ?? undefined,
+          clientAddress: ctx.ip,
+        },
+        'client metadata document refused',
+      );
     }
     if (error instanceof AuthorizationPageError && error.error === 'unauthorized_client') {
       sendHtml(
@@ -141,12 +169,7 @@ async function withValidRequest(
   }
 }
 
-async function login(
-  ctx: Context,
-  deps: AuthorizeRouteDeps,
-  form: URLSearchParams,
-  request: AuthorizationRequest,
-) {
+async function login(ctx: Context, deps: Deps, form: URLSearchParams, request: AuthorizationRequest) {
   const actions = form.getAll('action');
   if (actions.length === 1 && actions[0] === 'deny') {
     ctx.set('Cache-Control', 'no-store');
@@ -197,7 +220,8 @@ async function login(
   if (!attempt.allowed) {
     ctx.set('Retry-After', String(attempt.retryAfterSeconds));
     const successes = attempt.limit === 'user_successes';
-    deps.logger.warn(
+    deps.events.report(
+      'warn',
       {
         event: 'login_rate_limited',
         limit: attempt.limit,
@@ -223,7 +247,8 @@ async function login(
     case 'ok': {
       await attempt.succeeded();
       const location = await deps.as.completeAuthorization(request, username, password);
-      deps.logger.info(
+      deps.events.report(
+        'info',
         { event: 'login_ok', user: username, clientId: request.clientId, clientAddress: ctx.ip, ...slowed },
         'login succeeded',
       );
@@ -233,14 +258,16 @@ async function login(
     }
     case 'invalid':
       await attempt.failed();
-      deps.logger.info(
+      deps.events.report(
+        'info',
         { event: 'login_failed', clientId: request.clientId, clientAddress: ctx.ip, ...slowed },
         'login failed: wrong credentials',
       );
       return again(401, 'Wrong 1C login or password.');
     case 'forbidden':
       await attempt.abandoned();
-      deps.logger.info(
+      deps.events.report(
+        'info',
         { event: 'login_forbidden', user: username, clientAddress: ctx.ip },
         'login refused by 1C: no access to the HTTP service',
       );
