@@ -1,20 +1,30 @@
 #!/usr/bin/env node
 // One entry point for a fresh machine that has only Node.js >= 20 and npm:
 //   node scripts/bootstrap.mjs start   -> install, build, start the emulator + server on SQLite
-//   node scripts/bootstrap.mjs test    -> install, build, run every test
+//   node scripts/bootstrap.mjs test    -> install, build, run every test, then every test again on Node 22
+//   node scripts/bootstrap.mjs test-node22 -> install, build, run every test on Node 22 only
 // It runs the pinned pnpm through npx (no global install needed) and, where Node's headers are
 // installed locally (/usr/include/node), points native builds at them so node-gyp needs no download.
+// Node 22 comes from the npm registry's `node` package (binary and headers), never from nodejs.org.
 // Before installing it checks the system tools the command needs (see systemTools) and, as root on
 // Debian, installs the missing ones with apt-get; otherwise it names them in one line and stops.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const task = process.argv[2];
-if (!['start', 'test'].includes(task ?? '')) {
-  console.error('usage: node scripts/bootstrap.mjs <start|test>');
+if (!['start', 'test', 'test-node22'].includes(task ?? '')) {
+  console.error('usage: node scripts/bootstrap.mjs <start|test|test-node22>');
   process.exit(2);
 }
 const [major] = process.versions.node.split('.').map(Number);
@@ -22,6 +32,8 @@ if (major < 20) {
   console.error(`oauth-cache needs Node.js >= 20 (found ${process.versions.node})`);
   process.exit(1);
 }
+/** The second Node.js line the whole test suite runs on, after the Node.js that runs this script. */
+const secondNode = '22.23.3';
 const pnpmVersion = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).packageManager.split('@')[1];
 const env = { ...process.env };
 if (!env.npm_config_nodedir && existsSync('/usr/include/node/node.h')) env.npm_config_nodedir = '/usr';
@@ -67,7 +79,7 @@ function nativeBuildPending() {
 function systemTools() {
   const tools = {};
   if (nativeBuildPending()) Object.assign(tools, { python3: 'python3', make: 'make', 'g++': 'g++' });
-  if (task === 'test') {
+  if (task.startsWith('test')) {
     Object.assign(tools, {
       '/usr/bin/redis-server': 'redis-server', // the tests start their own (turbo passes no REDIS_SERVER_BIN)
       '/usr/bin/chromium': 'chromium', // the browser login test launches it through playwright-core
@@ -119,6 +131,91 @@ function run(args) {
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
+/**
+ * The pinned pnpm's executable as npx finds or installs it. The second pass runs it directly:
+ * `npx pnpm` would put npm's global bin folder (with the system `node`) ahead of Node 22 on PATH.
+ */
+function pnpmExecutable() {
+  const args = ['--yes', '-p', `pnpm@${pnpmVersion}`, '-c', 'command -v pnpm'];
+  const result = spawnSync('npx', args, { cwd: root, env, encoding: 'utf8' });
+  const file = result.stdout?.trim().split('\n').at(-1);
+  if (result.status !== 0 || !file) {
+    console.error(`could not find pnpm ${pnpmVersion} through npx: ${result.stderr ?? ''}`);
+    process.exit(1);
+  }
+  return file;
+}
+
+/**
+ * Installs Node.js `version` once under node_modules/.cache/node/<version> with npm from the npm
+ * registry's `node` package: its preinstall adds node-<platform>-<arch>, the binary plus its headers.
+ * Returns the folder holding that `node` and the folder to hand node-gyp as nodedir (or undefined).
+ */
+function installNode(version) {
+  const prefix = join(root, 'node_modules', '.cache', 'node', version);
+  const bin = join(prefix, 'node_modules', 'node', 'bin');
+  const runs = () =>
+    spawnSync(join(bin, 'node'), ['--version'], { encoding: 'utf8' }).stdout?.trim() === `v${version}`;
+  if (!runs()) {
+    // A package.json of its own keeps this install apart from the workspace and allows (npm >= 11)
+    // the one install script it needs.
+    const manifest = { private: true, dependencies: { node: version }, allowScripts: { node: true } };
+    mkdirSync(prefix, { recursive: true });
+    writeFileSync(join(prefix, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    spawnSync('npm', ['install', '--prefix', prefix, '--no-audit', '--no-fund'], {
+      env: process.env,
+      stdio: 'inherit',
+    });
+    if (!runs()) {
+      console.error(`could not install Node.js ${version} from the npm package node@${version}`);
+      process.exit(1);
+    }
+  }
+  const arch = join(
+    prefix,
+    'node_modules',
+    'node',
+    'node_modules',
+    `node-${process.platform}-${process.arch}`,
+  );
+  return { bin, nodedir: existsSync(join(arch, 'include', 'node', 'node.h')) ? arch : undefined };
+}
+
+/**
+ * The same install, builds and tests once more with Node.js `version` first on PATH, so pnpm, turbo,
+ * vitest and every `node` a test spawns run on it. The installed addons serve both Node lines because
+ * sqlite3 is an N-API addon (ABI-stable); an addon bound to one Node ABI fails here loudly.
+ */
+function testOn(version) {
+  const { bin, nodedir } = installNode(version);
+  const pnpm = pnpmExecutable();
+  const runEnv = { ...env, PATH: [bin, dirname(pnpm), env.PATH ?? ''].join(delimiter) };
+  if (nodedir) runEnv.npm_config_nodedir = nodedir;
+  // What a package script gets as `node` (pnpm and turbo add folders to PATH on the way).
+  const scriptNode = spawnSync(pnpm, ['exec', 'node', '--version'], {
+    cwd: root,
+    env: runEnv,
+    encoding: 'utf8',
+  });
+  if (scriptNode.stdout?.trim() !== `v${version}`) {
+    console.error(
+      `the Node ${version} pass would run its scripts on ${scriptNode.stdout?.trim() || 'no node'}`,
+    );
+    process.exit(1);
+  }
+  console.log(`\n== test suite on Node ${version} ==`);
+  const result = spawnSync(pnpm, ['run', 'test'], { cwd: root, env: runEnv, stdio: 'inherit' });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
 ensureSystemTools();
 run(['install', '--frozen-lockfile']);
-run(['run', task === 'test' ? 'test' : 'start']);
+if (task === 'start') run(['run', 'start']);
+if (task === 'test') {
+  console.log(`\n== test suite on Node ${process.versions.node} ==`);
+  run(['run', 'test']);
+}
+const secondMajor = Number(secondNode.split('.')[0]);
+if (task === 'test-node22' || (task === 'test' && major !== secondMajor)) testOn(secondNode);
+else if (task === 'test')
+  console.log(`== Node ${process.versions.node} is Node ${secondMajor} already: no second pass ==`);

@@ -26,7 +26,8 @@ export function rawExchange(port: number, request: RawRequest): Promise<HttpResp
   const head = Buffer.concat([
     Buffer.from(`${request.method} `, 'latin1'),
     Buffer.from(request.target),
-    Buffer.from(' HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n', 'latin1'),
+    // The full authority: the server's Host check (DNS rebinding protection) knows it with its port.
+    Buffer.from(` HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n`, 'latin1'),
     ...(request.headerLines ?? []).map((line) => Buffer.concat([Buffer.from(line), Buffer.from('\r\n')])),
     Buffer.from(body.length > 0 ? `Content-Length: ${body.length}\r\n\r\n` : '\r\n', 'latin1'),
   ]);
