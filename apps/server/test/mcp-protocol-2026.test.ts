@@ -316,6 +316,22 @@ describe('2026-07-28 on the wire', () => {
     expect(r.json.error?.code).toBe(-32602);
   });
 
+  it('answers resources/templates/list with an empty list when 1C has no templates, with its cache hint', async () => {
+    const r = await modern(12, 'resources/templates/list');
+    expect(r.status).toBe(200);
+    expect(r.json.result?.resourceTemplates).toEqual([]);
+    expect(r.json.result?.ttlMs).toBe(60_000);
+    expect(r.json.result?.cacheScope).toBe('private');
+  });
+
+  it('names the unknown URI in the data of a resource-not-found error (SEP-2164)', async () => {
+    const uri = 'onec://catalog/no-such-catalog';
+    const r = await modern(13, 'resources/read', { uri }, uri);
+    expect(r.json.id).toBe(13);
+    expect(r.json.error?.code).toBe(-32602);
+    expect(r.json.error?.data).toMatchObject({ uri });
+  });
+
   it('streams subscriptions/listen over SSE: acknowledged with nothing to watch, then done', async () => {
     const response = await fetch(mcpUrl, {
       method: 'POST',

@@ -43,15 +43,6 @@ const VERSION = TOOL_VERSIONS.conformanceNext;
 const FIXTURE_REASON =
   /(Tool|Prompt|Resource) '[^']+' not found|Method not found|Not testable: server does not list the diagnostic tool|Prerequisite failed|Expected InputRequiredResult|instead of re-requesting via InputRequiredResult/;
 
-/**
- * The two real gaps listed in the yaml (reported to the lead), each pinned to the one check that
- * fails today: anything else failing in those scenarios is a new failure.
- */
-const KNOWN_GAPS: Record<string, string[]> = {
-  caching: ['sep-2549-resources-templates-list-caching-hints'],
-  'sep-2164-resource-not-found': ['sep-2164-data-uri'],
-};
-
 /** 2026-07-28 scenarios a protocol-correct gateway must pass whatever 1C offers. */
 const MUST_PASS = [
   'tools-list',
@@ -168,22 +159,14 @@ describe(`conformance ${VERSION}: protocol 2026-07-28 and the authorization serv
     expect(stateless.checks.filter((c) => c.status === 'SUCCESS').length).toBeGreaterThanOrEqual(20);
   });
 
-  it('listed fixture scenarios fail only for a missing fixture; the known gaps only on their one check', () => {
+  it('listed fixture scenarios fail only for a missing fixture', () => {
     const listed = listedScenarios(readFileSync(EXPECTED_FAILURES, 'utf8'));
     const failedListed = results.filter((r) => failed(r) && listed.includes(r.scenario));
     expect(failedListed.map((r) => r.scenario).sort()).toEqual(listed);
     const otherReasons = failedListed
-      .filter((r) => !(r.scenario in KNOWN_GAPS))
       .flatMap((r) => failures(r).map((f) => `${r.scenario} ${f}`))
       .filter((f) => !FIXTURE_REASON.test(f));
     expect(otherReasons).toEqual([]);
-    for (const [scenario, checks] of Object.entries(KNOWN_GAPS)) {
-      const result = results.find((r) => r.scenario === scenario) as ScenarioResult;
-      expect(
-        failures(result).map((f) => f.split(':')[0]),
-        scenario,
-      ).toEqual(checks);
-    }
   });
 
   it('authorization: metadata endpoint and authorization code grant (logged in through the form) pass', () => {

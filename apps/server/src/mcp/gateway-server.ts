@@ -56,14 +56,16 @@ export function createGatewayServer(forward: Forward): Server {
     checked(
       specTypeSchemas.ListResourceTemplatesResult,
       'resources/templates/list',
-      await relay('resources/templates/list', request.params, ctx),
+      await relay('resources/templates/list', request.params, ctx).catch(noTemplatesWhenUnknown),
     ),
   );
   server.setRequestHandler('resources/read', async (request, ctx) =>
     checked(
       specTypeSchemas.ReadResourceResult,
       'resources/read',
-      await relay('resources/read', request.params, ctx),
+      await relay('resources/read', request.params, ctx).catch((error: unknown) => {
+        throw withResourceUri(error, request.params.uri);
+      }),
     ),
   );
   server.setRequestHandler('prompts/list', async (request, ctx) =>
@@ -77,6 +79,31 @@ export function createGatewayServer(forward: Forward): Server {
     checked(specTypeSchemas.GetPromptResult, 'prompts/get', await relay('prompts/get', request.params, ctx)),
   );
   return server;
+}
+
+/** JSON-RPC "method not found". */
+const METHOD_NOT_FOUND = -32601;
+/** "Resource not found": -32002 of the 2025 revisions (the SDK sends it as 2026-07-28's -32602). */
+const RESOURCE_NOT_FOUND = [-32002, -32602];
+
+/**
+ * The gateway advertises `resources`, so `resources/templates/list` must answer; a 1C extension
+ * that has no templates may not know the method at all: that is an empty list, not an error.
+ */
+function noTemplatesWhenUnknown(error: unknown): { resourceTemplates: [] } {
+  if (error instanceof OneCRpcError && error.code === METHOD_NOT_FOUND) return { resourceTemplates: [] };
+  throw error;
+}
+
+/**
+ * 1C's "resource not found" with the requested URI in `error.data.uri` (SEP-2164: clients match
+ * the error to the resource by it), unless 1C named it already.
+ */
+function withResourceUri(error: unknown, uri: string): unknown {
+  if (!(error instanceof OneCRpcError) || !RESOURCE_NOT_FOUND.includes(error.code)) return error;
+  const data = typeof error.data === 'object' && error.data !== null ? error.data : {};
+  if ('uri' in data) return error;
+  return new OneCRpcError(error.code, error.message, { ...data, uri });
 }
 
 /** The synchronous validator every spec schema of the SDK offers. */
