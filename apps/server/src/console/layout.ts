@@ -1,11 +1,11 @@
 /**
- * The console's page shell and formatting. Built on the login page's `page()` and `escapeHtml()`:
- * no template engine, every interpolated value is escaped there or here.
+ * The console's page shell and formatting. Built on the login page's `page()` and the `html`
+ * tagged template: no template engine, every interpolated value is escaped by `html`.
  */
-import { escapeHtml, page } from '../views/html.js';
+import { html, page, type SafeHtml, unsafeRaw } from '../views/html.js';
 
 /** Console styles on top of the login page's: wide layout, navigation, tables, charts. */
-const CONSOLE_STYLE = `
+const CONSOLE_STYLE = unsafeRaw(`
 main{max-width:72rem;margin:2rem auto}
 nav.console{display:flex;gap:1rem;align-items:center;border-bottom:1px solid #e3e6eb;padding-bottom:.8rem;margin-bottom:1.2rem}
 nav.console a{color:#1f5fd1;text-decoration:none;font-weight:600}
@@ -34,39 +34,39 @@ fieldset label{display:inline-block;margin:.2rem .8rem .2rem 0;font-weight:400}
 h2{font-size:1.1rem;margin:1.4rem 0 .3rem}
 .actions{align-items:center}
 .actions button,.actions a.button{flex:none;padding:.55rem 1.2rem;font-size:.95rem}
-`;
+`);
 
 /** Where the operator is, for the navigation bar. */
 export type ConsoleSection = 'users' | 'events' | 'stats';
 
-/** A console page: navigation (with a sign-out form when signed in with a cookie) and `body` (escaped markup). */
+/** A console page: navigation (with a sign-out form when signed in with a cookie) and `body`. */
 export function consolePage(
   title: string,
-  body: string,
+  body: SafeHtml,
   nav?: { section?: ConsoleSection; csrf?: string },
-): string {
+): SafeHtml {
   const link = (section: ConsoleSection, href: string, label: string) =>
-    `<a href="${href}"${nav?.section === section ? ' class="active"' : ''}>${label}</a>`;
+    html`<a href="${href}"${nav?.section === section ? html` class="active"` : ''}>${label}</a>`;
   const signOut = nav?.csrf
-    ? `<form method="post" action="/console/logout" class="inline">${csrfInput(nav.csrf)}<button type="submit" class="secondary">Sign out</button></form>`
+    ? html`<form method="post" action="/console/logout" class="inline">${csrfInput(nav.csrf)}<button type="submit" class="secondary">Sign out</button></form>`
     : '';
   const bar = nav
-    ? `<nav class="console"><strong>oauth-cache console</strong>${link('users', '/console', 'Users')}${link('events', '/console/events', 'Events')}${link('stats', '/console/stats', 'Stats')}${signOut}</nav>`
+    ? html`<nav class="console"><strong>oauth-cache console</strong>${link('users', '/console', 'Users')}${link('events', '/console/events', 'Events')}${link('stats', '/console/stats', 'Stats')}${signOut}</nav>`
     : '';
-  return page(`${title} - oauth-cache console`, `${bar}\n${body}`, CONSOLE_STYLE);
+  return page(`${title} - oauth-cache console`, html`${bar}\n${body}`, CONSOLE_STYLE);
 }
 
 /** The hidden CSRF field every console form carries. */
-export function csrfInput(token: string): string {
-  return `<input type="hidden" name="csrf" value="${escapeHtml(token)}">`;
+export function csrfInput(token: string): SafeHtml {
+  return html`<input type="hidden" name="csrf" value="${token}">`;
 }
 
 /** An error page: what went wrong and a way back. */
-export function consoleErrorPage(title: string, message: string, signedIn: boolean): string {
+export function consoleErrorPage(title: string, message: string, signedIn: boolean): SafeHtml {
   return consolePage(
     title,
-    `<h1>${escapeHtml(title)}</h1>
-<div class="error" role="alert">${escapeHtml(message)}</div>
+    html`<h1>${title}</h1>
+<div class="error" role="alert">${message}</div>
 <p><a href="${signedIn ? '/console' : '/console/login'}">Back to the console</a></p>`,
     signedIn ? {} : undefined,
   );
@@ -95,7 +95,7 @@ export function formatRelative(ms: number | undefined, now: number): string {
 }
 
 /** A time cell: absolute time with the relative one. */
-export function timeCell(ms: number | undefined, now: number): string {
-  if (ms === undefined) return '<td>-</td>';
-  return `<td><span title="${escapeHtml(formatTime(ms))}">${escapeHtml(formatTime(ms))}</span><br><span class="meta">${escapeHtml(formatRelative(ms, now))}</span></td>`;
+export function timeCell(ms: number | undefined, now: number): SafeHtml {
+  if (ms === undefined) return html`<td>-</td>`;
+  return html`<td><span title="${formatTime(ms)}">${formatTime(ms)}</span><br><span class="meta">${formatRelative(ms, now)}</span></td>`;
 }

@@ -1,5 +1,6 @@
 /** The stats page: the sampler's points as inline SVG charts. */
 
+import { html, type SafeHtml } from '../views/html.js';
 import { consolePage } from './layout.js';
 import type { StatsPoint } from './stats-sampler.js';
 import { lineChart } from './svg-chart.js';
@@ -10,15 +11,16 @@ export interface StatsPageInput {
   csrf?: string;
 }
 
-export function statsPage(input: StatsPageInput): string {
+export function statsPage(input: StatsPageInput): SafeHtml {
   const { points } = input;
   const times = points.map((p) => p.at);
-  const chart = (title: string, body: string) => `<section class="chart"><h2>${title}</h2>${body}</section>`;
+  const chart = (title: string, body: SafeHtml) =>
+    html`<section class="chart"><h2>${title}</h2>${body}</section>`;
   const per = input.intervalMs === 60_000 ? 'per minute' : `per ${Math.round(input.intervalMs / 1000)} s`;
   const charts =
     points.length === 0
-      ? `<p class="meta">No sample yet: the first point appears ${Math.round(input.intervalMs / 1000)} s after the server started.</p>`
-      : `<div class="charts">
+      ? html`<p class="meta">No sample yet: the first point appears ${Math.round(input.intervalMs / 1000)} s after the server started.</p>`
+      : html`<div class="charts">
 ${chart(
   'Active tokens and sessions',
   lineChart(times, [
@@ -46,7 +48,7 @@ ${chart(
 </div>`;
   return consolePage(
     'Stats',
-    `<h1>Stats of this instance</h1>
+    html`<h1>Stats of this instance</h1>
 <p class="meta">Sampled ${per} from the <code>/metrics</code> registry; the last ${points.length} points.</p>
 ${charts}`,
     { section: 'stats', ...(input.csrf ? { csrf: input.csrf } : {}) },

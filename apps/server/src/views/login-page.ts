@@ -11,7 +11,7 @@ import {
   FORM_TOKEN_FIELD,
   type RedirectTarget,
 } from '@oauth-cache/authorization-server';
-import { escapeHtml, page } from './html.js';
+import { html, joinHtml, page, type SafeHtml } from './html.js';
 
 /** What the login page shows. */
 export interface LoginPageInput {
@@ -27,29 +27,29 @@ export interface LoginPageInput {
 }
 
 /** Render the login page. */
-export function loginPage(input: LoginPageInput): string {
+export function loginPage(input: LoginPageInput): SafeHtml {
   const { request, params } = input;
   const target = request.redirectTarget;
   const hidden = AUTHORIZE_PARAMS.flatMap((name) => {
     const value = params.get(name);
     return value === null || value === ''
       ? []
-      : [`<input type="hidden" name="${name}" value="${escapeHtml(value)}">`];
+      : [html`<input type="hidden" name="${name}" value="${value}">`];
   });
-  hidden.push(`<input type="hidden" name="${FORM_TOKEN_FIELD}" value="${escapeHtml(input.formToken)}">`);
-  const error = input.error ? `<div class="error" role="alert">${escapeHtml(input.error)}</div>` : '';
+  hidden.push(html`<input type="hidden" name="${FORM_TOKEN_FIELD}" value="${input.formToken}">`);
+  const error = input.error ? html`<div class="error" role="alert">${input.error}</div>` : '';
   return page(
     'Sign in with your 1C account',
-    `<p class="lead">Sign in with your 1C account to give access to</p>
+    html`<p class="lead">Sign in with your 1C account to give access to</p>
 <h1 class="origin" id="redirect-origin">${originMarkup(target)}</h1>
 ${clientLine(request, target)}
 ${warnings(target)}
-<p class="meta">Access: <code>${escapeHtml(request.scopes.join(' '))}</code>. Sign in only if you started this yourself.</p>
+<p class="meta">Access: <code>${request.scopes.join(' ')}</code>. Sign in only if you started this yourself.</p>
 ${error}
 <form method="post" action="/authorize" autocomplete="on">
-${hidden.join('\n')}
+${joinHtml(hidden, html`\n`)}
 <label for="username">1C login</label>
-<input type="text" id="username" name="username" value="${escapeHtml(input.username ?? '')}" autocomplete="username" autocapitalize="none" spellcheck="false" required maxlength="256" autofocus>
+<input type="text" id="username" name="username" value="${input.username ?? ''}" autocomplete="username" autocapitalize="none" spellcheck="false" required maxlength="256" autofocus>
 <label for="password">Password</label>
 <input type="password" id="password" name="password" autocomplete="current-password" maxlength="1024">
 <div class="actions">
@@ -61,35 +61,36 @@ ${hidden.join('\n')}
 }
 
 /** `https://login.<strong>evil.example</strong>:8443`: the registrable domain stands out. */
-function originMarkup(target: RedirectTarget): string {
+function originMarkup(target: RedirectTarget): SafeHtml {
   const domain = target.registrableDomain;
   const scheme = target.origin.slice(0, target.origin.indexOf('//') + 2);
   const rest = target.origin.slice(scheme.length);
   const at = domain ? rest.lastIndexOf(domain, target.host.length) : -1;
   if (!domain || at < 0 || at + domain.length !== target.host.length) {
-    return `${escapeHtml(scheme)}<strong>${escapeHtml(rest)}</strong>`;
+    return html`${scheme}<strong>${rest}</strong>`;
   }
-  return `${escapeHtml(scheme + rest.slice(0, at))}<strong>${escapeHtml(domain)}</strong>${escapeHtml(rest.slice(at + domain.length))}`;
+  return html`${scheme + rest.slice(0, at)}<strong>${domain}</strong>${rest.slice(at + domain.length)}`;
 }
 
-function clientLine(request: AuthorizationRequest, target: RedirectTarget): string {
+function clientLine(request: AuthorizationRequest, target: RedirectTarget): SafeHtml {
   // Cf characters are refused at registration; stripped here too for records stored before that.
   const name = request.client.client_name?.replace(/\p{Cf}/gu, '');
-  if (!name) return '<p>The application did not give a name.</p>';
+  if (!name) return html`<p>The application did not give a name.</p>`;
   const tag = target.listed
-    ? '<span class="tag">listed by this server</span>'
-    : '<span class="tag" id="self-declared">self-declared name</span>';
-  return `<p>The application calls itself <strong>${escapeHtml(name)}</strong> ${tag}</p>`;
+    ? html`<span class="tag">listed by this server</span>`
+    : html`<span class="tag" id="self-declared">self-declared name</span>`;
+  return html`<p>The application calls itself <strong>${name}</strong> ${tag}</p>`;
 }
 
-function warnings(target: RedirectTarget): string {
-  return target.warnings
-    .map((warning) => {
+function warnings(target: RedirectTarget): SafeHtml {
+  return joinHtml(
+    target.warnings.map((warning) => {
       if (warning === 'loopback') {
-        return `<div class="warning" role="note" id="warning-loopback"><strong>This app runs on your own computer.</strong> After you sign in, the access goes to a program listening on ${escapeHtml(target.origin)}. Continue only if you just started that program yourself.</div>`;
+        return html`<div class="warning" role="note" id="warning-loopback"><strong>This app runs on your own computer.</strong> After you sign in, the access goes to a program listening on ${target.origin}. Continue only if you just started that program yourself.</div>`;
       }
       const who = target.registrableDomain ?? target.host;
-      return `<div class="warning" role="alert" id="warning-unlisted"><strong>Warning: the operator of this server has not listed ${escapeHtml(who)}.</strong> After you sign in, ${escapeHtml(who)} can use 1C as you. Continue only if you trust ${escapeHtml(who)} and you opened this page from it yourself.</div>`;
-    })
-    .join('\n');
+      return html`<div class="warning" role="alert" id="warning-unlisted"><strong>Warning: the operator of this server has not listed ${who}.</strong> After you sign in, ${who} can use 1C as you. Continue only if you trust ${who} and you opened this page from it yourself.</div>`;
+    }),
+    html`\n`,
+  );
 }

@@ -1,12 +1,12 @@
 /** Error and notice pages (never a redirect). */
-import { escapeHtml, page } from './html.js';
+import { html, page, type SafeHtml } from './html.js';
 
 /** A page telling the user what went wrong and what to do. */
-export function messagePage(title: string, message: string, detail?: string): string {
+export function messagePage(title: string, message: string, detail?: string): SafeHtml {
   return page(
     title,
-    `<h1>${escapeHtml(title)}</h1>
-<p>${escapeHtml(message)}</p>
-${detail ? `<p class="meta">${escapeHtml(detail)}</p>` : ''}`,
+    html`<h1>${title}</h1>
+<p>${message}</p>
+${detail ? html`<p class="meta">${detail}</p>` : ''}`,
   );
 }
