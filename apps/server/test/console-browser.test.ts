@@ -188,6 +188,11 @@ describe('operator console in Chromium, two instances on one Redis', () => {
 
     await page.goto(`${a.publicUrl}/console/events`);
     expect(await page.locator('#events').textContent()).toContain('operator_revoked');
+    // The revocation names the user it was done to (by the digest the core knows it by: the login
+    // is not at hand when revoking) and the operator who did it.
+    const revocation = page.locator('#events tr', { hasText: 'operator_revoked' }).first();
+    expect(await revocation.textContent()).toMatch(/user #[A-Za-z0-9_-]{10}/);
+    expect(await revocation.textContent()).toContain('by console');
     await page.screenshot({ path: join(ARTIFACTS, '5-events.png'), fullPage: true });
     // Let the sampler take a few points (1 s interval here).
     await new Promise((resolve) => setTimeout(resolve, 2500));

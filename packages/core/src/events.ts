@@ -29,6 +29,11 @@ export interface SecurityEvent {
   type: SecurityEventType;
   at: number;
   userId?: string;
+  /**
+   * Keyed digest of the user id (`cache.directory.userHashOf`), where the login itself is not at
+   * hand (an operator's revocation names the user by it).
+   */
+  userHash?: string;
   familyId?: string;
   clientId?: string;
   /** Digest-derived id of the token concerned (safe to log). */

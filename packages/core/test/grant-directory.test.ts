@@ -206,6 +206,7 @@ describe('GrantDirectory (memory store)', () => {
       {
         type: 'operator_revoked',
         reason: 'grant',
+        userHash: iv,
         familyId: seeded.g2.familyId,
         actor: 'console',
         clientAddress: '10.0.0.7',
@@ -236,7 +237,7 @@ describe('GrantDirectory (memory store)', () => {
     expect(await cache.validateAccessToken('iv-at-1')).toBeNull();
     expect(await cache.validateAccessToken('iv-at-2')).not.toBeNull();
     expect(events.filter((e) => e.type === 'operator_revoked')).toEqual([
-      { type: 'operator_revoked', reason: 'session', actor: 'alice', at: expect.any(Number) },
+      { type: 'operator_revoked', reason: 'session', userHash: iv, actor: 'alice', at: expect.any(Number) },
     ]);
     const after = await cache.directory.getUser(iv);
     expect(after!.sessions.map((s) => s.ref)).not.toContain(bound);
@@ -264,6 +265,7 @@ describe('GrantDirectory (memory store)', () => {
       {
         type: 'operator_revoked',
         reason: 'user',
+        userHash: iv,
         actor: 'console',
         clientAddress: '10.0.0.7',
         at: expect.any(Number),

@@ -9,6 +9,7 @@
 import type { SecurityEvent, TokenCache } from '@oauth-cache/core';
 import type { Logger } from 'pino';
 import type { EventRing } from './event-ring.js';
+import { userLabel } from './views.js';
 import type { ServerMetrics } from './server-metrics.js';
 
 /** Fields of a server event line: `event` names it; the rest are the log line's own fields. */
@@ -94,12 +95,14 @@ const WARN_TYPES = new Set([
  */
 export function attachSecurityEvents(cache: Pick<TokenCache, 'events'>, ring: EventRing): () => void {
   const onSecurity = (event: SecurityEvent) => {
-    const actor = actorText((event as { actor?: unknown }).actor);
+    const actor = actorText(event.actor);
     ring.record({
       at: typeof event.at === 'number' ? event.at : Date.now(),
       type: event.type,
       level: WARN_TYPES.has(event.type) ? 'warn' : 'info',
-      ...(event.userId ? { user: event.userId } : {}),
+      ...(event.userId || event.userHash
+        ? { user: userLabel({ userHash: event.userHash ?? '', ...(event.userId ? { userId: event.userId } : {}) }) }
+        : {}),
       ...(event.clientId ? { clientId: event.clientId } : {}),
       ...(event.clientAddress ? { address: event.clientAddress } : {}),
       ...(event.reason ? { reason: event.reason } : {}),

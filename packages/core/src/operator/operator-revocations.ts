@@ -31,7 +31,7 @@ export class OperatorRevocations {
     const revoked = await tokens.revokeFamily(grantId, FAMILY_REASON);
     // A grant whose tokens were already gone leaves no token to take it out of the index.
     if (revoked === 0) await ctx.store.indexRemove(grantsKey, [grantId]);
-    this.#emit('grant', actor, { familyId: grantId });
+    this.#emit('grant', userHash, actor, { familyId: grantId });
     return revoked;
   }
 
@@ -41,7 +41,7 @@ export class OperatorRevocations {
     const live = await ctx.store.indexRange(ctx.key(Keys.userSessions(userHash)), ctx.now());
     if (!live.some((s) => s.member === sessionRef)) return false;
     const ended = await sessions.revokeByDigest(sessionRef);
-    if (ended) this.#emit('session', actor);
+    if (ended) this.#emit('session', userHash, actor);
     return ended;
   }
 
@@ -59,14 +59,20 @@ export class OperatorRevocations {
       ctx.store.indexCount(ctx.key(Keys.userSessions(userHash)), now),
     ]);
     if (grantsLeft === 0 && sessionsLeft === 0) await ctx.store.indexRemove(ctx.key(Keys.users), [userHash]);
-    if (removed > 0) this.#emit('user', actor);
+    if (removed > 0) this.#emit('user', userHash, actor);
     return removed;
   }
 
-  #emit(reason: OperatorRevocation, actor: OperatorActor, extra: Pick<SecurityEvent, 'familyId'> = {}): void {
+  #emit(
+    reason: OperatorRevocation,
+    userHash: string,
+    actor: OperatorActor,
+    extra: Pick<SecurityEvent, 'familyId'> = {},
+  ): void {
     const event: Omit<SecurityEvent, 'at'> = {
       type: 'operator_revoked',
       reason,
+      userHash,
       actor: actor.operator,
       ...extra,
     };
