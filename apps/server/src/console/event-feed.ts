@@ -9,8 +9,8 @@
 import type { SecurityEvent, TokenCache } from '@oauth-cache/core';
 import type { Logger } from 'pino';
 import type { EventRing } from './event-ring.js';
-import { userLabel } from './views.js';
 import type { ServerMetrics } from './server-metrics.js';
+import { userLabel } from './views.js';
 
 /** Fields of a server event line: `event` names it; the rest are the log line's own fields. */
 export interface ServerEventFields {
@@ -101,7 +101,12 @@ export function attachSecurityEvents(cache: Pick<TokenCache, 'events'>, ring: Ev
       type: event.type,
       level: WARN_TYPES.has(event.type) ? 'warn' : 'info',
       ...(event.userId || event.userHash
-        ? { user: userLabel({ userHash: event.userHash ?? '', ...(event.userId ? { userId: event.userId } : {}) }) }
+        ? {
+            user: userLabel({
+              userHash: event.userHash ?? '',
+              ...(event.userId ? { userId: event.userId } : {}),
+            }),
+          }
         : {}),
       ...(event.clientId ? { clientId: event.clientId } : {}),
       ...(event.clientAddress ? { address: event.clientAddress } : {}),
