@@ -3,16 +3,12 @@
  * emulator): nothing without the status token, no cross-site or CSRF-less post, 404 when no status
  * token is configured, clear 4xx pages for bad input, and no secret on any page.
  */
-import { createTokenCache, type TokenCache } from '@oauth-cache/core';
+import { createTokenCache } from '@oauth-cache/core';
 import { createStore } from '@oauth-cache/keyv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GrantDirectory } from '../src/console/directory.js';
 import { loadServerConfig } from '../src/index.js';
 import { formFields, type Harness, obtainTokens, startHarness, submitLogin } from './support/harness.js';
 import { rawRequest } from './support/http.js';
-
-// The real directory satisfies the console's structural type (checked by `pnpm typecheck`).
-const _directoryFits: (cache: TokenCache) => GrantDirectory = (cache) => cache.directory;
 
 const STATUS_TOKEN = 'console-status-token-0123456789abcdef';
 const IVANOV_PASSWORD = 'Пароль123';
