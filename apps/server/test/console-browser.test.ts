@@ -13,9 +13,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, type RedisServerHandle, startRedisServer } from '@oauth-cache/keyv/testing';
 import { type Emulator, startEmulator } from '@oauth-cache/onec-emulator';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadServerConfig, type RunningServer, startServer } from '../src/index.js';
+import { launchChromium } from './support/chromium.js';
 import { fixedSecrets, loginForRedirect } from './support/harness.js';
 import { rawRequest } from './support/http.js';
 
@@ -52,18 +53,7 @@ beforeAll(async () => {
   const options = { consoleStatsIntervalMs: 1000 };
   a = await startServer(loadServerConfig({ ...shared, MCP_PORT: String(portA) }).config, options);
   b = await startServer(loadServerConfig({ ...shared, MCP_PORT: '0' }).config, options);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();

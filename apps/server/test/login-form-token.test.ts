@@ -6,8 +6,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { s256Challenge } from '@oauth-cache/authorization-server';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './support/chromium.js';
 import { formFields, type Harness, startHarness } from './support/harness.js';
 
 const REDIRECT = 'http://127.0.0.1:40100/cb';
@@ -24,16 +25,7 @@ beforeAll(async () => {
     res.writeHead(200, { 'content-type': 'text/html' }).end(attackerPage);
   });
   await new Promise<void>((resolve) => attackerSite.listen(0, '127.0.0.1', resolve));
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();

@@ -9,8 +9,9 @@ import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { s256Challenge } from '@oauth-cache/authorization-server';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './support/chromium.js';
 import { type Harness, startHarness } from './support/harness.js';
 
 const ATTACKER_REDIRECT = 'https://evil.example/cb';
@@ -25,18 +26,7 @@ beforeAll(async () => {
   enforce = await startHarness({
     env: { MCP_REDIRECT_POLICY: 'enforce', MCP_ALLOWED_REDIRECT_HOSTS: 'claude.ai' },
   });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
