@@ -21,6 +21,6 @@ export { parseLegacyExpiry } from './legacy/expiry.js';
 export { type EntryPosition, formatPosition } from './legacy/position.js';
 export type { RawEntry } from './legacy/raw-entry.js';
 export { ZoneResolver } from './legacy/zone.js';
-export { legacyFamilyId } from './migrate/legacy-target.js';
+export { familyIdOf as legacyFamilyIdOf } from './migrate/legacy-target.js';
 export { parseSource } from './migrate/source.js';
 export type { MigrationSummary } from './migrate/summary.js';

@@ -125,6 +125,21 @@ describe.each(['sqlite', 'redis'] as const)('migrate a generated legacy dump int
     await expect(cache.rotateRefreshToken(old)).rejects.toBeInstanceOf(InvalidGrantError);
   });
 
+  it("a re-run honours a revocation recorded under release 0.1.0's legacy family id", async () => {
+    // Release 0.1.0 named a legacy token's family `legacy-<digest("legacy-family:" + token)>`.
+    const i = 10;
+    expect(isExpiredEntry(i, EXPIRED_EVERY)).toBe(false);
+    const token = legacyToken(SEED, 'access', i);
+    expect(await cache.validateAccessToken(token)).not.toBeNull();
+    const previousFamily = `legacy-${cache.digest(`legacy-family:${token}`)}`;
+    expect(await cache.revokeFamily(previousFamily)).toBe(0); // only its marker: the family index is new
+    await cache.store.delete(cache.key(`at:${cache.digest(token)}`));
+    const again = await runCli(['migrate', '--from', `legacy-json:${dump}`, '--to', url, '--json'], env);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout).migratedAccess).toBe(0);
+    expect(await cache.validateAccessToken(token)).toBeNull();
+  });
+
   it('no raw token or password is anywhere in the store', async () => {
     const raw =
       kind === 'sqlite'

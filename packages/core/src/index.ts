@@ -48,6 +48,7 @@ export {
 } from './operator/index.js';
 export type { ImportOutcome } from './record-transfer.js';
 export type { DecodedRecord } from './records/codec.js';
+export { legacyFamilyId } from './records/keys.js';
 export type {
   BatchOp,
   BulkLoadInfo,

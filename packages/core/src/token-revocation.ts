@@ -1,6 +1,12 @@
 import type { CacheContext } from './context.js';
 import type { DecodedRecord } from './records/codec.js';
-import { grantMembership, Keys, recordKeyOfMember, tokenMemberships } from './records/keys.js';
+import {
+  grantMembership,
+  impliedFamilyMember,
+  Keys,
+  recordKeyOfMember,
+  tokenMemberships,
+} from './records/keys.js';
 import type { Precondition, TxOp } from './store/contract.js';
 
 /** A token record as a revocation found it: its index member, and the record when still there. */
@@ -8,6 +14,8 @@ export interface FoundToken {
   /** Index member, `a:<id>` or `r:<id>`. */
   member: string;
   record: DecodedRecord | undefined;
+  /** Named by its legacy family's id, not stored in the index ({@link impliedFamilyMember}). */
+  implied?: true;
 }
 
 /**
@@ -38,12 +46,32 @@ export class RevocationPlanner {
 
   /** Read the live members of the index at `indexKey` (prefixed) and their records: two reads. */
   async read(indexKey: string, now: number): Promise<FoundToken[]> {
+    return this.#read(indexKey, now, undefined);
+  }
+
+  /** {@link read} of a family's tokens index, with the token a legacy family's id names. */
+  async readFamily(familyId: string, now: number): Promise<FoundToken[]> {
+    return this.#read(this.#ctx.key(Keys.familyTokens(familyId)), now, familyId);
+  }
+
+  async #read(indexKey: string, now: number, familyId: string | undefined): Promise<FoundToken[]> {
     const ctx = this.#ctx;
     const members = (await ctx.store.indexRange(indexKey, now)).map((e) => e.member);
+    const implied = familyId === undefined ? undefined : impliedFamilyMember(familyId);
+    const withImplied = implied !== undefined && !members.includes(implied);
+    if (withImplied) members.push(implied);
     if (members.length === 0) return [];
     const keys = members.map((m) => ctx.key(recordKeyOfMember(m)));
     const values = await ctx.store.getMany(keys);
-    return members.map((member, i) => ({ member, record: this.#decode(keys[i]!, values[i]) }));
+    const found: FoundToken[] = members.map((member, i) => ({
+      member,
+      record: this.#decode(keys[i]!, values[i]),
+    }));
+    if (!withImplied) return found;
+    const last = found.pop()!;
+    // Only a record of this very family: the id is a name, not a proof of membership.
+    if (last.record?.body.fam === familyId) found.push({ ...last, implied: true });
+    return found;
   }
 
   /**
@@ -94,7 +122,7 @@ export class RevocationPlanner {
     ops.push(...removals.ops(dropped));
     for (const key of dropped) ops.push({ op: 'indexDelete', key });
     return {
-      require: [{ if: 'count', index: indexKey, equals: found.length }],
+      require: [{ if: 'count', index: indexKey, equals: found.filter((f) => !f.implied).length }],
       ops,
       count,
       families,

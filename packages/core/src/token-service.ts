@@ -85,7 +85,7 @@ export class TokenService {
       );
       let freed = 0;
       for (const familyId of victims) {
-        const found = await this.#revocations.read(ctx.key(Keys.familyTokens(familyId)), now);
+        const found = await this.#revocations.readFamily(familyId, now);
         const revocation = this.#revocations.plan(ctx.key(Keys.familyTokens(familyId)), found, now, {
           markFamilies: true,
           extraFamily: familyId,
@@ -437,7 +437,7 @@ export class TokenService {
       throw new InvalidInputError('familyId must be a non-empty string');
     const indexKey = ctx.key(Keys.familyTokens(familyId));
     const { count: deleted } = await this.#revokeIndexed(indexKey, {
-      extraFamily: familyId,
+      family: familyId,
       dropIndexes: [indexKey],
     });
     ctx.counters.tokens.revoked += deleted;
@@ -482,12 +482,16 @@ export class TokenService {
    */
   async #revokeIndexed(
     indexKey: string,
-    options: { extraFamily?: string; dropIndexes: string[]; dropFamilyIndexes?: boolean },
+    /** `family`: the index is that family's tokens index (its legacy token is implied; it is marked revoked even when empty). */
+    options: { family?: string; dropIndexes: string[]; dropFamilyIndexes?: boolean },
   ): Promise<{ count: number; families: Set<string> }> {
     const ctx = this.#ctx;
     for (let attempt = 0; ; attempt++) {
       const now = ctx.now();
-      const found = await this.#revocations.read(indexKey, now);
+      const found =
+        options.family === undefined
+          ? await this.#revocations.read(indexKey, now)
+          : await this.#revocations.readFamily(options.family, now);
       const families = new Set(found.flatMap((f) => (f.record?.body.fam ? [f.record.body.fam] : [])));
       const dropIndexes = [
         ...options.dropIndexes,
@@ -495,7 +499,7 @@ export class TokenService {
       ];
       const revocation = this.#revocations.plan(indexKey, found, now, {
         markFamilies: true,
-        ...(options.extraFamily !== undefined ? { extraFamily: options.extraFamily } : {}),
+        ...(options.family !== undefined ? { extraFamily: options.family } : {}),
         dropIndexes,
       });
       const result = await ctx.store.commit({

@@ -5,7 +5,7 @@ import { L1Store } from '../src/l1/l1-store.js';
 import { RedisStore } from '../src/redis/redis-store.js';
 import { SqliteStore } from '../src/sqlite/sqlite-store.js';
 import { type RedisServerHandle, startRedisServer } from '../src/testing/index.js';
-import { freshDbUrl } from './support/redis-admin.js';
+import { adminClient, freshDbUrl } from './support/redis-admin.js';
 import { cleanupTempDirs, sleep, tempDir } from './support/temp.js';
 
 let server: RedisServerHandle;
@@ -83,15 +83,40 @@ describe('L1Store', () => {
     expect(await a.get(key)).toBeUndefined();
   });
 
-  it('on SQLite a delete by another process is seen after at most maxStaleMs', async () => {
+  it('on SQLite a delete by another process is seen within maxStaleMs, the entry held or not', async () => {
     const { a, b } = await sqlitePair(300);
-    await a.set('oc:at:rev', record(1), 60_000);
-    await a.get('oc:at:rev');
-    await b.delete('oc:at:rev');
-    // Documented bound: without a change feed the L1 may serve the record until maxStaleMs passes.
-    expect(await a.get('oc:at:rev')).toBeDefined();
-    await sleep(400);
-    expect(await a.get('oc:at:rev')).toBeUndefined();
+    for (const held of [false, true]) {
+      const key = `oc:at:rev-${held}`;
+      await a.set(key, record(1), 60_000);
+      await a.get(key);
+      if (held) {
+        await sleep(450); // older than maxStaleMs: served only on data_version's proof
+        const hits = a.l1Stats.hits;
+        expect(await a.get(key)).toBeDefined();
+        expect(a.l1Stats.hits).toBe(hits + 1);
+      }
+      const started = performance.now();
+      await b.delete(key);
+      while ((await a.get(key)) !== undefined) await sleep(5);
+      expect(performance.now() - started).toBeLessThan(300 + 150);
+    }
+  });
+
+  it('on SQLite holds entries past maxStaleMs while no other connection commits (data_version)', async () => {
+    const { a, b } = await sqlitePair(100);
+    await a.set('oc:at:warm', record(1), 60_000);
+    const first = await a.get('oc:at:warm');
+    const misses = a.l1Stats.misses;
+    for (let i = 0; i < 6; i++) {
+      await sleep(100);
+      expect(await a.get('oc:at:warm')).toBe(first); // the same object: never read again
+    }
+    expect(a.l1Stats.misses).toBe(misses);
+    // Another connection writes any key: which one is unknown, so everything held is read again.
+    await b.set('oc:rt:other', record(2), 60_000);
+    await sleep(150);
+    expect(await a.get('oc:at:warm')).not.toBe(first);
+    expect(a.l1Stats.misses).toBe(misses + 1);
   });
 
   it('never serves a record past its own expiry, whatever maxStaleMs', async () => {
@@ -178,6 +203,45 @@ describe('L1Store', () => {
       await Promise.all([...before, deleted, ...during]);
       expect(await a.get(key)).toBeUndefined();
       expect(await a.getMany([key])).toEqual([undefined]);
+    }
+  });
+
+  it('on Redis holds entries past maxStaleMs while its heartbeats come back', async () => {
+    const url = await freshDbUrl(server.url);
+    const a = track(await L1Store.wrap(await RedisStore.open({ url }), { maxStaleMs: 100 }));
+    await a.set('oc:at:warm', record(1), 60_000);
+    const first = await a.get('oc:at:warm');
+    const misses = a.l1Stats.misses;
+    for (let i = 0; i < 6; i++) {
+      await sleep(100);
+      expect(await a.get('oc:at:warm')).toBe(first);
+    }
+    expect(a.l1Stats.misses).toBe(misses);
+  });
+
+  it('on Redis a dropped subscription ends the hold: a delete published meanwhile is never served past maxStaleMs', async () => {
+    const url = await freshDbUrl(server.url);
+    const a = track(await L1Store.wrap(await RedisStore.open({ url }), { maxStaleMs: 100 }));
+    const admin = await adminClient(url);
+    try {
+      await a.set('oc:at:gap', record(1), 60_000);
+      await a.get('oc:at:gap');
+      await sleep(150); // held on the heartbeats' proof from now on
+      expect(await a.get('oc:at:gap')).toBeDefined();
+      // The subscriber's connection goes (node-redis reconnects and subscribes again in ~50 ms).
+      await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']);
+      const started = performance.now();
+      // Deleted with its message lost (as one published while the subscriber reconnects would be).
+      await admin.sendCommand(['DEL', 'oc:at:gap']);
+      let servedAfter = 0;
+      while (performance.now() - started < 2000) {
+        if ((await a.get('oc:at:gap')) !== undefined) servedAfter = performance.now() - started;
+        await sleep(5);
+      }
+      expect(servedAfter).toBeLessThan(100 + 50);
+      expect(await a.get('oc:at:gap')).toBeUndefined();
+    } finally {
+      admin.destroy();
     }
   });
 

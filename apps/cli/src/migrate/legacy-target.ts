@@ -1,6 +1,7 @@
 import {
   type BulkLoadInfo,
   InvalidInputError,
+  legacyFamilyId,
   type StoredRecord,
   type StoreTokenInput,
   type TokenCache,
@@ -19,10 +20,19 @@ export interface LegacyDecisions {
 }
 
 /**
- * Deterministic family (grant) id of a legacy token: a re-run gives the same family, so it writes
- * the same index members, and a family revoked in the target is recognised and not brought back.
+ * Family (grant) id of a legacy token, deterministic so that a re-run writes the same records and
+ * recognises a family revoked in the target: core's `legacyFamilyId`, named after the token's
+ * digest, whose membership in the family's tokens index is implied rather than written.
  */
-export function legacyFamilyId(cache: TokenCache, token: string): string {
+export function familyIdOf(cache: TokenCache, entry: Pick<LegacyEntry, 'kind' | 'token'>): string {
+  return legacyFamilyId(entry.kind, cache.digest(entry.token));
+}
+
+/**
+ * The family id release 0.1.0 gave a legacy token. A target they migrated may hold a
+ * revocation marker under it, which a re-run must still honour.
+ */
+function previousFamilyId(cache: TokenCache, token: string): string {
   return `legacy-${cache.digest(`legacy-family:${token}`)}`;
 }
 
@@ -51,7 +61,7 @@ export class LegacyTarget {
     if (this.#empty) {
       // Nothing was there to be present or revoked, and the reader drops repeated tokens: no
       // lookup (~1500 keys a 500-token batch; 300k entries into an empty Redis: 9.9 → 8.2 s).
-      for (const entry of entries) familyIds.push(legacyFamilyId(cache, entry.token));
+      for (const entry of entries) familyIds.push(familyIdOf(cache, entry));
       return { actions: entries.map(() => 'write'), familyIds };
     }
     for (let i = 0; i < entries.length; i++) {
@@ -60,9 +70,10 @@ export class LegacyTarget {
       const markers: number[] = [];
       const record = keys.push(cache.key(`${entry.kind === 'access' ? 'at' : 'rt'}:${id}`)) - 1;
       if (entry.kind === 'refresh') markers.push(keys.push(cache.key(`rc:${id}`)) - 1);
-      const family = legacyFamilyId(cache, entry.token);
+      const family = legacyFamilyId(entry.kind, id);
       familyIds.push(family);
       markers.push(keys.push(cache.key(`fr:${family}`)) - 1);
+      markers.push(keys.push(cache.key(`fr:${previousFamilyId(cache, entry.token)}`)) - 1);
       spans.push({ record, markers });
     }
     const values = keys.length > 0 ? await cache.store.getMany(keys) : [];
@@ -122,7 +133,7 @@ export class LegacyTarget {
     const input: StoreTokenInput = {
       userId: entry.login,
       userData: { login: entry.login, password: entry.password },
-      familyId: familyId ?? legacyFamilyId(this.cache, entry.token),
+      familyId: familyId ?? familyIdOf(this.cache, entry),
       clientId: binding.clientId,
       resource: binding.resource,
       scopes: binding.scopes,

@@ -20,6 +20,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CapacityError, InvalidGrantError } from '../errors.js';
+import { legacyFamilyId } from '../records/keys.js';
 import type { CacheStore } from '../store/contract.js';
 import { createTokenCache, type TokenCache, type TokenCacheOptions } from '../token-cache.js';
 
@@ -535,6 +536,41 @@ export function runConformanceSuite(options: ConformanceOptions): void {
         expect(await cache.revokeFamily(familyId)).toBeGreaterThanOrEqual(2);
         expect(await cache.validateAccessToken('a0')).toBeNull();
         expect(await cache.validateAccessToken(next.tokens.accessToken)).toBeNull();
+      });
+      it('a legacy grant (named after its one imported token) is revoked, listed and rotated like any other', async () => {
+        const cache = open();
+        const familyId = legacyFamilyId('refresh', cache.digest('legacy-refresh'));
+        await cache.storeTokens(
+          [
+            {
+              userId: 'u',
+              refreshToken: 'legacy-refresh',
+              familyId,
+              userData: { login: 'u', password: 'p' },
+            },
+          ],
+          { evict: false },
+        );
+        const user = cache.directory.userHashOf('u');
+        const listed = await cache.directory.getUser(user);
+        expect(listed?.grants).toMatchObject([{ id: familyId, liveTokens: 1 }]);
+        const next = await cache.rotateRefreshToken('legacy-refresh');
+        expect(next.info.familyId).toBe(familyId);
+        expect(await cache.validateAccessToken(next.tokens.accessToken)).not.toBeNull();
+        expect(await cache.directory.revokeGrant(user, familyId, { operator: 'ops' })).toBe(2);
+        expect(await cache.validateAccessToken(next.tokens.accessToken)).toBeNull();
+        expect(await cache.inspectRefreshToken(next.tokens.refreshToken!)).toBeNull();
+      });
+
+      it("a family id naming another grant's token does not reach that token", async () => {
+        const cache = open();
+        await cache.storeToken({ userId: 'v', accessToken: 'not-legacy' });
+        const named = legacyFamilyId('access', cache.digest('not-legacy'));
+        await cache.storeToken({ userId: 'w', accessToken: 'w-token', familyId: named });
+        expect(await cache.revokeFamily(named)).toBe(1);
+        expect(await cache.validateAccessToken('w-token')).toBeNull();
+        expect(await cache.validateAccessToken('not-legacy')).not.toBeNull();
+        expect((await cache.directory.getUser(cache.directory.userHashOf('w')))?.grants ?? []).toEqual([]);
       });
     });
 

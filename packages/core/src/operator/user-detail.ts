@@ -1,4 +1,4 @@
-import { Keys, recordKeyOfMember } from '../records/keys.js';
+import { impliedFamilyMember, Keys, recordKeyOfMember } from '../records/keys.js';
 import { type DirectoryContext, readableUserId, readRecords } from './context.js';
 import { summarizeGrant } from './grant-summary.js';
 import type { GrantSummary, SessionSummary, UserDetail } from './types.js';
@@ -17,9 +17,16 @@ export async function getUser(dc: DirectoryContext, userHash: string): Promise<U
   ]);
   if (grantEntries.length === 0 && sessionEntries.length === 0) return null;
   const families = await Promise.all(
-    grantEntries.map((g) => ctx.store.indexRange(ctx.key(Keys.familyTokens(g.member)), now)),
+    grantEntries.map(async (g) => {
+      const members = (await ctx.store.indexRange(ctx.key(Keys.familyTokens(g.member)), now)).map(
+        (e) => e.member,
+      );
+      const implied = impliedFamilyMember(g.member);
+      if (implied !== undefined && !members.includes(implied)) members.push(implied);
+      return members;
+    }),
   );
-  const tokenKeys = families.map((members) => members.map((m) => ctx.key(recordKeyOfMember(m.member))));
+  const tokenKeys = families.map((members) => members.map((m) => ctx.key(recordKeyOfMember(m))));
   const sessionKeys = sessionEntries.map((e) => ctx.key(Keys.session(e.member)));
   const records = await readRecords(dc, [...tokenKeys.flat(), ...sessionKeys]);
 
@@ -28,9 +35,14 @@ export async function getUser(dc: DirectoryContext, userHash: string): Promise<U
   const grants: GrantSummary[] = [];
   grantEntries.forEach((entry, i) => {
     const own = records.slice(at, at + tokenKeys[i]!.length).filter((record) => {
-      // A family index holds one user's tokens; a record naming another user is not shown here.
-      const uh = record && dc.tokens.userHashOf(record);
-      return uh === undefined || uh === userHash;
+      // A family index holds one user's tokens; a record naming another user or grant (a legacy
+      // family's implied token) is not shown here.
+      if (record === undefined) return true;
+      const uh = dc.tokens.userHashOf(record);
+      return (
+        (uh === undefined || uh === userHash) &&
+        (record.body.fam === undefined || record.body.fam === entry.member)
+      );
     });
     at += tokenKeys[i]!.length;
     for (const record of own) userId ??= readableUserId(record, now);

@@ -41,6 +41,34 @@ export const Keys = {
   users: 'ix:users',
 } as const;
 
+/**
+ * Family ids of grants imported from the legacy server, named after their one imported token:
+ * `legacy-a-<digest>` (an access token) or `legacy-r-<digest>` (a refresh token). That token's
+ * membership in the family's tokens index is implied by the name and not stored: a migration
+ * writes one index entry less per token (a million-token import spends ~15 % of its time per
+ * index entry kind). Tokens the grant gets later (rotations) are indexed as usual.
+ */
+const LEGACY_FAMILY = { access: 'legacy-a-', refresh: 'legacy-r-' } as const;
+
+/** The family id of a legacy token imported alone (see {@link impliedFamilyMember}). */
+export function legacyFamilyId(kind: 'access' | 'refresh', id: string): string {
+  return LEGACY_FAMILY[kind] + id;
+}
+
+/**
+ * The index member a family id names, for a legacy family ({@link legacyFamilyId}); `undefined`
+ * for every other family. Readers of a family's tokens add it to what the index holds, and
+ * take it only if that record's own family is this one (a caller-chosen family id cannot pull
+ * another grant's token into a revocation).
+ */
+export function impliedFamilyMember(familyId: string): string | undefined {
+  if (familyId.startsWith(LEGACY_FAMILY.access))
+    return ACCESS_MEMBER + familyId.slice(LEGACY_FAMILY.access.length);
+  if (familyId.startsWith(LEGACY_FAMILY.refresh))
+    return REFRESH_MEMBER + familyId.slice(LEGACY_FAMILY.refresh.length);
+  return undefined;
+}
+
 /** The token record key of an index member (`a:<id>` -> `at:<id>`, `r:<id>` -> `rt:<id>`). */
 export function recordKeyOfMember(member: string): string {
   return member.startsWith(ACCESS_MEMBER) ? Keys.access(member.slice(2)) : Keys.refresh(member.slice(2));
@@ -75,7 +103,10 @@ export function tokenMemberships(t: TokenIndexing): Membership[] {
   const member = (t.kind === 'access' ? ACCESS_MEMBER : REFRESH_MEMBER) + t.id;
   const out: Membership[] = [];
   if (t.userHash !== undefined) out.push({ key: Keys.userTokens(t.userHash), member });
-  if (t.familyId !== undefined) out.push({ key: Keys.familyTokens(t.familyId), member });
+  // A legacy family's own token is implied by the family id, not stored in its index.
+  if (t.familyId !== undefined && impliedFamilyMember(t.familyId) !== member) {
+    out.push({ key: Keys.familyTokens(t.familyId), member });
+  }
   if (t.sessionDigest !== undefined) out.push({ key: Keys.sessionTokens(t.sessionDigest), member });
   out.push({ key: Keys.tokens, member });
   return out;

@@ -64,7 +64,7 @@
  * | `ix:u:<uh>` | the user's tokens (`a:`/`r:` members) | none |
  * | `ix:ug:<uh>` | the user's grants (family ids; score: their latest token expiry) | `maxGrantsPerUser`, judged by core (the user's own oldest grant is revoked) |
  * | `ix:us:<uh>` | the user's sessions | `maxSessionsPerUser` (least recently active evicted) |
- * | `ix:f:<familyId>` | the family's tokens | none |
+ * | `ix:f:<familyId>` | the family's tokens (a legacy family's own token is implied by its id: `records/keys.ts`) | none |
  * | `ix:st:<digest(sessionId)>` | tokens bound to the session | none |
  *
  * ## Records

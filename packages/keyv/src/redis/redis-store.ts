@@ -15,12 +15,14 @@ import {
 } from '@oauth-cache/core';
 import { createClient } from '@redis/client';
 import Keyv from 'keyv';
+import type { ChangeWatch, ChangeWatcher } from '../change-watch.js';
 import { DigestSet } from '../digest-set.js';
 import { EnvelopeCodec, isLive } from '../envelope.js';
 import { assertTtl, storeUnavailable } from '../errors.js';
 import type { ExpiringValue, ExpiryAwareReads } from '../expiring.js';
 import { maskUrl } from '../url.js';
 import { MAX_OPS_PER_SCRIPT, planScriptCall, type ScriptPayload } from './batch-plan.js';
+import { ChannelHeartbeat } from './channel-heartbeat.js';
 import {
   type RedisTimings,
   type RedisTlsOptions,
@@ -102,7 +104,7 @@ function globEscape(text: string): string {
  *   call rejects with {@link StoreUnavailableError} well under 2 s, and the same store works again
  *   once Redis is back.
  */
-export class RedisStore implements CacheStore, ExpiryAwareReads {
+export class RedisStore implements CacheStore, ExpiryAwareReads, ChangeWatch {
   readonly kind = 'redis';
   /** The URL with its password masked. */
   readonly label: string;
@@ -114,6 +116,7 @@ export class RedisStore implements CacheStore, ExpiryAwareReads {
   readonly #deadlines: CommandDeadlines;
   readonly #prefix: string;
   readonly #listeners = new Set<RemoteDeleteListener>();
+  readonly #heartbeat: ChannelHeartbeat;
   #subscriber: Promise<RedisClient> | undefined;
   #sweepCursor = '0';
   #closed = false;
@@ -125,6 +128,7 @@ export class RedisStore implements CacheStore, ExpiryAwareReads {
     this.label = maskUrl(options.url);
     this.#prefix = options.prefix ?? 'oc:';
     this.channel = `${this.#prefix}invalidate`;
+    this.#heartbeat = new ChannelHeartbeat((message) => this.#client.publish(this.channel, message));
     // The Keyv instance only lends its serializer: every command goes out on the raw client.
     const adapter = new KeyvRedis<string>(client, { throwOnErrors: true, throwOnConnectError: true });
     const keyv = new Keyv({ store: adapter, namespace: '', useKeyPrefix: false, throwOnErrors: true });
@@ -451,7 +455,27 @@ export class RedisStore implements CacheStore, ExpiryAwareReads {
     }
     return async () => {
       this.#listeners.delete(listener);
-      if (this.#listeners.size === 0) await this.#stopSubscriber();
+      if (this.#listeners.size === 0 && !this.#heartbeat.watching) await this.#stopSubscriber();
+    };
+  }
+
+  /**
+   * Prove `watcher` current about every `intervalMs` (see {@link ChannelHeartbeat}): the L1 keeps
+   * entries past its staleness bound only while these proofs arrive.
+   */
+  async watchChanges(watcher: ChangeWatcher, intervalMs: number): Promise<() => Promise<void>> {
+    this.#assertOpen('watchChanges');
+    if (!this.#subscriber) this.#subscriber = this.#startSubscriber();
+    try {
+      await this.#subscriber;
+    } catch (error) {
+      this.#subscriber = undefined;
+      throw storeUnavailable(this.label, 'subscribe', error);
+    }
+    this.#heartbeat.add(watcher, intervalMs);
+    return async () => {
+      this.#heartbeat.remove(watcher);
+      if (this.#listeners.size === 0 && !this.#heartbeat.watching) await this.#stopSubscriber();
     };
   }
 
@@ -459,6 +483,7 @@ export class RedisStore implements CacheStore, ExpiryAwareReads {
     if (this.#closed) return;
     this.#closed = true;
     this.#listeners.clear();
+    this.#heartbeat.stop();
     await this.#stopSubscriber();
     // close() lets in-flight replies arrive; when Redis is down it would wait: destroy then.
     if (this.#client.isReady) {
@@ -474,13 +499,19 @@ export class RedisStore implements CacheStore, ExpiryAwareReads {
     const subscriber = this.#client.duplicate();
     subscriber.on('error', (error: unknown) => {
       this.#lastError = error;
+      this.#heartbeat.interrupted();
     });
+    // Messages published while the connection is down are lost: no proof across a reconnect.
+    for (const event of ['connect', 'ready', 'reconnecting', 'end']) {
+      subscriber.on(event, () => this.#heartbeat.interrupted());
+    }
     try {
       await withDeadline(subscriber.connect(), this.#timings.connectTimeoutMs);
       await withDeadline(
         subscriber.subscribe(this.channel, (message: string) => this.#deliver(message)),
         this.#timings.commandTimeoutMs,
       );
+      this.#heartbeat.subscribed();
     } catch (error) {
       try {
         subscriber.destroy();
@@ -507,7 +538,10 @@ export class RedisStore implements CacheStore, ExpiryAwareReads {
     } catch {
       return; // not ours
     }
-    if (!Array.isArray(keys)) return;
+    if (!Array.isArray(keys)) {
+      this.#heartbeat.heard(keys);
+      return;
+    }
     const list = keys.filter((k): k is string => typeof k === 'string');
     for (const listener of this.#listeners) {
       try {

@@ -17,12 +17,14 @@ import {
   type Transaction,
 } from '@oauth-cache/core';
 import Keyv from 'keyv';
+import type { ChangeWatch, ChangeWatcher } from '../change-watch.js';
 import { EnvelopeCodec, isLive } from '../envelope.js';
 import { assertTtl, storeUnavailable } from '../errors.js';
 import type { ExpiringValue, ExpiryAwareReads } from '../expiring.js';
 import { ConnectionGate } from '../gate.js';
 import { SqliteBulkLoader } from './bulk-loader.js';
 import { prepareCommit } from './commit.js';
+import { watchDataVersion } from './data-version-watch.js';
 import { folderCreationHint, openFailureHint } from './open-errors.js';
 import { isBusy, type Query } from './query.js';
 import { type SqliteSql, SWEEP_BATCH, sqliteSql } from './schema.js';
@@ -61,7 +63,7 @@ export interface SqliteStoreOptions {
  * - Imports (`writeBatch`, the staged `bulkLoad`) are the {@link SqliteBulkLoader}'s, on this
  *   store's connection and gate.
  */
-export class SqliteStore implements CacheStore, ExpiryAwareReads {
+export class SqliteStore implements CacheStore, ExpiryAwareReads, ChangeWatch {
   readonly kind = 'sqlite';
   /** Database file path (or `:memory:`). */
   readonly path: string;
@@ -375,6 +377,18 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads {
 
   async ping(): Promise<void> {
     await this.#shared('ping', () => this.#query('SELECT 1 AS ok'));
+  }
+
+  /** Tell `watcher` about commits of other connections: see `data-version-watch.ts`. */
+  watchChanges(watcher: ChangeWatcher, intervalMs: number): Promise<() => Promise<void>> {
+    return watchDataVersion(
+      async () => {
+        const rows = await this.#shared('data_version', () => this.#query('PRAGMA data_version'));
+        return Number(rows[0]?.data_version);
+      },
+      watcher,
+      intervalMs,
+    );
   }
 
   async close(): Promise<void> {
