@@ -109,7 +109,8 @@ export function createApp(deps: AppDeps): Koa {
       consoleRoutes({
         credentials: new ConsoleCredentials(deps.statusToken, (label) => deps.cache.digest(label)),
         directory: directoryOf(deps.cache),
-        clients: (clientId) => deps.as.clients.get(clientId),
+        // peek: viewing a user extends no registration and fetches no metadata document.
+        clients: (clientId) => deps.as.clients.peek(clientId),
         ring: deps.operatorConsole.ring,
         sampler: deps.operatorConsole.sampler,
         events,

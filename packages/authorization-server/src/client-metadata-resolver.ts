@@ -68,8 +68,21 @@ export class ClientMetadataResolver {
     return started;
   }
 
+  /**
+   * The client of the document at `url` if it is cached, else `undefined`: never fetches (the
+   * operator console shows client names without making the server call out to a URL).
+   */
+  async peek(url: string): Promise<ClientRecord | undefined> {
+    const cached = (await this.#cache.store.get(this.#key(url))) as CachedAnswer | undefined;
+    return cached?.kind === 'client' && cached.client?.client_id === url ? cached.client : undefined;
+  }
+
+  #key(url: string): string {
+    return this.#cache.key(`x:cimd:${this.#cache.digest(url)}`);
+  }
+
   async #resolve(url: string, now: number): Promise<ClientRecord> {
-    const key = this.#cache.key(`x:cimd:${this.#cache.digest(url)}`);
+    const key = this.#key(url);
     const cached = (await this.#cache.store.get(key)) as CachedAnswer | undefined;
     if (cached?.kind === 'client' && cached.client?.client_id === url) return cached.client;
     if (cached?.kind === 'failure') throw new OAuthError(cached.error, cached.description);

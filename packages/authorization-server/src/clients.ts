@@ -108,15 +108,26 @@ export class ClientRegistry {
    */
   async get(clientId: string, now = Date.now()): Promise<ClientRecord | undefined> {
     if (isClientIdUrl(clientId)) return this.#metadataDocuments?.resolve(clientId, now);
-    if (!CLIENT_ID_PATTERN.test(clientId)) return undefined;
-    const value = await this.#cache.store.get(this.#key(clientId));
-    if (!isClientRecord(value) || value.client_id !== clientId) return undefined;
+    const value = await this.peek(clientId);
+    if (value === undefined) return undefined;
     if (now - (value.touched_at ?? 0) > TOUCH_EVERY_MS) {
       const touched: ClientRecord = { ...value, touched_at: now };
       await this.#cache.store.set(this.#key(clientId), touched, this.#ttlMs);
       return touched;
     }
     return value;
+  }
+
+  /**
+   * The client as {@link get} finds it, without side effects: the registration's lifetime is not
+   * extended, and a metadata document is only read from the cache, never fetched. For readers that
+   * act for nobody (the operator console).
+   */
+  async peek(clientId: string): Promise<ClientRecord | undefined> {
+    if (isClientIdUrl(clientId)) return this.#metadataDocuments?.peek(clientId);
+    if (!CLIENT_ID_PATTERN.test(clientId)) return undefined;
+    const value = await this.#cache.store.get(this.#key(clientId));
+    return isClientRecord(value) && value.client_id === clientId ? value : undefined;
   }
 
   /** The registration response body (RFC 7591 §3.2.1): the record without internal fields. */

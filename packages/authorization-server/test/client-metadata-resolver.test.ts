@@ -143,6 +143,16 @@ describe('client ID metadata documents', () => {
     expect(server.hits.get('/cached.json')).toBe(1);
   });
 
+  it('peek reads a cached document and never fetches one', async () => {
+    const clientId = serveClient('/peek.json');
+    const as = newAs();
+    expect(await as.clients.peek(clientId)).toBeUndefined();
+    expect(server.hits.get('/peek.json') ?? 0).toBe(0);
+    await as.clients.get(clientId);
+    expect((await as.clients.peek(clientId))?.client_name).toBe('CIMD test client');
+    expect(server.hits.get('/peek.json')).toBe(1);
+  });
+
   it('fetches again once the cached document expires', async () => {
     const clientId = serveClient('/expiring.json', { 'cache-control': 'max-age=0' });
     const as = newAs({ minCacheMs: 100, maxCacheMs: 100 });

@@ -39,6 +39,20 @@ describe('client registration (RFC 7591)', () => {
     expect(await newServer(cache).clients.get(client.client_id)).toMatchObject({ redirect_uris: [REDIRECT] });
   });
 
+  it('peek finds a registration without extending it; get extends it at most once a day', async () => {
+    const cache = newCache();
+    const as = newServer(cache);
+    const { client_id } = await as.register({ redirect_uris: [REDIRECT] });
+    const key = cache.key(`x:client:${client_id}`);
+    const stored = (await cache.store.get(key)) as { touched_at: number };
+    const later = stored.touched_at + 2 * 86_400_000;
+    expect((await as.clients.peek(client_id))?.client_id).toBe(client_id);
+    expect(await cache.store.get(key)).toEqual(stored);
+    await as.clients.get(client_id, later);
+    expect(((await cache.store.get(key)) as { touched_at: number }).touched_at).toBe(later);
+    expect(await as.clients.peek('../../etc')).toBeUndefined();
+  });
+
   it('answers undefined for unknown or impossible client ids', async () => {
     const as = newServer();
     expect(await as.clients.get('x'.repeat(32))).toBeUndefined();

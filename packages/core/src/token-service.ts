@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { CacheContext } from './context.js';
+import { DigestMemo, type TokenKeys } from './digest-memo.js';
 import { InvalidInputError } from './errors.js';
 import { assertToken, assertUserId, isPlausibleToken } from './limits.js';
 import type { DecodedRecord } from './records/codec.js';
@@ -21,6 +22,7 @@ import type {
   TokenListing,
   TokenValidation,
 } from './types.js';
+import { VALIDATION_MEMO_MAX } from './validation-memo.js';
 
 /** A new random opaque token: 32 bytes, base64url (43 characters). */
 export function randomToken(): string {
@@ -35,9 +37,12 @@ export class TokenService {
   readonly #ctx: CacheContext;
   readonly #caps: TokenCaps;
   readonly #revocations: RevocationPlanner;
+  /** Digests of the access tokens validated lately (the hot path's largest cost otherwise). */
+  readonly #accessDigests: DigestMemo;
 
   constructor(ctx: CacheContext) {
     this.#ctx = ctx;
+    this.#accessDigests = new DigestMemo(VALIDATION_MEMO_MAX);
     this.#caps = new TokenCaps(ctx, (key, value) => this.#decode(key, value));
     this.#revocations = new RevocationPlanner(ctx, (key, value) => this.#decode(key, value));
   }
@@ -288,20 +293,32 @@ export class TokenService {
     return info;
   }
 
-  /** The hot path: one digest, one store read, no write. */
+  /**
+   * The hot path: one digest (remembered for tokens that validated lately), one store read (at
+   * once when the store holds the record in this process: `peek`), no write.
+   */
   async validateAccessToken(token: string): Promise<TokenValidation | null> {
     const ctx = this.#ctx;
     const started = ctx.events.listenerCount('operation') > 0 ? performance.now() : 0;
     ctx.counters.tokens.validations += 1;
     if (!isPlausibleToken(token)) return this.#reject('malformed', started);
-    const id = ctx.digester.digest(token);
-    const key = ctx.key(Keys.access(id));
-    let raw: unknown;
-    try {
-      raw = await ctx.store.get(key);
-    } catch (error) {
-      ctx.failure('token', 'validate', error, started);
-      throw error;
+    const remembered = this.#accessDigests.recall(token);
+    let keys: TokenKeys;
+    if (remembered === undefined) {
+      const digest = ctx.digester.digest(token);
+      keys = { id: digest, key: ctx.key(Keys.access(digest)) };
+    } else {
+      keys = remembered;
+    }
+    const { id, key } = keys;
+    let raw = ctx.store.peek?.(key);
+    if (raw === undefined) {
+      try {
+        raw = await ctx.store.get(key);
+      } catch (error) {
+        ctx.failure('token', 'validate', error, started);
+        throw error;
+      }
     }
     const now = ctx.now();
     // The store was read above whatever the memos hold: they only spare re-opening the same bytes
@@ -325,6 +342,7 @@ export class TokenService {
       return this.#reject('session_ended', started, id);
     }
     ctx.counters.tokens.hits += 1;
+    if (remembered === undefined) this.#accessDigests.remember(token, keys);
     if (started) ctx.operation('token', 'validate', 'hit', started);
     return toValidation(record, now, ctx.config.refreshThreshold);
   }

@@ -126,6 +126,12 @@ export interface CacheStore {
   get(key: string): Promise<unknown>;
   /** Batch read, same order as `keys`, `undefined` for missing. */
   getMany(keys: string[]): Promise<unknown[]>;
+  /**
+   * Optional. What `get(key)` would resolve, when the store holds it in this process and can tell
+   * at once (the memory store; a held L1 entry); `undefined` when it would have to read (then call
+   * `get`). Never a value `get` would not give. The validation hot path spares a promise with it.
+   */
+  peek?(key: string): unknown;
   /** Store `value` for `ttlMs` milliseconds (overwrites). Throws when not written. */
   set(key: string, value: unknown, ttlMs: number): Promise<void>;
   /** Delete keys; resolves how many existed. */

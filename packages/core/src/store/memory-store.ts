@@ -49,6 +49,10 @@ export class MemoryStore implements CacheStore {
     return keys.map((k) => this.#read(k));
   }
 
+  peek(key: string): unknown {
+    return this.#read(key);
+  }
+
   async set(key: string, value: unknown, ttlMs: number): Promise<void> {
     this.#records.set(key, { value, exp: Date.now() + ttlMs });
   }

@@ -51,8 +51,8 @@ interface Held {
   value: unknown;
   /** When it was filled (epoch ms): younger than `maxStaleMs`, it is served without a proof. */
   filledAt: number;
-  /** The record's own expiry (epoch ms), when known: a hit never outlives it. */
-  expiresAt: number | undefined;
+  /** Served until (epoch ms): the record's own expiry when known, and at most `maxHoldMs` after filling. */
+  until: number;
 }
 
 /**
@@ -121,14 +121,9 @@ export class L1Store implements CacheStore {
     this.#maxHoldMs = hasChangeWatch(inner)
       ? Math.max(this.#maxStaleMs, options.maxHoldMs ?? 60_000)
       : this.#maxStaleMs;
-    // lru-cache 11 takes a per-entry TTL as `set(k, v, { ttl })` (a bare number as third argument,
-    // which is how Keyv calls stores, throws). Expiry is checked lazily on get: no timers.
-    this.#lru = new LRUCache<string, Held>({
-      max: options.max ?? 10_000,
-      ttl: this.#maxHoldMs,
-      ttlResolution: 1,
-      updateAgeOnGet: false,
-    });
+    // No lru-cache TTL: each entry carries its own `until`, checked on every hit (lru-cache's TTL
+    // clock arms a timer every millisecond under load, and reads the clock once more per hit).
+    this.#lru = new LRUCache<string, Held>({ max: options.max ?? 10_000 });
     if (hasExpiryAwareReads(inner)) {
       this.#read = (key) => inner.getWithExpiry(key);
       this.#readMany = (keys) => inner.getManyWithExpiry(keys);
@@ -198,6 +193,15 @@ export class L1Store implements CacheStore {
     }
     this.#misses += 1;
     return (await this.#load(key))?.value;
+  }
+
+  /** A held entry's value at once (counted as a hit), else `undefined`: see core's `CacheStore.peek`. */
+  peek(key: string): unknown {
+    if (!this.#match(key)) return undefined;
+    const held = this.#hit(key);
+    if (held === undefined) return undefined;
+    this.#hits += 1;
+    return held.value;
   }
 
   async getMany(keys: string[]): Promise<unknown[]> {
@@ -405,7 +409,7 @@ export class L1Store implements CacheStore {
     const held = this.#lru.get(key);
     if (held === undefined) return undefined;
     const now = Date.now();
-    if (held.expiresAt !== undefined && held.expiresAt <= now) {
+    if (held.until <= now) {
       this.#lru.delete(key);
       return undefined;
     }
@@ -416,10 +420,8 @@ export class L1Store implements CacheStore {
   #fill(key: string, read: ExpiringValue | undefined): void {
     if (read === undefined) return; // never cache a miss
     const now = Date.now();
-    const ttl =
-      read.expiresAt === undefined ? this.#maxHoldMs : Math.min(this.#maxHoldMs, read.expiresAt - now);
-    if (ttl >= 1)
-      this.#lru.set(key, { value: read.value, filledAt: now, expiresAt: read.expiresAt }, { ttl });
+    const until = Math.min(now + this.#maxHoldMs, read.expiresAt ?? Number.POSITIVE_INFINITY);
+    if (until - now >= 1) this.#lru.set(key, { value: read.value, filledAt: now, until });
   }
 
   /** Drop the records `tx` sets or deletes (index ops touch no record). */

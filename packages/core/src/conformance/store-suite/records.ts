@@ -1,5 +1,5 @@
 /**
- * Records: get, getMany, set with a TTL, delete, ping. Set-if-absent and read-once are commits
+ * Records: get, getMany, peek, set with a TTL, delete, ping. Set-if-absent and read-once are commits
  * (`absent` / `present` preconditions): see `commit.ts`.
  */
 import { describe, expect } from 'vitest';
@@ -35,6 +35,24 @@ export function recordTests({ storeTest, capabilities }: StoreSuiteContext): voi
       expect(await store.getMany(['oc:b', 'oc:missing', 'oc:a'])).toEqual(['b', undefined, 2]);
       expect(await store.getMany([])).toEqual([]);
     });
+
+    storeTest(
+      'peek (optional) gives what get gives or undefined, never a deleted or expired value',
+      async (store) => {
+        await store.set('oc:at:p', { v: 1 }, 60_000);
+        await store.set('oc:at:brief', { v: 2 }, 150);
+        const got = await store.get('oc:at:p'); // an L1 holds it from here
+        await store.get('oc:at:brief');
+        const peeked = store.peek?.('oc:at:p');
+        if (peeked !== undefined) expect(peeked).toEqual(got);
+        expect(store.peek?.('oc:at:missing')).toBeUndefined();
+        await store.delete('oc:at:p');
+        expect(store.peek?.('oc:at:p')).toBeUndefined();
+        await sleep(400);
+        expect(store.peek?.('oc:at:brief')).toBeUndefined();
+        expect(await store.get('oc:at:brief')).toBeUndefined();
+      },
+    );
 
     storeTest('expires values after their TTL', async (store) => {
       await store.set('t:short', { v: 1 }, 150);
