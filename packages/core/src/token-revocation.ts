@@ -1,12 +1,7 @@
 import type { CacheContext } from './context.js';
 import type { DecodedRecord } from './records/codec.js';
-import {
-  grantMembership,
-  impliedFamilyMember,
-  Keys,
-  recordKeyOfMember,
-  tokenMemberships,
-} from './records/keys.js';
+import { readFamilyMembers } from './records/family-members.js';
+import { grantMembership, Keys, recordKeyOfMember, tokenMemberships } from './records/keys.js';
 import type { Precondition, TxOp } from './store/contract.js';
 
 /** A token record as a revocation found it: its index member, and the record when still there. */
@@ -14,7 +9,7 @@ export interface FoundToken {
   /** Index member, `a:<id>` or `r:<id>`. */
   member: string;
   record: DecodedRecord | undefined;
-  /** Named by its legacy family's id, not stored in the index ({@link impliedFamilyMember}). */
+  /** Named by its legacy family's id, not stored in the index (`records/family-members.ts`). */
   implied?: true;
 }
 
@@ -46,32 +41,27 @@ export class RevocationPlanner {
 
   /** Read the live members of the index at `indexKey` (prefixed) and their records: two reads. */
   async read(indexKey: string, now: number): Promise<FoundToken[]> {
-    return this.#read(indexKey, now, undefined);
+    const members = (await this.#ctx.store.indexRange(indexKey, now)).map((e) => e.member);
+    return this.#records(members);
   }
 
   /** {@link read} of a family's tokens index, with the token a legacy family's id names. */
   async readFamily(familyId: string, now: number): Promise<FoundToken[]> {
-    return this.#read(this.#ctx.key(Keys.familyTokens(familyId)), now, familyId);
-  }
-
-  async #read(indexKey: string, now: number, familyId: string | undefined): Promise<FoundToken[]> {
-    const ctx = this.#ctx;
-    const members = (await ctx.store.indexRange(indexKey, now)).map((e) => e.member);
-    const implied = familyId === undefined ? undefined : impliedFamilyMember(familyId);
-    const withImplied = implied !== undefined && !members.includes(implied);
-    if (withImplied) members.push(implied);
-    if (members.length === 0) return [];
-    const keys = members.map((m) => ctx.key(recordKeyOfMember(m)));
-    const values = await ctx.store.getMany(keys);
-    const found: FoundToken[] = members.map((member, i) => ({
-      member,
-      record: this.#decode(keys[i]!, values[i]),
-    }));
-    if (!withImplied) return found;
+    const { members, implied } = await readFamilyMembers(this.#ctx, familyId, now);
+    const found = await this.#records(members);
+    if (implied === undefined) return found;
     const last = found.pop()!;
     // Only a record of this very family: the id is a name, not a proof of membership.
     if (last.record?.body.fam === familyId) found.push({ ...last, implied: true });
     return found;
+  }
+
+  async #records(members: string[]): Promise<FoundToken[]> {
+    if (members.length === 0) return [];
+    const ctx = this.#ctx;
+    const keys = members.map((m) => ctx.key(recordKeyOfMember(m)));
+    const values = await ctx.store.getMany(keys);
+    return members.map((member, i) => ({ member, record: this.#decode(keys[i]!, values[i]) }));
   }
 
   /**

@@ -1,4 +1,5 @@
-import { impliedFamilyMember, Keys, recordKeyOfMember } from '../records/keys.js';
+import { readFamilyMembers } from '../records/family-members.js';
+import { Keys, recordKeyOfMember } from '../records/keys.js';
 import { type DirectoryContext, readableUserId, readRecords } from './context.js';
 import { summarizeGrant } from './grant-summary.js';
 import type { GrantSummary, SessionSummary, UserDetail } from './types.js';
@@ -17,14 +18,7 @@ export async function getUser(dc: DirectoryContext, userHash: string): Promise<U
   ]);
   if (grantEntries.length === 0 && sessionEntries.length === 0) return null;
   const families = await Promise.all(
-    grantEntries.map(async (g) => {
-      const members = (await ctx.store.indexRange(ctx.key(Keys.familyTokens(g.member)), now)).map(
-        (e) => e.member,
-      );
-      const implied = impliedFamilyMember(g.member);
-      if (implied !== undefined && !members.includes(implied)) members.push(implied);
-      return members;
-    }),
+    grantEntries.map(async (g) => (await readFamilyMembers(ctx, g.member, now)).members),
   );
   const tokenKeys = families.map((members) => members.map((m) => ctx.key(recordKeyOfMember(m))));
   const sessionKeys = sessionEntries.map((e) => ctx.key(Keys.session(e.member)));
