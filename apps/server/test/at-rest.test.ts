@@ -1,8 +1,9 @@
 /**
  * A leak of the store plus every secret of the server's environment reveals no 1C password (and,
  * at `maximum`, no 1C login), while every token keeps working through the server: the 1C
- * credentials of tokens and codes are sealed under keys derived from the tokens and codes
- * themselves, which the store does not hold.
+ * credentials of a grant are sealed under a random key of that grant, which each of its token
+ * records holds wrapped under a key derived from the token itself (and a code's under a key
+ * derived from the code); the store holds neither tokens nor codes.
  *
  * The "attacker" gets the raw SQLite file (with its WAL) or every value of a Redis dump, plus
  * OAUTH_CACHE_SECRET and OAUTH_CACHE_ENCRYPTION_KEYS, and opens every record with those keys the
@@ -65,10 +66,23 @@ async function openedWithServerKeys(env: Record<string, string>): Promise<string
   const cache: TokenCache = createTokenCache({ config, store, autoCleanup: false });
   const opened: string[] = [];
   let records = 0;
+  let grants = 0;
   try {
     for await (const record of cache.exportRecords()) {
       records++;
       opened.push(JSON.stringify(cache.readStoredRecord(record.key, record.value) ?? null));
+      const value = record.value as Record<string, unknown>;
+      if (record.key.startsWith('g:')) {
+        grants++;
+        expect(value.gp, 'a grant keeps its private part under its own key').toMatch(/^g1\./);
+      } else if (record.key.startsWith('at:') || record.key.startsWith('rt:')) {
+        // A token record: its kind, expiry, grant id, wrapped grant key (and its own sealed part).
+        expect(value.g, 'a token record links to its grant').toEqual(expect.any(String));
+        expect(value.wk).toMatch(/^t1\./);
+        expect(
+          Object.keys(value).filter((k) => !['v', 'kind', 'exp', 'g', 'wk', 'sealed', 'body'].includes(k)),
+        ).toEqual([]);
+      }
     }
     for await (const entry of store.entries(`${config.prefix}x:code:`)) {
       const sealed = (entry.value as { sealed?: string }).sealed ?? '';
@@ -81,6 +95,8 @@ async function openedWithServerKeys(env: Record<string, string>): Promise<string
     await cache.close();
   }
   expect(records).toBeGreaterThan(3);
+  // Two logins (one left as a code) and a refresh: one grant, its record kept across the rotation.
+  expect(grants).toBe(1);
   return opened.join('\n');
 }
 

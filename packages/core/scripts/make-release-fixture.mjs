@@ -4,6 +4,8 @@
 // e.g. the previous release's core built from its tag in a git worktree:
 //   git worktree add /tmp/old 3861f46 && (cd /tmp/old/packages/core && ln -s "$PWD/../../../main/packages/core/node_modules" . && npx tsc -p tsconfig.build.json)
 //   node packages/core/scripts/make-release-fixture.mjs /tmp/old/packages/core/dist packages/core/test/fixtures/release-0.1.0
+// The `before-grants` fixture (self-contained token records sealed per token, no grant records)
+// is main at 8a60f53 built the same way, written to packages/core/test/fixtures/before-grants.
 // Per security level it writes <level>.jsonl (the exported records, sealed parts sealed) and
 // <level>.json (the secrets and the raw tokens the test presents). Tokens expire in 2099.
 import { writeFileSync } from 'node:fs';

@@ -128,12 +128,13 @@ export class FreshTokenFlight {
     const now = ctx.now();
     const entries = await ctx.store.indexRange(ctx.key(Keys.userTokens(ctx.userHash(userId))), now);
     const keys = entries.map((e) => ctx.key(recordKeyOfMember(e.member)));
-    const values = keys.length ? await ctx.store.getMany(keys) : [];
+    const reads = await this.#tokens.readStored(keys);
     const current: Current = {};
-    values.forEach((value, i) => {
-      const token = this.#tokens.decodeRecord(keys[i]!, value)?.body.tok;
+    reads.forEach(({ value, grant }, i) => {
+      const token = this.#tokens.decodeRecord(keys[i]!, value, undefined, grant)?.body.tok;
       // The raw token (sealed with the server key) opens the part sealed for its holder.
-      const record = token === undefined ? undefined : this.#tokens.decodeRecord(keys[i]!, value, token);
+      const record =
+        token === undefined ? undefined : this.#tokens.decodeRecord(keys[i]!, value, token, grant);
       if (!record || token === undefined || record.exp <= now) return;
       if (clientId !== undefined && record.body.cid !== clientId) return;
       if (record.kind === 'access' && (!current.access || record.exp > current.access.record.exp)) {

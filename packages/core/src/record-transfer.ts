@@ -2,16 +2,28 @@ import type { CacheContext } from './context.js';
 import { InvalidInputError } from './errors.js';
 import {
   grantMembership,
+  Keys,
   type Membership,
   sessionMemberships,
   tokenMemberships,
   usersMembership,
 } from './records/keys.js';
-import type { BatchOp, StoredRecord } from './store/contract.js';
+import type { BatchOp, RecordBody, StoredRecord } from './store/contract.js';
 import type { ExportedRecord, ImportOptions } from './types.js';
 
-/** Record key prefixes that are exported (indexes are not: they are rebuilt on import). */
-const EXPORTED = ['at:', 'rt:', 'rc:', 'fr:', 's:', 'x:'];
+const GRANTS = 'g:';
+/**
+ * Record key prefixes that are exported and imported (indexes are not: they are rebuilt on
+ * import). Grants come first: importing a token record rebuilds its indexes from its grant.
+ */
+export const EXPORTED_RECORD_PREFIXES: readonly string[] = [GRANTS, 'at:', 'rt:', 'rc:', 'fr:', 's:', 'x:'];
+const EXPORTED = EXPORTED_RECORD_PREFIXES;
+
+/** What a token's indexes need of its grant. */
+interface GrantIndexing {
+  uh: string | undefined;
+  sid: string | undefined;
+}
 
 /** What importing one record did. */
 export type ImportOutcome = 'written' | 'kept' | 'expired';
@@ -26,16 +38,28 @@ type IndexOp = Extract<BatchOp, { op: 'indexAdd' }>;
  */
 export class RecordTransfer {
   readonly #ctx: CacheContext;
+  /**
+   * The grants imported so far (by id): their tokens come later in an export. Kept for the
+   * importer's life (about 100 bytes a grant); a grant not here is read from the target.
+   */
+  readonly #grants = new Map<string, GrantIndexing>();
 
   constructor(ctx: CacheContext) {
     this.#ctx = ctx;
   }
 
+  /** Every live record, grants first (see {@link EXPORTED}). */
   async *export(): AsyncIterable<ExportedRecord> {
+    yield* this.#exportFrom(GRANTS);
+    yield* this.#exportFrom('');
+  }
+
+  async *#exportFrom(under: string): AsyncIterable<ExportedRecord> {
     const prefix = this.#ctx.config.prefix;
-    for await (const entry of this.#ctx.store.entries(prefix)) {
+    for await (const entry of this.#ctx.store.entries(prefix + under)) {
       const key = entry.key.slice(prefix.length);
       if (!EXPORTED.some((p) => key.startsWith(p))) continue;
+      if (under === '' && key.startsWith(GRANTS)) continue;
       const record = entry.value as Partial<StoredRecord>;
       const expiresAt = typeof record?.exp === 'number' ? record.exp : entry.expiresAt;
       if (expiresAt === undefined || expiresAt <= Date.now()) continue;
@@ -61,6 +85,7 @@ export class RecordTransfer {
     const existing = keys.length > 0 && options.assumeAbsent !== true ? await ctx.store.getMany(keys) : [];
     const outcomes: ImportOutcome[] = [];
     const ops: BatchOp[] = [];
+    await this.#learnGrants(records, keys);
     records.forEach((record, i) => {
       const present = existing[i] as Partial<StoredRecord> | undefined;
       if (record.expiresAt <= now) {
@@ -88,20 +113,54 @@ export class RecordTransfer {
     return outcomes;
   }
 
+  /**
+   * Remember what the grants of `records` give their tokens' indexes, and read from the target the
+   * grants their linked token records name that were not imported by this importer.
+   */
+  async #learnGrants(records: ExportedRecord[], keys: string[]): Promise<void> {
+    const ctx = this.#ctx;
+    const unknown = new Set<string>();
+    records.forEach((record, i) => {
+      if (record.key.startsWith(GRANTS)) {
+        const grant = ctx.codec.decode(keys[i]!, record.value);
+        if (grant?.kind !== 'grant') throw new InvalidInputError('record g:… is not an oauth-cache grant');
+        this.#grants.set(record.key.slice(GRANTS.length), indexingOf(ctx, grant.body));
+        return;
+      }
+      const link = (record.value as Partial<StoredRecord> | undefined)?.g;
+      if (typeof link === 'string' && !this.#grants.has(link)) unknown.add(link);
+    });
+    if (unknown.size === 0) return;
+    const ids = [...unknown];
+    const stored = await ctx.store.getMany(ids.map((id) => ctx.key(Keys.grant(id))));
+    ids.forEach((id, i) => {
+      const grant = ctx.codec.decode(ctx.key(Keys.grant(id)), stored[i]);
+      if (grant?.kind === 'grant') this.#grants.set(id, indexingOf(ctx, grant.body));
+    });
+  }
+
   /** The index entries a record belongs to (see the key table in `store/contract.ts`). */
   #indexOps(storeKey: string, record: ExportedRecord): IndexOp[] {
     const ctx = this.#ctx;
     const relative = record.key;
-    if (relative.startsWith('x:') || relative.startsWith('rc:') || relative.startsWith('fr:')) return [];
-    const decoded = ctx.codec.decode(storeKey, record.value);
+    if (['x:', 'rc:', 'fr:', GRANTS].some((p) => relative.startsWith(p))) return [];
+    const decoded = ctx.codec.decode(storeKey, record.value, undefined, linkedStub);
     if (decoded === undefined) {
       throw new InvalidInputError(
         `record ${relative.slice(0, relative.indexOf(':') + 1)}… is not an oauth-cache record`,
       );
     }
-    const { uid, fam, sid } = decoded.body;
+    const { uid, fam } = decoded.body;
+    const link = (record.value as Partial<StoredRecord>).g;
+    const grant = typeof link === 'string' ? this.#grants.get(link) : undefined;
+    if (typeof link === 'string' && grant === undefined) {
+      throw new InvalidInputError(
+        `record ${relative.slice(0, relative.indexOf(':') + 1)}… links to a grant not imported`,
+      );
+    }
+    const sid = grant !== undefined ? grant.sid : decoded.body.sid;
     // `uh` is readable without the token (at `maximum` the user id is not).
-    const userHash = decoded.body.uh ?? (uid ? ctx.userHash(uid) : undefined);
+    const userHash = grant?.uh ?? decoded.body.uh ?? (uid ? ctx.userHash(uid) : undefined);
     const exp = record.expiresAt;
     const id = relative.slice(relative.indexOf(':') + 1);
     const add = (m: Membership): IndexOp => ({
@@ -124,6 +183,16 @@ export class RecordTransfer {
     }
     return ops;
   }
+}
+
+/**
+ * Decoding a linked token record takes a grant; its indexes come from {@link GrantIndexing}, so
+ * the importer joins it with an empty grant (the codec's joins read nothing else of it).
+ */
+const linkedStub: StoredRecord = { v: 1, kind: 'grant', exp: Number.MAX_SAFE_INTEGER, body: {} };
+
+function indexingOf(ctx: CacheContext, body: RecordBody): GrantIndexing {
+  return { uh: body.uh ?? (body.uid ? ctx.userHash(body.uid) : undefined), sid: body.sid };
 }
 
 function assertExported(record: ExportedRecord): void {

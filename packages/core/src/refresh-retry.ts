@@ -76,6 +76,7 @@ export class RefreshRetry {
     if (ttlMs <= 0) return undefined;
     const { tok: _rawToken, ...carried } = consumed.body;
     const key = ctx.key(Keys.retry(id));
+    const grantKey = consumed.grant?.key;
     const body = {
       ...carried,
       uh: this.#tokens.userHashOf(consumed),
@@ -83,6 +84,9 @@ export class RefreshRetry {
       rex: consumed.exp,
       nat: info.accessTokenId,
       nrt: info.refreshTokenId,
+      // Sealed for the presented token's holder with the rest of the private part: the retry
+      // wraps the grant's key for its replacement pair.
+      ...(grantKey !== undefined ? { gk: grantKey.toString('base64url') } : {}),
     };
     return { op: 'set', key, value: ctx.codec.encode(key, 'consumed', until, body, presented), ttlMs };
   }
@@ -112,8 +116,10 @@ export class RefreshRetry {
       ...(nrt !== undefined ? [{ id: nrt, key: ctx.key(Keys.refresh(nrt)) }] : []),
       ...(nat !== undefined ? [{ id: nat, key: ctx.key(Keys.access(nat)) }] : []),
     ];
-    const values = await ctx.store.getMany(missed.map((m) => m.key));
-    const records = missed.map((m, i) => this.#tokens.decodeRecord(m.key, values[i]));
+    const records = await this.#tokens.readRecords(
+      missed.map((m) => m.key),
+      [familyId],
+    );
     const claimed = records[0];
     if (claimed === undefined || claimed.exp <= now) return this.notClaimed(id, nrt, familyId);
 
@@ -140,7 +146,17 @@ export class RefreshRetry {
       });
     }
 
-    const consumed: DecodedRecord = { kind: 'refresh', exp: rex ?? pending.exp, body: pending.body };
+    const { gk, ...carried } = pending.body;
+    const grantKey = ctx.codec.grantKeyFrom(gk);
+    const consumed: DecodedRecord = {
+      kind: 'refresh',
+      exp: rex ?? pending.exp,
+      body: carried,
+      // Without the key (a retry record of the previous release) the replacement gets a new grant.
+      ...(claimed.grant !== undefined && grantKey !== undefined
+        ? { grant: { ...claimed.grant, key: grantKey } }
+        : {}),
+    };
     return {
       kind: 'replace',
       consumed,

@@ -49,7 +49,7 @@ export class RefreshRotation {
     const key = ctx.key(Keys.refresh(id));
     const now = ctx.now();
 
-    const presented = this.#tokens.decodeRecord(key, await ctx.store.get(key), refreshToken);
+    const presented = await this.#tokens.readRecord(key, refreshToken);
     if (presented?.kind !== 'refresh' || presented.exp <= now) {
       return this.#refuse(id, refreshToken, options, started);
     }
@@ -155,7 +155,7 @@ export class RefreshRotation {
         familyId,
         retrievable,
       },
-      { rot: (consumed.body.rot ?? 0) + 1 },
+      { rot: (consumed.body.rot ?? 0) + 1, ...(consumed.grant?.key ? { grant: consumed.grant } : {}) },
       now,
       ops,
     );

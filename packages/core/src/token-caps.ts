@@ -1,8 +1,8 @@
 import type { CacheContext } from './context.js';
 import { CapacityError } from './errors.js';
-import type { DecodedRecord } from './records/codec.js';
 import { Keys, recordKeyOfMember } from './records/keys.js';
 import type { Precondition } from './store/contract.js';
+import type { RecordReader } from './token-revocation.js';
 
 /** One live grant (token family) of a user, as the per-user cap judges it. */
 export interface UserGrant {
@@ -39,11 +39,12 @@ export interface Issuance {
  */
 export class TokenCaps {
   readonly #ctx: CacheContext;
-  readonly #decode: (key: string, value: unknown) => DecodedRecord | undefined;
+  readonly #read: RecordReader;
 
-  constructor(ctx: CacheContext, decode: (key: string, value: unknown) => DecodedRecord | undefined) {
+  /** `read` reads token records with their grants (`TokenService.readRecords`). */
+  constructor(ctx: CacheContext, read: RecordReader) {
     this.#ctx = ctx;
-    this.#decode = decode;
+    this.#read = read;
   }
 
   /**
@@ -119,9 +120,8 @@ export class TokenCaps {
     const entries = await ctx.store.indexRange(ctx.key(Keys.userTokens(ctx.userHash(userId))), now);
     if (entries.length === 0) return grants;
     const keys = entries.map((e) => ctx.key(recordKeyOfMember(e.member)));
-    const values = await ctx.store.getMany(keys);
-    values.forEach((value, i) => {
-      const record = this.#decode(keys[i]!, value);
+    const records = await this.#read(keys);
+    records.forEach((record) => {
       const familyId = record?.body.fam;
       if (!record || !familyId || record.exp <= now) return;
       if (record.kind !== 'access' && record.kind !== 'refresh') return;

@@ -4,6 +4,9 @@ import { readFamilyMembers } from './records/family-members.js';
 import { grantMembership, Keys, recordKeyOfMember, tokenMemberships } from './records/keys.js';
 import type { Precondition, TxOp } from './store/contract.js';
 
+/** Reads token records (prefixed keys) with their grants and decodes them without tokens. */
+export type RecordReader = (keys: string[], grantIds?: string[]) => Promise<Array<DecodedRecord | undefined>>;
+
 /** A token record as a revocation found it: its index member, and the record when still there. */
 export interface FoundToken {
   /** Index member, `a:<id>` or `r:<id>`. */
@@ -32,11 +35,12 @@ export interface Revocation {
 /** The one place that turns "these tokens go" into store writes (token, rotation, session services). */
 export class RevocationPlanner {
   readonly #ctx: CacheContext;
-  readonly #decode: (key: string, value: unknown) => DecodedRecord | undefined;
+  readonly #read: RecordReader;
 
-  constructor(ctx: CacheContext, decode: (key: string, value: unknown) => DecodedRecord | undefined) {
+  /** `read` reads token records with their grants (`TokenService.readRecords`). */
+  constructor(ctx: CacheContext, read: RecordReader) {
     this.#ctx = ctx;
-    this.#decode = decode;
+    this.#read = read;
   }
 
   /** Read the live members of the index at `indexKey` (prefixed) and their records: two reads. */
@@ -48,7 +52,8 @@ export class RevocationPlanner {
   /** {@link read} of a family's tokens index, with the token a legacy family's id names. */
   async readFamily(familyId: string, now: number): Promise<FoundToken[]> {
     const { members, implied } = await readFamilyMembers(this.#ctx, familyId, now);
-    const found = await this.#records(members);
+    // The family's grant is read with its tokens: one batch.
+    const found = await this.#records(members, [familyId]);
     if (implied === undefined) return found;
     const last = found.pop()!;
     // Only a record of this very family: the id is a name, not a proof of membership.
@@ -56,12 +61,12 @@ export class RevocationPlanner {
     return found;
   }
 
-  async #records(members: string[]): Promise<FoundToken[]> {
+  async #records(members: string[], grantIds?: string[]): Promise<FoundToken[]> {
     if (members.length === 0) return [];
     const ctx = this.#ctx;
     const keys = members.map((m) => ctx.key(recordKeyOfMember(m)));
-    const values = await ctx.store.getMany(keys);
-    return members.map((member, i) => ({ member, record: this.#decode(keys[i]!, values[i]) }));
+    const records = await this.#read(keys, grantIds);
+    return members.map((member, i) => ({ member, record: records[i] }));
   }
 
   /**
@@ -107,6 +112,8 @@ export class RevocationPlanner {
     }
     const ops: TxOp[] = [];
     if (options.markFamilies) for (const fam of families) ops.push(this.familyMarker(fam, now));
+    // A revoked family's grant goes with it (a session's tokens alone leave their grants to expire).
+    if (options.markFamilies) for (const fam of families) recordKeys.push(ctx.key(Keys.grant(fam)));
     if (recordKeys.length) ops.push({ op: 'delete', keys: recordKeys });
     const dropped = new Set(options.dropIndexes ?? []);
     ops.push(...removals.ops(dropped));

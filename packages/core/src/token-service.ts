@@ -3,7 +3,7 @@ import type { CacheContext } from './context.js';
 import { DigestMemo, type TokenKeys } from './digest-memo.js';
 import { InvalidInputError } from './errors.js';
 import { assertToken, assertUserId, isPlausibleToken } from './limits.js';
-import type { DecodedRecord } from './records/codec.js';
+import type { DecodedRecord, GrantRef } from './records/codec.js';
 import {
   ACCESS_MEMBER,
   grantMembership,
@@ -43,8 +43,8 @@ export class TokenService {
   constructor(ctx: CacheContext) {
     this.#ctx = ctx;
     this.#accessDigests = new DigestMemo(VALIDATION_MEMO_MAX);
-    this.#caps = new TokenCaps(ctx, (key, value) => this.#decode(key, value));
-    this.#revocations = new RevocationPlanner(ctx, (key, value) => this.#decode(key, value));
+    this.#caps = new TokenCaps(ctx, (keys) => this.readRecords(keys));
+    this.#revocations = new RevocationPlanner(ctx, (keys, grants) => this.readRecords(keys, grants));
   }
 
   /** How revocations are written (shared with rotation and sessions). */
@@ -72,22 +72,30 @@ export class TokenService {
     input: StoreTokenInput,
     options: StoreTokensOptions,
     attempt: number,
+    joining = false,
   ): Promise<StoredTokenInfo> {
     const ctx = this.#ctx;
     const started = performance.now();
     const now = ctx.now();
     const ops: TxOp[] = [];
-    const info = this.#plan(input, {}, now, ops);
+    assertUserId(input.userId);
+    const familyId = input.familyId ?? randomToken();
+    const victims =
+      options.evict === false
+        ? []
+        : await this.#caps.admit(
+            { userId: input.userId, familyId, explicitFamily: input.familyId !== undefined },
+            now,
+          );
+    const info = this.#plan({ ...input, familyId }, joining ? { selfContained: true } : {}, now, ops);
     const require: Precondition[] = [];
-    const victims: string[] = [];
+    // A named family may have a grant already, whose key only its tokens unwrap: then the new
+    // tokens hold everything themselves, as records of the previous release did. Judged in the
+    // commit, so a new grant (the authorization server names its families) costs no extra read.
+    const grantKey = ctx.key(Keys.grant(familyId));
+    if (input.familyId !== undefined && !joining) require.push({ if: 'absent', key: grantKey });
     let evicted = 0;
     if (options.evict !== false) {
-      victims.push(
-        ...(await this.#caps.admit(
-          { userId: input.userId, familyId: info.familyId, explicitFamily: input.familyId !== undefined },
-          now,
-        )),
-      );
       let freed = 0;
       for (const familyId of victims) {
         const found = await this.#revocations.readFamily(familyId, now);
@@ -110,6 +118,8 @@ export class TokenService {
       if (failed.if === 'room') {
         return this.#caps.refuse(tokensIn(input), 'store', { userId: input.userId, familyId: info.familyId });
       }
+      if (failed.if === 'absent' && failed.key === grantKey)
+        return this.#store(input, options, attempt, true);
       // A victim grant changed while we read it: judge the issuance again from fresh reads.
       return this.#store(input, options, attempt + 1);
     }
@@ -127,9 +137,16 @@ export class TokenService {
   /**
    * Plan one issuance without writing it: its info and the ops that write it (appended to `ops`).
    * Refresh rotation commits them with the consumption of the presented token. `carried.rot` is
-   * the rotation counter of the new refresh token.
+   * the rotation counter of the new refresh token; `carried.grant`, the grant the tokens join
+   * (decoded with a token of it, so with its key): its key is wrapped for them and the grant is
+   * kept until the longest of them expires. Without it, a new grant record is written.
    */
-  planIssue(input: StoreTokenInput, carried: { rot?: number }, now: number, ops: TxOp[]): StoredTokenInfo {
+  planIssue(
+    input: StoreTokenInput,
+    carried: { rot?: number; grant?: GrantRef },
+    now: number,
+    ops: TxOp[],
+  ): StoredTokenInfo {
     return this.#plan(input, carried, now, ops);
   }
 
@@ -205,7 +222,7 @@ export class TokenService {
    */
   #plan(
     input: StoreTokenInput,
-    carried: { rot?: number },
+    carried: { rot?: number; grant?: GrantRef; selfContained?: true },
     now: number,
     ops: { push(op: BatchOp): unknown },
   ): StoredTokenInfo {
@@ -225,23 +242,40 @@ export class TokenService {
     const familyId = input.familyId ?? randomToken();
     const sid = input.sessionId;
     const uh = ctx.userHash(input.userId);
-    const common: RecordBody = {
+    const scopes = input.scopes ?? [];
+    const typ = input.tokenType ?? 'Bearer';
+    const existing = carried.grant;
+    if (existing !== undefined && existing.key === undefined && ctx.config.securityLevel !== 'basic') {
+      // Wrapping needs the key, which only a decoding with a token of the grant gives.
+      throw new Error('a grant is extended only with its key');
+    }
+    const grantKey = existing === undefined ? ctx.codec.newGrantKey() : existing.key;
+    // What a token of an existing grant holds of its own: where it differs from the grant.
+    const own: RecordBody = {};
+    if (existing !== undefined) {
+      own.iat = now;
+      if (!sameScopes(existing.body.scp, scopes)) own.scp = scopes;
+      if ((existing.body.typ ?? 'Bearer') !== typ) own.typ = typ;
+    }
+    const info: StoredTokenInfo = { familyId };
+    const sessionDigest = sid === undefined ? undefined : ctx.digester.digest(sid);
+    const shared: RecordBody = {
       uid: input.userId,
       uh,
-      fam: familyId,
       cid: input.clientId,
-      scp: input.scopes ?? [],
+      scp: scopes,
       res: input.resource,
-      typ: input.tokenType ?? 'Bearer',
+      typ,
       sid,
       iat: now,
       ud: input.userData,
     };
-    const info: StoredTokenInfo = { familyId };
-    const sessionDigest = sid === undefined ? undefined : ctx.digester.digest(sid);
-    const add = (kind: 'access' | 'refresh', id: string, exp: number, body: RecordBody, token: string) => {
+    const add = (kind: 'access' | 'refresh', id: string, exp: number, mine: RecordBody, token: string) => {
       const key = ctx.key(kind === 'access' ? Keys.access(id) : Keys.refresh(id));
-      ops.push({ op: 'set', key, value: ctx.codec.encode(key, kind, exp, body, token), ttlMs: exp - now });
+      const value = carried.selfContained
+        ? ctx.codec.encode(key, kind, exp, { ...shared, fam: familyId, ...mine }, token)
+        : ctx.codec.encodeLinked(key, kind, exp, { id: familyId, key: grantKey }, mine, token);
+      ops.push({ op: 'set', key, value, ttlMs: exp - now });
       for (const m of tokenMemberships({ kind, id, userHash: uh, familyId, sessionDigest })) {
         ops.push({ op: 'indexAdd', key: ctx.key(m.key), member: m.member, score: exp });
       }
@@ -252,13 +286,7 @@ export class TokenService {
       const exp = input.expiresAt ?? now + seconds(input.expiresIn, ctx.config.tokenTtl, 'expiresIn') * 1000;
       if (!(exp > now)) throw new InvalidInputError('the access token is already expired');
       const id = ctx.digester.digest(input.accessToken);
-      add(
-        'access',
-        id,
-        exp,
-        input.retrievable ? { ...common, tok: input.accessToken } : common,
-        input.accessToken,
-      );
+      add('access', id, exp, input.retrievable ? { ...own, tok: input.accessToken } : own, input.accessToken);
       info.accessTokenId = id;
       info.expiresAt = exp;
       maxExp = exp;
@@ -270,20 +298,31 @@ export class TokenService {
       if (!(exp > now)) throw new InvalidInputError('the refresh token is already expired');
       const id = ctx.digester.digest(input.refreshToken);
       const rot = carried.rot ?? input.rotation ?? 0;
+      const mine: RecordBody = rot > 0 ? { ...own, rot } : own;
       add(
         'refresh',
         id,
         exp,
-        {
-          ...common,
-          rot,
-          ...(input.retrievable ? { tok: input.refreshToken } : {}),
-        },
+        input.retrievable ? { ...mine, tok: input.refreshToken } : mine,
         input.refreshToken,
       );
       info.refreshTokenId = id;
       info.refreshExpiresAt = exp;
       maxExp = Math.max(maxExp, exp);
+    }
+    const grantKeyName = ctx.key(Keys.grant(familyId));
+    // Self-contained tokens hold what a grant record would: nothing more to write for them.
+    if (!carried.selfContained && existing === undefined) {
+      const value = ctx.codec.encodeGrant(familyId, maxExp, shared, grantKey);
+      ops.push({ op: 'set', key: grantKeyName, value, ttlMs: maxExp - now });
+    } else if (existing !== undefined && maxExp > existing.stored.exp) {
+      // The grant lives as long as its longest token: the same record, a later expiry.
+      ops.push({
+        op: 'set',
+        key: grantKeyName,
+        value: { ...existing.stored, exp: maxExp },
+        ttlMs: maxExp - now,
+      });
     }
     // The users index keeps a user while any of their tokens lives; a later, shorter token must
     // not shorten it, hence "greatest" semantics on re-add.
@@ -312,22 +351,26 @@ export class TokenService {
     }
     const { id, key } = keys;
     let raw = ctx.store.peek?.(key);
-    if (raw === undefined) {
-      try {
-        raw = await ctx.store.get(key);
-      } catch (error) {
-        ctx.failure('token', 'validate', error, started);
-        throw error;
+    let grant: unknown;
+    try {
+      if (raw === undefined) [raw, grant] = await this.#readWithGrant(key);
+      else {
+        grant = this.#grantOf(raw);
+        // A grant held in process comes at once: no promise on the hot path.
+        if (grant instanceof Promise) grant = await grant;
       }
+    } catch (error) {
+      ctx.failure('token', 'validate', error, started);
+      throw error;
     }
     const now = ctx.now();
     // The store was read above whatever the memos hold: they only spare re-opening the same bytes
-    // (the same object from the memory store or the L1, else the same sealed text re-read).
+    // (the same objects from the memory store or the L1, else the same sealed text re-read).
     const memo = ctx.codec.validations;
-    let record = ctx.codec.decodedWithToken(raw) ?? memo.recall(id, raw);
+    let record = ctx.codec.decodedWithToken(raw, grant) ?? memo.recall(id, raw, grant);
     if (record === undefined) {
-      record = this.#decode(key, raw, token);
-      if (record !== undefined && record.kind === 'access') memo.remember(id, raw, record, now);
+      record = this.#decode(key, raw, token, grant);
+      if (record !== undefined && record.kind === 'access') memo.remember(id, raw, record, now, grant);
     }
     if (record === undefined || record.kind !== 'access') {
       memo.forget(id);
@@ -352,7 +395,7 @@ export class TokenService {
     const ctx = this.#ctx;
     if (!isPlausibleToken(token)) return null;
     const key = ctx.key(Keys.refresh(ctx.digester.digest(token)));
-    const record = this.#decode(key, await ctx.store.get(key), token);
+    const record = await this.readRecord(key, token);
     const now = ctx.now();
     if (record === undefined || record.kind !== 'refresh' || record.exp <= now) return null;
     return toValidation(record, now, ctx.config.refreshThreshold);
@@ -365,11 +408,11 @@ export class TokenService {
     const indexKey = ctx.key(Keys.userTokens(ctx.userHash(userId)));
     const entries = await ctx.store.indexRange(indexKey, now);
     const keys = entries.map((e) => ctx.key(recordKeyOfMember(e.member)));
-    const values = keys.length ? await ctx.store.getMany(keys) : [];
+    const records = await this.readRecords(keys);
     const listing: TokenListing[] = [];
     const stale: string[] = [];
     entries.forEach((entry, i) => {
-      const record = this.#decode(keys[i]!, values[i]);
+      const record = records[i];
       if (!record || record.exp <= now || (record.kind !== 'access' && record.kind !== 'refresh')) {
         stale.push(entry.member);
         return;
@@ -411,8 +454,8 @@ export class TokenService {
     const started = performance.now();
     const accessKey = ctx.key(Keys.access(id));
     const refreshKey = ctx.key(Keys.refresh(id));
-    const [accessRaw, refreshRaw] = await ctx.store.getMany([accessKey, refreshKey]);
-    const access = this.#decode(accessKey, accessRaw, token);
+    const [accessRead, refreshRead] = await this.readStored([accessKey, refreshKey]);
+    const access = this.#decode(accessKey, accessRead!.value, token, accessRead!.grant);
     if (access?.kind === 'access') {
       const result = await ctx.store.commit({
         now: ctx.now(),
@@ -435,7 +478,7 @@ export class TokenService {
       ctx.operation('token', 'revoke', 'ok', started);
       return true;
     }
-    const refresh = this.#decode(refreshKey, refreshRaw);
+    const refresh = this.#decode(refreshKey, refreshRead!.value, undefined, refreshRead!.grant);
     if (refresh?.body.fam) {
       await this.revokeFamily(refresh.body.fam, 'refresh_token_revoked');
       ctx.operation('token', 'revoke', 'ok', started);
@@ -537,8 +580,61 @@ export class TokenService {
    * Decode a stored value (with `token`, its private part too), reporting (not throwing) records
    * that no configured key opens.
    */
-  decodeRecord(key: string, value: unknown, token?: string): DecodedRecord | undefined {
-    return this.#decode(key, value, token);
+  decodeRecord(key: string, value: unknown, token?: string, grant?: unknown): DecodedRecord | undefined {
+    return this.#decode(key, value, token, grant);
+  }
+
+  /**
+   * Read token records (prefixed keys) with the grants they link to: one batch read, and one more
+   * for the grants unless `grantIds` named them all (a family's revocation knows its grant).
+   */
+  async readStored(keys: string[], grantIds: string[] = []): Promise<StoredRead[]> {
+    const ctx = this.#ctx;
+    if (keys.length === 0) return [];
+    const grantKeys = grantIds.map((g) => ctx.key(Keys.grant(g)));
+    const values = await ctx.store.getMany([...keys, ...grantKeys]);
+    const grants = new Map<string, unknown>(grantIds.map((g, i) => [g, values[keys.length + i]]));
+    const missing = new Set<string>();
+    for (let i = 0; i < keys.length; i++) {
+      const link = linkOf(values[i]);
+      if (link !== undefined && !grants.has(link)) missing.add(link);
+    }
+    if (missing.size > 0) {
+      const ids = [...missing];
+      const read = await ctx.store.getMany(ids.map((g) => ctx.key(Keys.grant(g))));
+      for (let i = 0; i < ids.length; i++) grants.set(ids[i]!, read[i]);
+    }
+    return keys.map((_, i) => {
+      const link = linkOf(values[i]);
+      return { value: values[i], grant: link === undefined ? undefined : grants.get(link) };
+    });
+  }
+
+  /** {@link readStored}, decoded without tokens (what the server's keys open). */
+  async readRecords(keys: string[], grantIds?: string[]): Promise<Array<DecodedRecord | undefined>> {
+    const read = await this.readStored(keys, grantIds);
+    return read.map(({ value, grant }, i) => this.#decode(keys[i]!, value, undefined, grant));
+  }
+
+  /** One token record with its grant (one store operation where the store has `getWithGrant`). */
+  async readRecord(key: string, token?: string): Promise<DecodedRecord | undefined> {
+    const [value, grant] = await this.#readWithGrant(key);
+    return this.#decode(key, value, token, grant);
+  }
+
+  async #readWithGrant(key: string): Promise<[unknown, unknown]> {
+    const store = this.#ctx.store;
+    if (store.getWithGrant) return store.getWithGrant(key, this.#ctx.key(Keys.grant('')));
+    const value = await store.get(key);
+    return [value, await this.#grantOf(value)];
+  }
+
+  /** The grant record `value` links to (at once when the store holds it in process). */
+  #grantOf(value: unknown): unknown {
+    const link = linkOf(value);
+    if (link === undefined) return undefined;
+    const key = this.#ctx.key(Keys.grant(link));
+    return this.#ctx.store.peek?.(key) ?? this.#ctx.store.get(key);
   }
 
   /** The user-index digest of a record: stored since `uh` exists, else from its user id. */
@@ -561,10 +657,10 @@ export class TokenService {
     return session !== undefined && session.kind === 'session' && session.exp > now;
   }
 
-  #decode(key: string, value: unknown, token?: string): DecodedRecord | undefined {
+  #decode(key: string, value: unknown, token?: string, grant?: unknown): DecodedRecord | undefined {
     if (value === undefined) return undefined;
     try {
-      return this.#ctx.codec.decode(key, value, token);
+      return this.#ctx.codec.decode(key, value, token, grant);
     } catch {
       // A record no configured key opens is unusable: treat it as absent, and say so loudly.
       this.#ctx.security({
@@ -606,6 +702,23 @@ export function toValidation(record: DecodedRecord, now: number, refreshThreshol
     userData: b.ud,
     needsRefresh: record.exp - now <= refreshThreshold * 1000,
   };
+}
+
+/** A token record and the grant it links to, as read. */
+export interface StoredRead {
+  value: unknown;
+  grant: unknown;
+}
+
+/** The grant id a stored token record links to. */
+function linkOf(value: unknown): string | undefined {
+  const link = typeof value === 'object' && value !== null ? (value as { g?: unknown }).g : undefined;
+  return typeof link === 'string' ? link : undefined;
+}
+
+/** Same scopes in the same order (a refresh that narrows them gives its tokens their own). */
+function sameScopes(a: string[] | undefined, b: string[]): boolean {
+  return a !== undefined && a.length === b.length && a.every((s, i) => s === b[i]);
 }
 
 /** How many tokens an issuance writes. */

@@ -1,21 +1,22 @@
 import { LRUCache } from 'lru-cache';
 import type { DecodedRecord } from './records/codec.js';
+import type { StoredRecord } from './store/contract.js';
 
-/** The parts of a sealed (`maximum`) stored record its decoding depends on. */
+/**
+ * The stored strings a sealed (`maximum`) record's decoding depends on: the record's own, and for a
+ * record linked to a grant, the grant's (its sealed fields and private part).
+ */
 interface SealedForm {
-  v: 1;
   kind: string;
   exp: number;
-  sealed: string;
-  pv?: string;
+  sealed: string | undefined;
+  /** `pv` of a self-contained record, `wk` of a linked one. */
+  pv: string | undefined;
+  grantSealed: string | undefined;
+  grantPart: string | undefined;
 }
 
-interface Entry {
-  /** The stored form it was decoded from (the strings, not the object: each read parses anew). */
-  kind: string;
-  exp: number;
-  sealed: string;
-  pv: string | undefined;
+interface Entry extends SealedForm {
   decoded: DecodedRecord;
 }
 
@@ -61,8 +62,8 @@ export class ValidationMemo {
    * The decoding made earlier for the token whose digest is `tokenDigest`, when `stored` carries
    * exactly the bytes it was made from; `undefined` otherwise (decode, then {@link remember}).
    */
-  recall(tokenDigest: string, stored: unknown): DecodedRecord | undefined {
-    const form = sealedForm(stored);
+  recall(tokenDigest: string, stored: unknown, grant?: unknown): DecodedRecord | undefined {
+    const form = sealedForm(stored, grant);
     if (form === undefined) return undefined;
     const entry = this.#entries.get(tokenDigest);
     if (entry === undefined) return undefined;
@@ -74,7 +75,9 @@ export class ValidationMemo {
       entry.sealed !== form.sealed ||
       entry.pv !== form.pv ||
       entry.exp !== form.exp ||
-      entry.kind !== form.kind
+      entry.kind !== form.kind ||
+      entry.grantSealed !== form.grantSealed ||
+      entry.grantPart !== form.grantPart
     ) {
       return undefined;
     }
@@ -87,19 +90,13 @@ export class ValidationMemo {
    * clock passes it). Records that are not sealed as a
    * whole are not kept (their decoding is cheap, and comparing their clear bodies is not).
    */
-  remember(tokenDigest: string, stored: unknown, decoded: DecodedRecord, now: number): void {
-    const form = sealedForm(stored);
+  remember(tokenDigest: string, stored: unknown, decoded: DecodedRecord, now: number, grant?: unknown): void {
+    const form = sealedForm(stored, grant);
     if (form === undefined || decoded.exp <= now || decoded.exp <= Date.now()) {
       this.#entries.delete(tokenDigest);
       return;
     }
-    this.#entries.set(tokenDigest, {
-      kind: form.kind,
-      exp: form.exp,
-      sealed: form.sealed,
-      pv: form.pv,
-      decoded,
-    });
+    this.#entries.set(tokenDigest, { ...form, decoded });
   }
 
   /** Drop the entry of one token (its record is gone, expired, or did not open). */
@@ -113,12 +110,25 @@ export class ValidationMemo {
   }
 }
 
-function sealedForm(stored: unknown): SealedForm | undefined {
+function sealedForm(stored: unknown, grant: unknown): SealedForm | undefined {
   if (typeof stored !== 'object' || stored === null) return undefined;
-  const s = stored as Partial<SealedForm>;
-  if (s.v !== 1 || typeof s.sealed !== 'string' || typeof s.exp !== 'number' || typeof s.kind !== 'string') {
-    return undefined;
+  const s = stored as Partial<StoredRecord>;
+  if (s.v !== 1 || typeof s.exp !== 'number' || typeof s.kind !== 'string') return undefined;
+  if (s.sealed !== undefined && typeof s.sealed !== 'string') return undefined;
+  if (typeof s.g === 'string') {
+    // Linked: the grant's sealed strings decide the rest (its id is bound in them as AAD).
+    const g = grant as Partial<StoredRecord> | undefined;
+    if (typeof g !== 'object' || g === null || typeof g.sealed !== 'string') return undefined;
+    if (typeof s.wk !== 'string' || (g.gp !== undefined && typeof g.gp !== 'string')) return undefined;
+    return { kind: s.kind, exp: s.exp, sealed: s.sealed, pv: s.wk, grantSealed: g.sealed, grantPart: g.gp };
   }
-  if (s.pv !== undefined && typeof s.pv !== 'string') return undefined;
-  return s as SealedForm;
+  if (typeof s.sealed !== 'string' || (s.pv !== undefined && typeof s.pv !== 'string')) return undefined;
+  return {
+    kind: s.kind,
+    exp: s.exp,
+    sealed: s.sealed,
+    pv: s.pv,
+    grantSealed: undefined,
+    grantPart: undefined,
+  };
 }

@@ -10,7 +10,7 @@ export interface CreateStoreOptions {
   /** The cache's key prefix (default `oc:`): L1 key pattern, Redis invalidation channel and sweep scope. */
   prefix?: string;
   /**
-   * Wrap the store in an in-process L1 of access-token reads ({@link L1Store}). Ignored for
+   * Wrap the store in an in-process L1 of access-token and grant reads ({@link L1Store}). Ignored for
    * `memory://` (already in process). Off by default.
    */
   l1?: L1Options | false;

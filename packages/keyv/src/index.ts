@@ -4,7 +4,7 @@
  * - {@link createStore} / {@link createStoreFromEnv}: `memory://`, `sqlite://`, `redis://`, `rediss://`.
  * - {@link SqliteStore} (`@keyv/sqlite`), {@link RedisStore} (`@keyv/redis`): the full `CacheStore`
  *   contract of `@oauth-cache/core`, atomic across processes.
- * - {@link L1Store}: an in-process read cache for access-token records, invalidated across processes.
+ * - {@link L1Store}: an in-process read cache for access-token and grant records, invalidated across processes.
  * - {@link acquireLock}: a cross-process lock with compare-and-delete release.
  * - {@link DigestSet}: which strings were seen, as 96-bit hashes (a key listing of millions, deduplicated).
  *

@@ -4,6 +4,7 @@ import { type CacheStore, createTokenCache, type TokenCache } from '@oauth-cache
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { L1Store } from '../src/l1/l1-store.js';
 import { SqliteStore } from '../src/sqlite/sqlite-store.js';
+import { counted } from './support/counted-reads.js';
 import { cleanupTempDirs, sleep, tempDir } from './support/temp.js';
 
 const closing: Array<{ close(): Promise<void> }> = [];
@@ -11,22 +12,6 @@ afterEach(async () => {
   await Promise.all(closing.splice(0).map((c) => c.close().catch(() => undefined)));
 });
 afterAll(cleanupTempDirs);
-
-/** A real SQLite store, its reads counted by method (the calls pass through unchanged). */
-function counted(store: SqliteStore): { store: SqliteStore; reads: Record<string, number> } {
-  const reads: Record<string, number> = {};
-  const proxy = new Proxy(store, {
-    get(target, name, receiver) {
-      const value = Reflect.get(target, name, receiver === proxy ? target : receiver);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        if (typeof name === 'string' && /^get/.test(name)) reads[name] = (reads[name] ?? 0) + 1;
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { store: proxy, reads };
-}
 
 const record = (n: number) => ({ v: 1, kind: 'access', exp: Date.now() + 60_000, body: { n } });
 

@@ -5,6 +5,7 @@ import { L1Store } from '../src/l1/l1-store.js';
 import { RedisStore } from '../src/redis/redis-store.js';
 import { SqliteStore } from '../src/sqlite/sqlite-store.js';
 import { type RedisServerHandle, startRedisServer } from '../src/testing/index.js';
+import { counted } from './support/counted-reads.js';
 import { adminClient, freshDbUrl } from './support/redis-admin.js';
 import { cleanupTempDirs, sleep, tempDir } from './support/temp.js';
 
@@ -243,6 +244,48 @@ describe('L1Store', () => {
     } finally {
       admin.destroy();
     }
+  });
+
+  it('getWithGrant: one inner read, then both from memory; a delete of the grant, remote or local, drops it', async () => {
+    const url = await freshDbUrl(server.url);
+    const { store: inner, reads } = counted(await RedisStore.open({ url }));
+    const a = track(await L1Store.wrap(inner, { maxStaleMs: 60_000 }));
+    const b = track(await RedisStore.open({ url }));
+    const grant = { v: 1, kind: 'grant', exp: Date.now() + 60_000, body: { uid: 'u' } };
+    await b.set('oc:g:G1', grant, 60_000);
+    const token = { ...record(1), g: 'G1' };
+    await b.set('oc:at:t1', token, 60_000);
+    const first = await a.getWithGrant('oc:at:t1', 'oc:g:');
+    expect(first).toEqual([token, grant]);
+    expect(reads).toEqual({ getWithGrantAndExpiry: 1 }); // record and grant in one script call
+    const second = await a.getWithGrant('oc:at:t1', 'oc:g:');
+    expect(second[0]).toBe(first[0]);
+    expect(second[1]).toBe(first[1]);
+    expect(a.peek('oc:g:G1')).toBe(first[1]);
+    expect(reads).toEqual({ getWithGrantAndExpiry: 1 });
+
+    // Revoked in another process: the published delete drops the held grant.
+    await b.delete('oc:g:G1');
+    const started = performance.now();
+    while (a.peek('oc:g:G1') !== undefined) {
+      if (performance.now() - started > 5000) throw new Error('L1 never invalidated');
+      await sleep(1);
+    }
+    const revoked = await a.getWithGrant('oc:at:t1', 'oc:g:');
+    expect(revoked).toEqual([first[0], undefined]);
+    expect(revoked[0]).toBe(first[0]); // the record is still held: only the grant is read
+    expect(reads).toEqual({ getWithGrantAndExpiry: 1, getWithExpiry: 1 });
+
+    // Issued again, held again, then deleted here: dropped at once.
+    await a.set('oc:g:G1', grant, 60_000);
+    const [, held] = await a.getWithGrant('oc:at:t1', 'oc:g:');
+    expect(held).toEqual(grant);
+    expect((await a.getWithGrant('oc:at:t1', 'oc:g:'))[1]).toBe(held);
+    expect(a.peek('oc:g:G1')).toBe(held);
+    expect(reads).toEqual({ getWithGrantAndExpiry: 1, getWithExpiry: 2 });
+    await a.delete('oc:g:G1');
+    expect(a.peek('oc:g:G1')).toBeUndefined();
+    expect(await a.getWithGrant('oc:at:t1', 'oc:g:')).toEqual([first[0], undefined]);
   });
 
   it('on Redis a delete in another process invalidates this L1 (pub/sub), far below maxStaleMs', async () => {

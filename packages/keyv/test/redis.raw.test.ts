@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/redis/redis-store.js';
-import { type RedisServerHandle, startRedisServer } from '../src/testing/index.js';
+import { RedisCommandMonitor, type RedisServerHandle, startRedisServer } from '../src/testing/index.js';
 import { adminClient, freshDbUrl } from './support/redis-admin.js';
 import { sleep } from './support/temp.js';
 
@@ -46,6 +46,32 @@ describe('Redis: what is really stored (raw SCAN + GET)', () => {
       expect(await raw.pExpireTime('oc:ix:u:h')).toBe(now + 90_000);
     } finally {
       raw.destroy();
+      await store.close();
+    }
+  });
+
+  it('getWithGrant is ONE client command: the record and its grant are read inside one script call', async () => {
+    const url = await freshDbUrl(server.url);
+    const store = await RedisStore.open({ url });
+    const monitor = await RedisCommandMonitor.start({ port: server.port, ignoreCommands: ['ping'] });
+    try {
+      const exp = Date.now() + 60_000;
+      // Ids Keyv's serializer escapes (a leading ':') or cjson reads byte by byte are followed
+      // inside the script too, never by a second read.
+      for (const g of ['G1', ':colon', 'Грант✓']) {
+        const grant = { v: 1, kind: 'grant', exp, body: { uid: g } };
+        const token = { v: 1, kind: 'access', exp, g, wk: 'w' };
+        await store.set(`oc:g:${g}`, grant, 60_000);
+        await store.set(`oc:at:${g}`, token, 60_000);
+        await store.getWithGrant(`oc:at:${g}`, 'oc:g:'); // the first loads the script (NOSCRIPT, EVAL)
+        const { result, span } = await monitor.measure(() => store.getWithGrant(`oc:at:${g}`, 'oc:g:'));
+        expect(result).toEqual([token, grant]);
+        expect(span).toEqual({ clientCommands: ['evalsha'], scriptCommands: ['get', 'get'], roundTrips: 1 });
+      }
+      const { span: unlinked } = await monitor.measure(() => store.getWithGrant('oc:g:G1', 'oc:g:'));
+      expect(unlinked).toEqual({ clientCommands: ['evalsha'], scriptCommands: ['get'], roundTrips: 1 });
+    } finally {
+      await monitor.close();
       await store.close();
     }
   });

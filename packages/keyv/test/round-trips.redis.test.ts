@@ -23,6 +23,11 @@ const MAX_ROUND_TRIPS = {
   'validate-hit': 1,
   /** storeToken (access + refresh) for a user who already holds a grant: read, then commit. */
   issue: 2,
+  /**
+   * storeToken into a family the caller names (the authorization server's code redemption): read,
+   * then commit, whose precondition judges whether that family's grant exists.
+   */
+  'issue (named family)': 2,
   /** rotateRefreshToken with clientId: read, then commit. */
   rotate: 2,
   /** revokeFamily of a live grant: read the family, commit (and at most one more). */
@@ -164,6 +169,18 @@ describe('round trips per token operation on Redis (MONITOR)', () => {
     expect(info.refreshTokenId).toBeDefined();
     expect(await cache.validateAccessToken(accessToken)).toMatchObject({ userId: 'issue-user' });
     expectWithinTarget('issue');
+  });
+
+  it('issue (named family): a new grant whose id the caller chose', async () => {
+    await issueGrant('named-user');
+    const accessToken = token();
+    const familyId = token();
+    const info = await measure('issue (named family)', () =>
+      cache.storeToken({ userId: 'named-user', accessToken, refreshToken: token(), familyId }),
+    );
+    expect(info.familyId).toBe(familyId);
+    expect(await cache.validateAccessToken(accessToken)).toMatchObject({ familyId });
+    expectWithinTarget('issue (named family)');
   });
 
   it('rotate: a live refresh token, with its client id', async () => {

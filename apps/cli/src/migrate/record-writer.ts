@@ -1,4 +1,4 @@
-import type { ImportOutcome, TokenCache } from '@oauth-cache/core';
+import { EXPORTED_RECORD_PREFIXES, type ImportOutcome, type TokenCache } from '@oauth-cache/core';
 import type { DigestSet } from '@oauth-cache/keyv';
 import type { RecordLine } from '../jsonl/jsonl-record.js';
 import { TaskPool } from '../util/task-pool.js';
@@ -13,7 +13,7 @@ export interface Located {
 }
 
 /** Key prefixes `importRecord` accepts (core exports these record kinds; indexes are rebuilt). */
-const IMPORTABLE = ['at:', 'rt:', 'rc:', 'fr:', 's:', 'x:'];
+const IMPORTABLE = EXPORTED_RECORD_PREFIXES;
 
 /** How a {@link RecordWriter} writes. */
 export interface RecordWriterOptions {

@@ -23,6 +23,7 @@ import { CapacityError, InvalidGrantError } from '../errors.js';
 import { legacyFamilyId } from '../records/keys.js';
 import type { CacheStore } from '../store/contract.js';
 import { createTokenCache, type TokenCache, type TokenCacheOptions } from '../token-cache.js';
+import { grantRecordTests } from './grant-records.js';
 
 export { runStoreSuite, type StoreCapabilities, type StoreSuiteOptions } from './store-suite/index.js';
 
@@ -289,6 +290,10 @@ export function runConformanceSuite(options: ConformanceOptions): void {
         expect(events).toEqual(['token_rejected:miss', 'token_rejected:malformed']);
         expect(JSON.stringify(events)).not.toContain('nope');
       });
+    });
+
+    describe('grant records', () => {
+      grantRecordTests({ store: () => store, open });
     });
 
     describe('refresh tokens and families', () => {
@@ -945,7 +950,9 @@ export function runConformanceSuite(options: ConformanceOptions): void {
         await source.createSession('u');
         const records = [];
         for await (const r of source.exportRecords()) records.push(r);
-        expect(records.map((r) => r.key.split(':')[0]).sort()).toEqual(['at', 'rt', 's']);
+        expect(records.map((r) => r.key.split(':')[0]).sort()).toEqual(['at', 'g', 'rt', 's']);
+        // The grant first: its tokens' indexes are rebuilt from it.
+        expect(records[0]!.key).toMatch(/^g:/);
         const target = await importTarget('other:');
         try {
           expect(await target.importRecords(records)).toEqual(records.map(() => 'written'));
@@ -972,10 +979,19 @@ export function runConformanceSuite(options: ConformanceOptions): void {
         });
         const exported = [];
         for await (const r of source.exportRecords()) exported.push(r);
-        const record = exported[0];
+        const [grant, record] = exported;
+        expect([grant?.key.slice(0, 2), record?.key.slice(0, 3)]).toEqual(['g:', 'at:']);
         const target = await importTarget('absent:');
         try {
-          expect(await target.importRecords([record!], { assumeAbsent: true })).toEqual(['written']);
+          // A token whose grant has not been imported cannot have its indexes rebuilt: refused.
+          await expect(target.importRecords([record!], { assumeAbsent: true })).rejects.toThrow(
+            /links to a grant not imported/,
+          );
+          expect(await target.validateAccessToken('a')).toBeNull();
+          expect(await target.importRecords([grant!, record!], { assumeAbsent: true })).toEqual([
+            'written',
+            'written',
+          ]);
           expect((await target.validateAccessToken('a'))!.userData).toEqual({ password: 'p' });
           expect(await target.getTokensForUser('u')).toHaveLength(1);
           // The record is there now: the checked import keeps it; assumeAbsent writes it again, even

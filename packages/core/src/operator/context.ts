@@ -18,9 +18,8 @@ export async function readRecords(
   dc: DirectoryContext,
   keys: string[],
 ): Promise<Array<DecodedRecord | undefined>> {
-  if (keys.length === 0) return [];
-  const values = await dc.ctx.store.getMany(keys);
-  return keys.map((key, i) => dc.tokens.decodeRecord(key, values[i]));
+  // Token records come with their grants (what they share is kept there).
+  return dc.tokens.readRecords(keys);
 }
 
 /** The login a record shows without its token (token records below `maximum`, session records). */

@@ -16,6 +16,8 @@ export const Keys = {
   consumed: (id: string) => `rc:${id}`,
   /** A completed rotation's retry record (lives for the reuse leeway; `refresh-retry.ts`). */
   retry: (id: string) => `rr:${id}`,
+  /** A grant (family): what its tokens share; they link to it by its id. */
+  grant: (familyId: string) => `g:${familyId}`,
   /** Marker of a revoked family (grant). */
   familyRevoked: (familyId: string) => `fr:${familyId}`,
   session: (sessionDigest: string) => `s:${sessionDigest}`,

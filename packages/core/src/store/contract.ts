@@ -47,7 +47,8 @@
  * | `rt:<digest(refreshToken)>` | {@link StoredRecord} of kind `refresh` | until the token expires |
  * | `rc:<digest(refreshToken)>` | {@link StoredRecord} of kind `consumed`: a rotated refresh token, kept to detect reuse | the refresh token's remaining lifetime |
  * | `rr:<digest(refreshToken)>` | {@link StoredRecord} of kind `consumed`: what a retry of a just-rotated refresh token needs (the pair issued, the metadata carried over; private part sealed under that token) | `reuseLeewayMs` from the rotation |
- * | `fr:<familyId>` | {@link StoredRecord} of kind `family-revoked` | the refresh lifetime |
+ * | `g:<familyId>` | {@link StoredRecord} of kind `grant`: user, client, scopes, resource, session, issue time; its private part (`gp`: the 1C credentials, at `maximum` the user id) sealed under a random per-grant key that each of its token records holds wrapped under a key derived from its token (`wk`) | the latest expiry of its tokens |
+| `fr:<familyId>` | {@link StoredRecord} of kind `family-revoked` | the refresh lifetime |
  * | `s:<digest(sessionId)>` | {@link StoredRecord} of kind `session` | idle timeout, capped by the absolute lifetime |
  * | `lock:<name>` | a fencing token (string) | a few seconds |
  * | `x:<name>` | any other record a component keeps (clients, codes: see the server) | its own |
@@ -132,6 +133,14 @@ export interface CacheStore {
    * `get`). Never a value `get` would not give. The validation hot path spares a promise with it.
    */
   peek?(key: string): unknown;
+  /**
+   * Optional. `get(key)` and, when that value is a record linked to a grant (an object whose `g`
+   * is a string), `get(grantKeyPrefix + value.g)`, read as ONE operation (Redis: one script call,
+   * one round trip). Resolves `[value, grant]`; `grant` is `undefined` when the value is missing or
+   * not linked, or the grant is missing. Core reads a token record with its grant through it (the
+   * validation of a token not held in process: one round trip); without it, two `get`s.
+   */
+  getWithGrant?(key: string, grantKeyPrefix: string): Promise<[unknown, unknown]>;
   /** Store `value` for `ttlMs` milliseconds (overwrites). Throws when not written. */
   set(key: string, value: unknown, ttlMs: number): Promise<void>;
   /** Delete keys; resolves how many existed. */
@@ -264,7 +273,7 @@ export interface Transaction {
 export type CommitResult = { ok: true } | { ok: false; failed: number };
 
 /** The kinds of record core writes. */
-export type RecordKind = 'access' | 'refresh' | 'consumed' | 'family-revoked' | 'session';
+export type RecordKind = 'access' | 'refresh' | 'consumed' | 'family-revoked' | 'session' | 'grant';
 
 /**
  * A stored record. `exp` (epoch ms) and `kind` are always in the clear; in `maximum` security level
@@ -285,6 +294,16 @@ export interface StoredRecord {
    * own token (`TokenSealer`): only whoever presents the token opens it, not the server's keys.
    */
   pv?: string;
+  /**
+   * A token record linked to its grant (`g:<id>`): the grant id. Such a record holds only its
+   * kind, expiry, this id, `wk` and what is the token's own (rotation counter, scopes narrowed by
+   * a refresh, issue time of a rotated token, the sealed raw token when retrievable).
+   */
+  g?: string;
+  /** The grant's key wrapped under a key derived from this record's token (`TokenSealer`). */
+  wk?: string;
+  /** A grant record's private part (`ud`; at `maximum` also `uid`) sealed under the grant's key. */
+  gp?: string;
 }
 
 /** The fields of a record (sealed as a whole in `maximum`). */
@@ -329,6 +348,8 @@ export interface RecordBody {
   nrt?: string;
   /** For a retry record (`rr:`): the consumed refresh token's own expiry (epoch ms). */
   rex?: number;
+  /** For a retry record (`rr:`): the grant's key (base64url), in the part sealed for the token's holder. */
+  gk?: string;
   /** Session: last activity (epoch ms). */
   seen?: number;
   /** Session: absolute end of life (epoch ms). */

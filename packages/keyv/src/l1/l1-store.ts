@@ -12,6 +12,7 @@ import type {
 import { LRUCache } from 'lru-cache';
 import { type ChangeWatch, hasChangeWatch } from '../change-watch.js';
 import { type ExpiringValue, expiryOf, hasExpiryAwareReads } from '../expiring.js';
+import { grantIdOf, hasGrantAwareReads, type RecordWithGrant } from '../grant-link.js';
 
 /** Options of the in-process L1 cache ({@link L1Store}). */
 export interface L1Options {
@@ -32,8 +33,12 @@ export interface L1Options {
    */
   maxHoldMs?: number;
   /**
-   * Which keys are cached. Default: access-token records, keys starting with `<prefix>at:`. Other
-   * records (refresh tokens, sessions, locks) are read-modify-write material: always read through.
+   * Which keys are cached. Default: access-token records and grant records, keys starting with
+   * `<prefix>at:` or `<prefix>g:`. A grant record never changes while it lives, except to be
+   * written again with a later expiry (an entry holding the earlier one only leaves sooner), and it
+   * is deleted when the grant is revoked: that delete reaches the L1 through `onRemoteDelete`, as a
+   * token's does. Other records (refresh tokens, sessions, locks) are read-modify-write material:
+   * always read through.
    */
   match?: (key: string) => boolean;
   /** The cache's key prefix, for the default `match`. Default `oc:`. */
@@ -78,6 +83,11 @@ interface Held {
  *   on a LAN) and drop them too. A change watch that reports lost changes empties the L1.
  * - A read racing with an invalidation of the same key does not repopulate the L1 with the value
  *   it read before the invalidation.
+ * - `getWithGrant` serves each of its two keys from the L1 when held. A record not held is read
+ *   with its grant in one operation of the inner store when it offers one (Redis: one script
+ *   call); the record is that read's flight, and the grant (whose key is known only once the
+ *   record is read, too late to register a flight) fills the L1 only if nothing at all was
+ *   invalidated while the read was out.
  */
 export class L1Store implements CacheStore {
   readonly kind: string;
@@ -95,6 +105,13 @@ export class L1Store implements CacheStore {
   readonly #read: (key: string) => Promise<ExpiringValue | undefined>;
   readonly #readMany: (keys: string[]) => Promise<Array<ExpiringValue | undefined>>;
   readonly #match: (key: string) => boolean;
+  /** The inner store's read of a record with its grant, when it has one. */
+  readonly #readWithGrant: ((key: string, grantKeyPrefix: string) => Promise<RecordWithGrant>) | undefined;
+  /**
+   * Invalidations so far (any key, and every `lost`): a read whose keys were not known when it
+   * started fills the L1 only if this did not move meanwhile.
+   */
+  #invalidations = 0;
   /**
    * The read in flight per key, shared by every concurrent miss of that key. It may fill the L1 only
    * if it is still the key's flight when it lands: an invalidation removes it, so a read racing
@@ -116,7 +133,8 @@ export class L1Store implements CacheStore {
     this.kind = inner.kind;
     const prefix = options.prefix ?? 'oc:';
     const tokenPrefix = `${prefix}at:`;
-    this.#match = options.match ?? ((key) => key.startsWith(tokenPrefix));
+    const grantPrefix = `${prefix}g:`;
+    this.#match = options.match ?? ((key) => key.startsWith(tokenPrefix) || key.startsWith(grantPrefix));
     this.#maxStaleMs = Math.max(1, options.maxStaleMs ?? 1000);
     this.#maxHoldMs = hasChangeWatch(inner)
       ? Math.max(this.#maxStaleMs, options.maxHoldMs ?? 60_000)
@@ -130,6 +148,14 @@ export class L1Store implements CacheStore {
     } else {
       this.#read = async (key) => expiryOf(await inner.get(key));
       this.#readMany = async (keys) => (await inner.getMany(keys)).map(expiryOf);
+    }
+    if (hasGrantAwareReads(inner)) {
+      this.#readWithGrant = (key, grantKeyPrefix) => inner.getWithGrantAndExpiry(key, grantKeyPrefix);
+    } else if (inner.getWithGrant) {
+      this.#readWithGrant = async (key, grantKeyPrefix) => {
+        const [record, grant] = await inner.getWithGrant!(key, grantKeyPrefix);
+        return [expiryOf(record), expiryOf(grant)];
+      };
     }
     if (inner.lock) this.lock = (name, ttlMs) => inner.lock!(name, ttlMs);
     if (inner.writeBatch) {
@@ -178,6 +204,7 @@ export class L1Store implements CacheStore {
           this.#lru.clear();
           // Reads in flight may have seen what went unreported: they must not fill the L1.
           this.#inFlight.clear();
+          this.#invalidations += 1;
         },
       },
       interval,
@@ -202,6 +229,28 @@ export class L1Store implements CacheStore {
     if (held === undefined) return undefined;
     this.#hits += 1;
     return held.value;
+  }
+
+  /**
+   * The record at `key` and, when it is linked to a grant (`g` a string), the grant at
+   * `grantKeyPrefix + g`: see core's `CacheStore.getWithGrant`. Each key is served from the L1
+   * when held (a hit, as `get` counts it). A record neither held nor in flight is read with its
+   * grant in one operation of the inner store when it offers one; otherwise each key takes the
+   * `get` path (single flight, batched reads).
+   */
+  async getWithGrant(key: string, grantKeyPrefix: string): Promise<[unknown, unknown]> {
+    let record: unknown;
+    const held = this.#match(key) ? this.#hit(key) : undefined;
+    if (held !== undefined) {
+      this.#hits += 1;
+      record = held.value;
+    } else if (this.#readWithGrant !== undefined && !this.#inFlight.has(key)) {
+      return this.#loadWithGrant(key, grantKeyPrefix, this.#readWithGrant);
+    } else {
+      record = await this.get(key);
+    }
+    const grantId = grantIdOf(record);
+    return [record, grantId === undefined ? undefined : await this.get(grantKeyPrefix + grantId)];
   }
 
   async getMany(keys: string[]): Promise<unknown[]> {
@@ -331,6 +380,7 @@ export class L1Store implements CacheStore {
     this.#settledAt = Number.NEGATIVE_INFINITY;
     this.#lru.clear();
     this.#inFlight.clear();
+    this.#invalidations += 1;
     await unsubscribe?.().catch(() => undefined);
     await stopWatching?.().catch(() => undefined);
     await this.inner.close();
@@ -380,6 +430,58 @@ export class L1Store implements CacheStore {
         for (const pending of batch) pending.reject(error);
       },
     );
+  }
+
+  /**
+   * A missed record read with its grant in one operation of the inner store. The record's read is
+   * its flight (concurrent gets join it); the grant is judged as the read lands, before the
+   * record's flight settles, so callers that joined it find the grant held.
+   */
+  async #loadWithGrant(
+    key: string,
+    grantKeyPrefix: string,
+    readWithGrant: (key: string, grantKeyPrefix: string) => Promise<RecordWithGrant>,
+  ): Promise<[unknown, unknown]> {
+    const invalidations = this.#invalidations;
+    let grant: unknown;
+    const read = readWithGrant(key, grantKeyPrefix).then(([record, grantRead]) => {
+      grant = this.#landGrant(record, grantRead, grantKeyPrefix, invalidations);
+      return record;
+    });
+    let record: ExpiringValue | undefined;
+    if (this.#match(key)) {
+      this.#misses += 1;
+      record = await this.#startFlight(key, read);
+    } else {
+      record = await read;
+    }
+    return [record?.value, grant];
+  }
+
+  /**
+   * The grant a record's combined read brought back: the held entry when there is one (hits keep
+   * returning the same object), else the value read, filling the L1 only if no invalidation came
+   * in since the read started (the grant's key was unknown then, so it had no flight to void).
+   * Missing from the store means missing, whatever is held: the read is the fresher.
+   */
+  #landGrant(
+    record: ExpiringValue | undefined,
+    grant: ExpiringValue | undefined,
+    grantKeyPrefix: string,
+    invalidations: number,
+  ): unknown {
+    const grantId = grantIdOf(record?.value);
+    if (grantId === undefined || grant === undefined) return undefined;
+    const grantKey = grantKeyPrefix + grantId;
+    if (!this.#match(grantKey)) return grant.value;
+    const held = this.#hit(grantKey);
+    if (held !== undefined) {
+      this.#hits += 1;
+      return held.value;
+    }
+    this.#misses += 1;
+    if (this.#invalidations === invalidations) this.#fill(grantKey, grant);
+    return grant.value;
   }
 
   /** Register `read` as the key's flight; when it lands, it fills the L1 if still the key's flight. */
@@ -435,5 +537,6 @@ export class L1Store implements CacheStore {
   #invalidate(key: string): void {
     this.#lru.delete(key);
     this.#inFlight.delete(key);
+    this.#invalidations += 1;
   }
 }

@@ -5,8 +5,8 @@ import { COMMIT } from './commit-script.js';
  * The store's Lua scripts, registered on its node-redis client (`createClient({ scripts })`): each
  * becomes a client method that sends EVALSHA and, when the server has no copy (first use, a
  * restart, a failover, SCRIPT FLUSH), sends the script itself once with EVAL (node-redis does that on
- * NOSCRIPT). Every script here but `indexPage` writes; that one is sent the same way (a single node
- * needs no EVALSHA_RO).
+ * NOSCRIPT). Every script here but `indexPage` and `getWithGrant` writes; those are sent the same
+ * way (a single node needs no EVALSHA_RO).
  */
 
 /**
@@ -212,6 +212,39 @@ return out
 });
 
 /**
+ * getWithGrant: a record and, when it is linked to a grant, the grant, in one atomic read. The
+ * record's text is a Keyv envelope `{"value": <record>, "expires": <ms>}`; when `value.g` is a
+ * string, the grant key is ARGV[1] .. g. Keyv's serializer writes a string starting with ':' with
+ * one more ':' in front, and `:base64:…` is a Buffer (not a string: nothing to follow). A text
+ * cjson cannot decode (not ours, too deep) is passed on unfollowed, never an error: the caller
+ * decodes it as `get` does. The grant key is not declared in KEYS (it is known only inside the
+ * script): fine on the single node this store supports.
+ * KEYS[1] record key; ARGV[1] grant key prefix. Returns [record text, grant text, g followed]:
+ * a missing text is nil, and the third item is absent when no grant was followed.
+ */
+const GET_WITH_GRANT = defineScript({
+  NUMBER_OF_KEYS: 1,
+  SCRIPT: `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return {false, false} end
+local ok, doc = pcall(cjson.decode, raw)
+if not ok or type(doc) ~= 'table' or type(doc.value) ~= 'table' then return {raw, false} end
+local g = doc.value.g
+if type(g) ~= 'string' then return {raw, false} end
+if string.sub(g, 1, 1) == ':' then
+  if string.sub(g, 1, 8) == ':base64:' then return {raw, false} end
+  g = string.sub(g, 2)
+end
+return {raw, redis.call('GET', ARGV[1] .. g), g}
+`,
+  parseCommand(parser: CommandParser, key: string, grantKeyPrefix: string): void {
+    parser.pushKey(key);
+    parser.push(grantKeyPrefix);
+  },
+  transformReply: (reply: Array<string | null>): Array<string | null> => reply,
+});
+
+/**
  * The scripts as client methods (`client.deleteAndPublish(keys, channel, message)`…). Names that no
  * node-redis command has: a script of the same name would replace the command on the client.
  */
@@ -223,4 +256,5 @@ export const STORE_SCRIPTS = {
   writeBatch: WRITE_BATCH,
   commitTransaction: COMMIT,
   indexPageFrom: INDEX_PAGE,
+  getWithGrant: GET_WITH_GRANT,
 };

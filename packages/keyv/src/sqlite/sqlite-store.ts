@@ -22,6 +22,7 @@ import { EnvelopeCodec, isLive } from '../envelope.js';
 import { assertTtl, storeUnavailable } from '../errors.js';
 import type { ExpiringValue, ExpiryAwareReads } from '../expiring.js';
 import { ConnectionGate } from '../gate.js';
+import { type GrantAwareReads, grantIdOf, type RecordWithGrant } from '../grant-link.js';
 import { SqliteBulkLoader } from './bulk-loader.js';
 import { prepareCommit } from './commit.js';
 import { watchDataVersion } from './data-version-watch.js';
@@ -63,7 +64,7 @@ export interface SqliteStoreOptions {
  * - Imports (`writeBatch`, the staged `bulkLoad`) are the {@link SqliteBulkLoader}'s, on this
  *   store's connection and gate.
  */
-export class SqliteStore implements CacheStore, ExpiryAwareReads, ChangeWatch {
+export class SqliteStore implements CacheStore, ExpiryAwareReads, GrantAwareReads, ChangeWatch {
   readonly kind = 'sqlite';
   /** Database file path (or `:memory:`). */
   readonly path: string;
@@ -198,6 +199,24 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads, ChangeWatch {
     const rows = await this.#shared('getMany', () => this.#adapter.getMany<string>(keys));
     const now = Date.now();
     return rows.map((raw) => this.#codec.live(raw, now));
+  }
+
+  /**
+   * The record at `key` and, when it is linked to a grant (`g` a string), the grant at
+   * `grantKeyPrefix + g`: two reads of `get`'s path, each judged live as `get` does (a read on
+   * this connection costs no round trip worth saving). The grant is `undefined` when the record is
+   * missing, expired or not linked.
+   */
+  async getWithGrant(key: string, grantKeyPrefix: string): Promise<[unknown, unknown]> {
+    const [record, grant] = await this.getWithGrantAndExpiry(key, grantKeyPrefix);
+    return [record?.value, grant?.value];
+  }
+
+  /** `getWithGrant` with each record's expiry (the L1 fills both entries from one call). */
+  async getWithGrantAndExpiry(key: string, grantKeyPrefix: string): Promise<RecordWithGrant> {
+    const record = await this.getWithExpiry(key);
+    const grantId = grantIdOf(record?.value);
+    return [record, grantId === undefined ? undefined : await this.getWithExpiry(grantKeyPrefix + grantId)];
   }
 
   async set(key: string, value: unknown, ttlMs: number): Promise<void> {

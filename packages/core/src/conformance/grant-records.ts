@@ -1,0 +1,148 @@
+/**
+ * The cache's behaviour over the grant layout (`records/codec.ts`): token records hold only their
+ * kind, expiry, grant id, wrapped grant key and what is their own; the grant holds the rest.
+ */
+import { expect, it } from 'vitest';
+import type { CacheStore, StoredRecord } from '../store/contract.js';
+import type { TokenCache, TokenCacheOptions } from '../token-cache.js';
+
+/** What the suite shares with this part. */
+export interface GrantRecordsContext {
+  store: () => CacheStore;
+  open: (extra?: Omit<TokenCacheOptions, 'store'>) => TokenCache;
+}
+
+/** Every stored record under the cache's prefix, by key relative to it. */
+async function stored(cache: TokenCache, store: CacheStore): Promise<Map<string, StoredRecord>> {
+  const out = new Map<string, StoredRecord>();
+  const prefix = cache.config.prefix;
+  for await (const e of store.entries(prefix)) out.set(e.key.slice(prefix.length), e.value as StoredRecord);
+  return out;
+}
+
+function only(records: Map<string, StoredRecord>, prefix: string): StoredRecord[] {
+  return [...records].filter(([k]) => k.startsWith(prefix)).map(([, v]) => v);
+}
+
+export function grantRecordTests({ store, open }: GrantRecordsContext): void {
+  for (const level of ['enhanced', 'maximum'] as const) {
+    it(`a token record holds only its kind, expiry, grant id and wrapped key; the grant the rest (${level})`, async () => {
+      const cache = open({ securityLevel: level });
+      const info = await cache.storeToken({
+        userId: 'grant-user',
+        accessToken: 'grant-a0',
+        refreshToken: 'grant-r0',
+        clientId: 'client-g',
+        scopes: ['read', 'write'],
+        userData: { login: 'grant-user', password: 'grant-secret' },
+      });
+      const records = await stored(cache, store());
+      const tokens = [...only(records, 'at:'), ...only(records, 'rt:')];
+      expect(tokens).toHaveLength(2);
+      for (const t of tokens) {
+        // A new refresh token has nothing of its own (rotation counter 0).
+        expect(Object.keys(t).sort()).toEqual(['exp', 'g', 'kind', 'v', 'wk']);
+        expect(t.g).toBe(info.familyId);
+      }
+      // Both tokens wrap the same grant key, each under its own token: different ciphertexts.
+      expect(tokens[0]!.wk).not.toBe(tokens[1]!.wk);
+      const grant = records.get(`g:${info.familyId}`);
+      expect(grant?.kind).toBe('grant');
+      expect(typeof grant?.gp).toBe('string');
+      const text = JSON.stringify([...records.values()]);
+      expect(text).not.toContain('grant-secret');
+      // What the server's keys read of the grant: everything but its private part.
+      const view = cache.readStoredRecord(`g:${info.familyId}`, grant)!;
+      expect(view.body.cid).toBe('client-g');
+      expect(view.body.ud).toBeUndefined();
+      if (level === 'maximum') expect(JSON.stringify(view)).not.toContain('grant-user');
+      const validation = await cache.validateAccessToken('grant-a0');
+      expect(validation).toMatchObject({
+        userId: 'grant-user',
+        clientId: 'client-g',
+        scopes: ['read', 'write'],
+        familyId: info.familyId,
+        userData: { login: 'grant-user', password: 'grant-secret' },
+      });
+    });
+  }
+
+  it('a rotation wraps the same grant for the new pair; a narrowed scope is the new tokens own', async () => {
+    const cache = open({ securityLevel: 'maximum', refreshTokenTtl: 3600, tokenTtl: 60 });
+    const info = await cache.storeToken({
+      userId: 'rot-user',
+      accessToken: 'rot-a0',
+      refreshToken: 'rot-r0',
+      scopes: ['read', 'write'],
+      userData: { password: 'rot-secret' },
+      refreshExpiresIn: 600,
+    });
+    const before = (await stored(cache, store())).get(`g:${info.familyId}`)!;
+    const rotated = await cache.rotateRefreshToken('rot-r0', {
+      issue: () => ({ accessToken: 'rot-a1', refreshToken: 'rot-r1', scopes: ['read'] }),
+    });
+    expect(rotated.info.familyId).toBe(info.familyId);
+    const after = await stored(cache, store());
+    const grant = after.get(`g:${info.familyId}`)!;
+    // The same grant, kept as long as the new refresh token lives.
+    expect(grant.gp).toBe(before.gp);
+    expect(grant.sealed).toBe(before.sealed);
+    expect(grant.exp).toBe(rotated.info.refreshExpiresAt);
+    expect(grant.exp).toBeGreaterThan(before.exp);
+    expect(only(after, 'g:')).toHaveLength(1);
+    expect(await cache.validateAccessToken('rot-a1')).toMatchObject({
+      scopes: ['read'],
+      userData: { password: 'rot-secret' },
+    });
+    // The access token issued before keeps the grant's scopes.
+    expect((await cache.validateAccessToken('rot-a0'))?.scopes).toEqual(['read', 'write']);
+    expect((await cache.inspectRefreshToken('rot-r1'))?.scopes).toEqual(['read']);
+    const second = await cache.rotateRefreshToken('rot-r1');
+    expect((await cache.validateAccessToken(second.tokens.accessToken))?.scopes).toEqual(['read']);
+  });
+
+  it('revoking a grant deletes its record; a token whose grant is gone does not validate', async () => {
+    const cache = open({ securityLevel: 'maximum' });
+    const a = await cache.storeToken({ userId: 'gone', accessToken: 'gone-a0', refreshToken: 'gone-r0' });
+    const b = await cache.storeToken({ userId: 'gone', accessToken: 'gone-a1' });
+    await cache.revokeFamily(a.familyId);
+    const records = await stored(cache, store());
+    expect(records.has(`g:${a.familyId}`)).toBe(false);
+    expect(records.has(`g:${b.familyId}`)).toBe(true);
+    // A grant deleted under a live token (as a revocation in flight would leave it) takes it down.
+    expect(await cache.validateAccessToken('gone-a1')).not.toBeNull();
+    await store().delete(`${cache.config.prefix}g:${b.familyId}`);
+    expect(await cache.validateAccessToken('gone-a1')).toBeNull();
+  });
+
+  it('a token record swapped to another grant does not open (its wrapped key is for its own)', async () => {
+    const cache = open({ securityLevel: 'maximum' });
+    const mine = await cache.storeToken({ userId: 'm', accessToken: 'swap-a0', userData: { p: 'mine' } });
+    const theirs = await cache.storeToken({ userId: 't', accessToken: 'swap-a1', userData: { p: 'theirs' } });
+    const prefix = cache.config.prefix;
+    const records = await stored(cache, store());
+    const [key, record] = [...records].find(([k, v]) => k.startsWith('at:') && v.g === mine.familyId)!;
+    await store().set(`${prefix}${key}`, { ...record, g: theirs.familyId }, 60_000);
+    // A fresh process (no memo of the honest record).
+    const other = open({ securityLevel: 'maximum' });
+    expect(await other.validateAccessToken('swap-a0')).toBeNull();
+  });
+
+  it('a grant joined without one of its tokens (explicit family) gets tokens that hold everything', async () => {
+    const cache = open({ securityLevel: 'maximum' });
+    const first = await cache.storeToken({ userId: 'j', accessToken: 'join-a0', userData: { p: 1 } });
+    await cache.storeToken({
+      userId: 'j',
+      accessToken: 'join-a1',
+      familyId: first.familyId,
+      userData: { p: 2 },
+    });
+    expect((await cache.validateAccessToken('join-a0'))?.userData).toEqual({ p: 1 });
+    expect((await cache.validateAccessToken('join-a1'))?.userData).toEqual({ p: 2 });
+    const tokens = only(await stored(cache, store()), 'at:');
+    expect(tokens.filter((t) => t.g === first.familyId)).toHaveLength(1);
+    expect(tokens.filter((t) => typeof t.pv === 'string')).toHaveLength(1);
+    expect(await cache.revokeFamily(first.familyId)).toBe(2);
+    expect(await cache.validateAccessToken('join-a1')).toBeNull();
+  });
+}

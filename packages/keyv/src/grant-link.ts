@@ -1,0 +1,27 @@
+import type { ExpiringValue } from './expiring.js';
+
+/**
+ * The grant id a record links to (`g`, a string), or `undefined`: core's rule for
+ * `CacheStore.getWithGrant` (any value whose `g` is not a string is not linked).
+ */
+export function grantIdOf(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const g = (value as { g?: unknown }).g;
+  return typeof g === 'string' ? g : undefined;
+}
+
+/** A record and its grant, each with its expiry (`undefined`: missing, expired or not linked). */
+export type RecordWithGrant = [ExpiringValue | undefined, ExpiringValue | undefined];
+
+/**
+ * Stores that read a record with its grant in one operation and report both expiries (both
+ * stores of this package): the L1 fills both entries from one read without outliving either.
+ */
+export interface GrantAwareReads {
+  getWithGrantAndExpiry(key: string, grantKeyPrefix: string): Promise<RecordWithGrant>;
+}
+
+/** True when `store` offers {@link GrantAwareReads}. */
+export function hasGrantAwareReads(store: object): store is GrantAwareReads {
+  return typeof (store as Partial<GrantAwareReads>).getWithGrantAndExpiry === 'function';
+}
