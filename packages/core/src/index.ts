@@ -67,6 +67,7 @@ export type {
   Transaction,
   TxOp,
 } from './store/contract.js';
+export { grantIdOf } from './store/contract.js';
 export { compareIndexEntriesDesc, indexPageOf } from './store/index-page.js';
 export { KeyedLock } from './store/keyed-lock.js';
 export { adaptKeyValueStore, isCacheStore } from './store/keyvalue-adapter.js';

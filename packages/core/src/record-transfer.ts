@@ -82,10 +82,12 @@ export class RecordTransfer {
     const now = ctx.now();
     for (const record of records) assertExported(record);
     const keys = records.map((r) => ctx.key(r.key));
+    // Before any await: batches imported concurrently learn grants in the order they were given.
+    this.#learnGrants(records, keys);
     const existing = keys.length > 0 && options.assumeAbsent !== true ? await ctx.store.getMany(keys) : [];
     const outcomes: ImportOutcome[] = [];
     const ops: BatchOp[] = [];
-    await this.#learnGrants(records, keys);
+    await this.#readUnknownGrants(records);
     records.forEach((record, i) => {
       const present = existing[i] as Partial<StoredRecord> | undefined;
       if (record.expiresAt <= now) {
@@ -113,23 +115,24 @@ export class RecordTransfer {
     return outcomes;
   }
 
-  /**
-   * Remember what the grants of `records` give their tokens' indexes, and read from the target the
-   * grants their linked token records name that were not imported by this importer.
-   */
-  async #learnGrants(records: ExportedRecord[], keys: string[]): Promise<void> {
+  /** Remember what the grants among `records` give their tokens' indexes. */
+  #learnGrants(records: ExportedRecord[], keys: string[]): void {
+    records.forEach((record, i) => {
+      if (!record.key.startsWith(GRANTS)) return;
+      const grant = this.#ctx.codec.decode(keys[i]!, record.value);
+      if (grant?.kind !== 'grant') throw new InvalidInputError('record g:… is not an oauth-cache grant');
+      this.#grants.set(record.key.slice(GRANTS.length), indexingOf(this.#ctx, grant.body));
+    });
+  }
+
+  /** Read from the target the grants linked token records name that this importer has not seen. */
+  async #readUnknownGrants(records: ExportedRecord[]): Promise<void> {
     const ctx = this.#ctx;
     const unknown = new Set<string>();
-    records.forEach((record, i) => {
-      if (record.key.startsWith(GRANTS)) {
-        const grant = ctx.codec.decode(keys[i]!, record.value);
-        if (grant?.kind !== 'grant') throw new InvalidInputError('record g:… is not an oauth-cache grant');
-        this.#grants.set(record.key.slice(GRANTS.length), indexingOf(ctx, grant.body));
-        return;
-      }
+    for (const record of records) {
       const link = (record.value as Partial<StoredRecord> | undefined)?.g;
       if (typeof link === 'string' && !this.#grants.has(link)) unknown.add(link);
-    });
+    }
     if (unknown.size === 0) return;
     const ids = [...unknown];
     const stored = await ctx.store.getMany(ids.map((id) => ctx.key(Keys.grant(id))));

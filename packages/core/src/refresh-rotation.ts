@@ -130,8 +130,20 @@ export class RefreshRotation {
       ops: TxOp[];
       remember: { id: string; presented: string; at: number };
     },
+    selfContained = false,
   ): Promise<RotationResult | 'lost'> {
     const ctx = this.#ctx;
+    // The new pair joins the consumed token's grant (wrapping its key). A consumed token that held
+    // everything itself (an earlier format) starts a grant, unless its family has one already
+    // (whose key we do not hold): then the pair holds everything too, judged in the commit.
+    const linking = consumed.grant?.key !== undefined;
+    const rot = (consumed.body.rot ?? 0) + 1;
+    const carried = linking
+      ? { rot, grant: consumed.grant! }
+      : selfContained
+        ? { rot, selfContained: true as const }
+        : { rot };
+    const grantKey = ctx.key(Keys.grant(familyId));
     const issued: IssuedTokens = options.issue
       ? await options.issue(previous)
       : { accessToken: randomToken(), refreshToken: randomToken() };
@@ -155,7 +167,7 @@ export class RefreshRotation {
         familyId,
         retrievable,
       },
-      { rot: (consumed.body.rot ?? 0) + 1, ...(consumed.grant?.key ? { grant: consumed.grant } : {}) },
+      carried,
       now,
       ops,
     );
@@ -168,9 +180,13 @@ export class RefreshRotation {
       { if: 'absent', key: ctx.key(Keys.familyRevoked(familyId)) },
       this.#tokens.caps.room(commit.adding),
     ];
+    if (!linking && !selfContained) require.push({ if: 'absent', key: grantKey });
     const result = await ctx.store.commit({ now, require, ops });
     if (!result.ok) {
       const failed = require[result.failed]!;
+      if (failed.if === 'absent' && failed.key === grantKey) {
+        return this.#issue(previous, familyId, consumed, retrievable, options, commit, true);
+      }
       if (failed.if === 'absent') {
         ctx.operation('token', 'rotate', 'family_revoked', performance.now());
         throw new InvalidGrantError('family_revoked', 'the grant of this refresh token has been revoked');

@@ -12,7 +12,7 @@ import {
   tokenMemberships,
   usersMembership,
 } from './records/keys.js';
-import type { BatchOp, Precondition, RecordBody, TxOp } from './store/contract.js';
+import { type BatchOp, grantIdOf, type Precondition, type RecordBody, type TxOp } from './store/contract.js';
 import { oldestBeyond, TokenCaps } from './token-caps.js';
 import { RevocationPlanner } from './token-revocation.js';
 import type {
@@ -139,11 +139,12 @@ export class TokenService {
    * Refresh rotation commits them with the consumption of the presented token. `carried.rot` is
    * the rotation counter of the new refresh token; `carried.grant`, the grant the tokens join
    * (decoded with a token of it, so with its key): its key is wrapped for them and the grant is
-   * kept until the longest of them expires. Without it, a new grant record is written.
+   * kept until the longest of them expires. Without it, a new grant record is written, or with
+   * `carried.selfContained`, none (the tokens hold everything themselves).
    */
   planIssue(
     input: StoreTokenInput,
-    carried: { rot?: number; grant?: GrantRef },
+    carried: { rot?: number; grant?: GrantRef; selfContained?: true },
     now: number,
     ops: TxOp[],
   ): StoredTokenInfo {
@@ -170,20 +171,44 @@ export class TokenService {
       // One by one, each judged as `storeToken` judges it, after the batch as a whole.
       if (judged) await judgeRoom();
       const out: StoredTokenInfo[] = [];
-      for (const input of inputs) out.push(await this.storeToken(input, options));
+      for (const input of inputs)
+        out.push(await this.#store(input, options, 0, options.selfContained === true));
       return out;
     }
     const started = performance.now();
     const now = ctx.now();
     const ops: BatchOp[] = [];
     const infos: StoredTokenInfo[] = [];
-    for (let i = 0; i < inputs.length; i++) infos.push(this.#plan(inputs[i]!, {}, now, ops));
+    const joining = options.selfContained === true ? undefined : await this.#familiesWithGrants(inputs);
+    // Inputs of one family share the grant the first of them writes.
+    const batch = new Map<string, GrantRef>();
+    for (let i = 0; i < inputs.length; i++) {
+      const input = inputs[i]!;
+      const carried =
+        joining === undefined || (input.familyId !== undefined && joining.has(input.familyId))
+          ? selfContained
+          : { batch };
+      infos.push(this.#plan(input, carried, now, ops));
+    }
     if (judged) await judgeRoom();
     await ctx.store.writeBatch(ops);
     if (judged) await this.#capGrantsOfBatch(inputs, infos, now);
     ctx.counters.tokens.stored += inputs.length;
     ctx.operation('token', 'store_batch', 'ok', started);
     return infos;
+  }
+
+  /**
+   * The families a batch names that have a grant already (one read): their tokens are written
+   * self-contained, as `storeToken` writes them, so a grant's live tokens never lose it to a new
+   * key.
+   */
+  async #familiesWithGrants(inputs: StoreTokenInput[]): Promise<Set<string>> {
+    const named = [...new Set(inputs.flatMap((i) => (i.familyId === undefined ? [] : [i.familyId])))];
+    if (named.length === 0) return new Set();
+    const ctx = this.#ctx;
+    const grants = await ctx.store.getMany(named.map((f) => ctx.key(Keys.grant(f))));
+    return new Set(named.filter((_, i) => grants[i] !== undefined));
   }
 
   /** After a batch: each of its users keeps at most `maxGrantsPerUser` grants. */
@@ -222,7 +247,7 @@ export class TokenService {
    */
   #plan(
     input: StoreTokenInput,
-    carried: { rot?: number; grant?: GrantRef; selfContained?: true },
+    carried: Carried,
     now: number,
     ops: { push(op: BatchOp): unknown },
   ): StoredTokenInfo {
@@ -244,12 +269,17 @@ export class TokenService {
     const uh = ctx.userHash(input.userId);
     const scopes = input.scopes ?? [];
     const typ = input.tokenType ?? 'Bearer';
-    const existing = carried.grant;
+    const existing = carried.grant ?? carried.batch?.get(familyId);
     if (existing !== undefined && existing.key === undefined && ctx.config.securityLevel !== 'basic') {
       // Wrapping needs the key, which only a decoding with a token of the grant gives.
       throw new Error('a grant is extended only with its key');
     }
-    const grantKey = existing === undefined ? ctx.codec.newGrantKey() : existing.key;
+    const grantKey =
+      carried.selfContained === true
+        ? undefined
+        : existing === undefined
+          ? ctx.codec.newGrantKey()
+          : existing.key;
     // What a token of an existing grant holds of its own: where it differs from the grant.
     const own: RecordBody = {};
     if (existing !== undefined) {
@@ -259,9 +289,12 @@ export class TokenService {
     }
     const info: StoredTokenInfo = { familyId };
     const sessionDigest = sid === undefined ? undefined : ctx.digester.digest(sid);
+    // What the grant holds (and a self-contained token, with what is its own). A literal: spreads
+    // of it cost a migration ~5 µs a token.
     const shared: RecordBody = {
       uid: input.userId,
       uh,
+      fam: familyId,
       cid: input.clientId,
       scp: scopes,
       res: input.resource,
@@ -273,7 +306,7 @@ export class TokenService {
     const add = (kind: 'access' | 'refresh', id: string, exp: number, mine: RecordBody, token: string) => {
       const key = ctx.key(kind === 'access' ? Keys.access(id) : Keys.refresh(id));
       const value = carried.selfContained
-        ? ctx.codec.encode(key, kind, exp, { ...shared, fam: familyId, ...mine }, token)
+        ? ctx.codec.encode(key, kind, exp, mine === own ? shared : { ...shared, ...mine }, token)
         : ctx.codec.encodeLinked(key, kind, exp, { id: familyId, key: grantKey }, mine, token);
       ops.push({ op: 'set', key, value, ttlMs: exp - now });
       for (const m of tokenMemberships({ kind, id, userHash: uh, familyId, sessionDigest })) {
@@ -315,14 +348,17 @@ export class TokenService {
     if (!carried.selfContained && existing === undefined) {
       const value = ctx.codec.encodeGrant(familyId, maxExp, shared, grantKey);
       ops.push({ op: 'set', key: grantKeyName, value, ttlMs: maxExp - now });
+      carried.batch?.set(familyId, {
+        id: familyId,
+        stored: value,
+        body: shared,
+        ...(grantKey ? { key: grantKey } : {}),
+      });
     } else if (existing !== undefined && maxExp > existing.stored.exp) {
       // The grant lives as long as its longest token: the same record, a later expiry.
-      ops.push({
-        op: 'set',
-        key: grantKeyName,
-        value: { ...existing.stored, exp: maxExp },
-        ttlMs: maxExp - now,
-      });
+      const value = { ...existing.stored, exp: maxExp };
+      ops.push({ op: 'set', key: grantKeyName, value, ttlMs: maxExp - now });
+      carried.batch?.set(familyId, { ...existing, stored: value });
     }
     // The users index keeps a user while any of their tokens lives; a later, shorter token must
     // not shorten it, hence "greatest" semantics on re-add.
@@ -596,7 +632,7 @@ export class TokenService {
     const grants = new Map<string, unknown>(grantIds.map((g, i) => [g, values[keys.length + i]]));
     const missing = new Set<string>();
     for (let i = 0; i < keys.length; i++) {
-      const link = linkOf(values[i]);
+      const link = grantIdOf(values[i]);
       if (link !== undefined && !grants.has(link)) missing.add(link);
     }
     if (missing.size > 0) {
@@ -605,7 +641,7 @@ export class TokenService {
       for (let i = 0; i < ids.length; i++) grants.set(ids[i]!, read[i]);
     }
     return keys.map((_, i) => {
-      const link = linkOf(values[i]);
+      const link = grantIdOf(values[i]);
       return { value: values[i], grant: link === undefined ? undefined : grants.get(link) };
     });
   }
@@ -631,7 +667,7 @@ export class TokenService {
 
   /** The grant record `value` links to (at once when the store holds it in process). */
   #grantOf(value: unknown): unknown {
-    const link = linkOf(value);
+    const link = grantIdOf(value);
     if (link === undefined) return undefined;
     const key = this.#ctx.key(Keys.grant(link));
     return this.#ctx.store.peek?.(key) ?? this.#ctx.store.get(key);
@@ -704,16 +740,22 @@ export function toValidation(record: DecodedRecord, now: number, refreshThreshol
   };
 }
 
+/** What an issuance carries over (see `planIssue`) or shares with the rest of its batch. */
+interface Carried {
+  rot?: number;
+  grant?: GrantRef;
+  /** Write self-contained tokens, no grant record (joining a grant whose key we do not hold). */
+  selfContained?: true;
+  /** The grants written so far by this batch, by family id (written to by the plan). */
+  batch?: Map<string, GrantRef>;
+}
+
+const selfContained: Carried = { selfContained: true };
+
 /** A token record and the grant it links to, as read. */
 export interface StoredRead {
   value: unknown;
   grant: unknown;
-}
-
-/** The grant id a stored token record links to. */
-function linkOf(value: unknown): string | undefined {
-  const link = typeof value === 'object' && value !== null ? (value as { g?: unknown }).g : undefined;
-  return typeof link === 'string' ? link : undefined;
 }
 
 /** Same scopes in the same order (a refresh that narrows them gives its tokens their own). */

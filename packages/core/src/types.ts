@@ -199,6 +199,14 @@ export interface StoreTokensOptions {
    * are revoked, oldest first. (The name is historic: the global cap evicted before it refused.)
    */
   evict?: boolean;
+  /**
+   * `storeTokens` only: each token holds its grant itself, no grant record is written (its private
+   * part sealed under its own token, as `pv`). For batches whose grants have one token each (a
+   * migration): a grant record would be one more write per token for nothing to share (a
+   * 100k-token migration took 45 % longer on Redis with them). A later rotation moves the grant
+   * to a grant record. Also spares the batch's read of the grants its families may have.
+   */
+  selfContained?: boolean;
 }
 
 /** Options of `TokenCache.importRecords`. */

@@ -76,6 +76,7 @@ describe('store failures', () => {
     };
     store.set = store.get as never;
     store.commit = store.get as never;
+    store.getWithGrant = store.get as never;
     // A store whose reads fail holds nothing it could give at once.
     (store as { peek?: unknown }).peek = undefined;
     const ops: string[] = [];

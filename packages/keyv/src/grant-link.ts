@@ -1,14 +1,7 @@
 import type { ExpiringValue } from './expiring.js';
 
-/**
- * The grant id a record links to (`g`, a string), or `undefined`: core's rule for
- * `CacheStore.getWithGrant` (any value whose `g` is not a string is not linked).
- */
-export function grantIdOf(value: unknown): string | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const g = (value as { g?: unknown }).g;
-  return typeof g === 'string' ? g : undefined;
-}
+/** Core's rule for what a record links to (`CacheStore.getWithGrant`). */
+export { grantIdOf } from '@oauth-cache/core';
 
 /** A record and its grant, each with its expiry (`undefined`: missing, expired or not linked). */
 export type RecordWithGrant = [ExpiringValue | undefined, ExpiringValue | undefined];

@@ -128,6 +128,62 @@ export function grantRecordTests({ store, open }: GrantRecordsContext): void {
     expect(await other.validateAccessToken('swap-a0')).toBeNull();
   });
 
+  it('a batch shares one grant among inputs of one family, and never replaces a grant under its live tokens', async () => {
+    const cache = open({ securityLevel: 'maximum' });
+    const held = await cache.storeToken({ userId: 'b', accessToken: 'batch-a0', userData: { p: 0 } });
+    const [first, second, third] = await cache.storeTokens([
+      { userId: 'b', accessToken: 'batch-a1', familyId: 'fam-batch', userData: { p: 1 } },
+      {
+        userId: 'b',
+        refreshToken: 'batch-r1',
+        familyId: 'fam-batch',
+        userData: { p: 1 },
+        refreshExpiresIn: 900,
+      },
+      { userId: 'b', accessToken: 'batch-a2', familyId: held.familyId, userData: { p: 2 } },
+    ]);
+    expect([first!.familyId, second!.familyId, third!.familyId]).toEqual([
+      'fam-batch',
+      'fam-batch',
+      held.familyId,
+    ]);
+    const records = await stored(cache, store());
+    expect(only(records, 'g:')).toHaveLength(2);
+    // Written as one batch, the shared grant lives as long as the longest of its tokens (one by
+    // one, without `writeBatch`, the second input joins an existing grant: self-contained).
+    if (store().writeBatch) expect(records.get('g:fam-batch')?.exp).toBe(second!.refreshExpiresAt);
+    expect((await cache.validateAccessToken('batch-a1'))?.userData).toEqual({ p: 1 });
+    expect((await cache.inspectRefreshToken('batch-r1'))?.familyId).toBe('fam-batch');
+    // The grant that existed keeps its key: its token still opens; the one joined holds its own.
+    expect((await cache.validateAccessToken('batch-a0'))?.userData).toEqual({ p: 0 });
+    expect((await cache.validateAccessToken('batch-a2'))?.userData).toEqual({ p: 2 });
+    const rotated = await cache.rotateRefreshToken('batch-r1');
+    expect((await cache.validateAccessToken(rotated.tokens.accessToken))?.userData).toEqual({ p: 1 });
+  });
+
+  it('storeTokens with selfContained writes no grant record; a rotation moves the grant to one', async () => {
+    const cache = open({ securityLevel: 'maximum' });
+    await cache.storeTokens(
+      [
+        { userId: 's', accessToken: 'self-a0', userData: { p: 'a' } },
+        { userId: 's', refreshToken: 'self-r0', userData: { p: 'r' } },
+      ],
+      { evict: false, selfContained: true },
+    );
+    let records = await stored(cache, store());
+    expect(only(records, 'g:')).toHaveLength(0);
+    for (const t of [...only(records, 'at:'), ...only(records, 'rt:')]) {
+      expect(t.g).toBeUndefined();
+      expect(t.pv).toMatch(/^t1\./);
+    }
+    expect((await cache.validateAccessToken('self-a0'))?.userData).toEqual({ p: 'a' });
+    const rotated = await cache.rotateRefreshToken('self-r0');
+    records = await stored(cache, store());
+    expect(only(records, 'g:')).toHaveLength(1);
+    expect(records.get(`g:${rotated.info.familyId}`)?.gp).toMatch(/^g1\./);
+    expect((await cache.validateAccessToken(rotated.tokens.accessToken))?.userData).toEqual({ p: 'r' });
+  });
+
   it('a grant joined without one of its tokens (explicit family) gets tokens that hold everything', async () => {
     const cache = open({ securityLevel: 'maximum' });
     const first = await cache.storeToken({ userId: 'j', accessToken: 'join-a0', userData: { p: 1 } });
@@ -142,7 +198,20 @@ export function grantRecordTests({ store, open }: GrantRecordsContext): void {
     const tokens = only(await stored(cache, store()), 'at:');
     expect(tokens.filter((t) => t.g === first.familyId)).toHaveLength(1);
     expect(tokens.filter((t) => typeof t.pv === 'string')).toHaveLength(1);
-    expect(await cache.revokeFamily(first.familyId)).toBe(2);
+    // A self-contained refresh token of that family rotates into self-contained tokens: the grant
+    // (and the token linked to it) stays as it was.
+    await cache.storeToken({
+      userId: 'j',
+      refreshToken: 'join-r1',
+      familyId: first.familyId,
+      userData: { p: 3 },
+    });
+    const rotated = await cache.rotateRefreshToken('join-r1');
+    expect(rotated.info.familyId).toBe(first.familyId);
+    expect((await cache.validateAccessToken(rotated.tokens.accessToken))?.userData).toEqual({ p: 3 });
+    expect((await cache.validateAccessToken('join-a0'))?.userData).toEqual({ p: 1 });
+    expect(await cache.revokeFamily(first.familyId)).toBe(4);
     expect(await cache.validateAccessToken('join-a1')).toBeNull();
+    expect(await cache.validateAccessToken('join-a0')).toBeNull();
   });
 }

@@ -39,14 +39,47 @@ interface Joined extends Decodings {
   grant: object;
 }
 
-/** A grant record's private part: the fields only a token of the grant opens. */
+/**
+ * Split a body into its private part (`ud`, a retry record's `gk`; at `maximum` also `uid`) and the
+ * rest. One pass, no object rest (that cost a migration ~3 µs a token).
+ */
 function privatePartOf(body: RecordBody, level: SecurityLevel): { part: RecordBody; rest: RecordBody } {
-  const { ud, uid, gk, ...others } = body;
-  const part: RecordBody = {};
-  if (ud !== undefined) part.ud = ud;
-  if (gk !== undefined) part.gk = gk;
-  if (level === 'maximum' && uid !== undefined) part.uid = uid;
-  return { part, rest: level === 'maximum' || uid === undefined ? others : { ...others, uid } };
+  const part: Record<string, unknown> = {};
+  const rest: Record<string, unknown> = {};
+  for (const key in body) {
+    const value = body[key as keyof RecordBody];
+    if (value === undefined) continue;
+    if (key === 'ud' || key === 'gk' || (key === 'uid' && level === 'maximum')) part[key] = value;
+    else rest[key] = value;
+  }
+  return { part, rest };
+}
+
+/**
+ * A linked token's body: its grant's fields, then its own, then the opened private part. One
+ * literal of one shape (spreads of parsed objects gave every body its own hidden class, and the
+ * hot path's reads of them went megamorphic: ~4 µs a validation).
+ */
+function joinBodies(
+  grantId: string,
+  grant: RecordBody,
+  own: RecordBody,
+  opened: RecordBody | undefined,
+): RecordBody {
+  return {
+    uid: opened?.uid ?? grant.uid,
+    uh: grant.uh,
+    fam: grantId,
+    cid: grant.cid,
+    scp: own.scp ?? grant.scp,
+    res: grant.res,
+    typ: own.typ ?? grant.typ,
+    sid: grant.sid,
+    iat: own.iat ?? grant.iat,
+    ud: opened?.ud ?? grant.ud,
+    rot: own.rot,
+    tok: own.tok,
+  };
 }
 
 /**
@@ -219,7 +252,7 @@ export class RecordCodec {
     const decoded: DecodedRecord = {
       kind: own.kind,
       exp: own.exp,
-      body: { ...shared.body, ...own.body, ...opened, fam: link },
+      body: joinBodies(link, shared.body, own.body, opened),
       grant: {
         id: link,
         stored: grant as StoredRecord,

@@ -272,6 +272,12 @@ export interface Transaction {
 /** The outcome of {@link CacheStore.commit}: applied, or the index in `require` that failed. */
 export type CommitResult = { ok: true } | { ok: false; failed: number };
 
+/** The grant id a stored value links to (`g`, when a string): the rule of {@link CacheStore.getWithGrant}. */
+export function grantIdOf(value: unknown): string | undefined {
+  const g = typeof value === 'object' && value !== null ? (value as { g?: unknown }).g : undefined;
+  return typeof g === 'string' ? g : undefined;
+}
+
 /** The kinds of record core writes. */
 export type RecordKind = 'access' | 'refresh' | 'consumed' | 'family-revoked' | 'session' | 'grant';
 

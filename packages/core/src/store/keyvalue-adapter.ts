@@ -9,6 +9,7 @@ import type {
   StoreEntry,
   Transaction,
 } from './contract.js';
+import { grantIdOf } from './contract.js';
 import { indexPageOf } from './index-page.js';
 import { KeyedLock } from './keyed-lock.js';
 import { failedPrecondition } from './transaction.js';
@@ -58,6 +59,13 @@ class KeyValueCacheStore implements CacheStore {
 
   async get(key: string): Promise<unknown> {
     return unwrap(await this.#call(() => this.#kv.get(key)));
+  }
+
+  /** Two reads: a plain key-value store has nothing to read both with. */
+  async getWithGrant(key: string, grantKeyPrefix: string): Promise<[unknown, unknown]> {
+    const value = await this.get(key);
+    const grantId = grantIdOf(value);
+    return [value, grantId === undefined ? undefined : await this.get(grantKeyPrefix + grantId)];
   }
 
   async getMany(keys: string[]): Promise<unknown[]> {

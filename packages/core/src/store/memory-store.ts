@@ -9,6 +9,7 @@ import type {
   StoreEntry,
   Transaction,
 } from './contract.js';
+import { grantIdOf } from './contract.js';
 import { indexPageOf } from './index-page.js';
 import { failedPrecondition } from './transaction.js';
 
@@ -51,6 +52,12 @@ export class MemoryStore implements CacheStore {
 
   peek(key: string): unknown {
     return this.#read(key);
+  }
+
+  async getWithGrant(key: string, grantKeyPrefix: string): Promise<[unknown, unknown]> {
+    const value = this.#read(key);
+    const grantId = grantIdOf(value);
+    return [value, grantId === undefined ? undefined : this.#read(grantKeyPrefix + grantId)];
   }
 
   async set(key: string, value: unknown, ttlMs: number): Promise<void> {

@@ -30,6 +30,8 @@ export interface SqliteSql {
   put: string;
   /** Key and stored text of each of a JSON array of keys that has a row. */
   readMany: string;
+  /** A record and the grant its `value.g` names (see `readWithGrant` below). */
+  readWithGrant: string;
   deleteMany: string;
   entriesFirst: string;
   entriesNext: string;
@@ -148,6 +150,11 @@ export function sqliteSql(tablePrefix: string): SqliteSql {
     insertIfAbsent: `INSERT INTO ${kv}(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE json_extract(${kv}.value, '$.expires') <= ?3 RETURNING key`,
     put: `INSERT INTO ${kv}(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
     readMany: `SELECT key, value FROM ${kv} WHERE key IN (SELECT value FROM json_each(?))`,
+    // A record and the grant its envelope's `value.g` names (?2 is the grant key prefix): one
+    // statement. The caller checks the grant row's key against the id it parses itself.
+    readWithGrant: `SELECT key, value FROM ${kv} WHERE key = ?1
+      UNION ALL SELECT key, value FROM ${kv} WHERE key = ?2 || (
+        SELECT CASE WHEN json_valid(value) THEN value ->> '$.value.g' END FROM ${kv} WHERE key = ?1)`,
     deleteMany: `DELETE FROM ${kv} WHERE key IN (SELECT value FROM json_each(?)) RETURNING ${EXPIRES} AS expires`,
     entriesFirst: `SELECT key, value FROM ${kv} WHERE key >= ? ORDER BY key LIMIT ${ENTRIES_PAGE}`,
     entriesNext: `SELECT key, value FROM ${kv} WHERE key > ? ORDER BY key LIMIT ${ENTRIES_PAGE}`,

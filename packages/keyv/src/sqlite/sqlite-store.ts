@@ -203,9 +203,9 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads, GrantAwareRead
 
   /**
    * The record at `key` and, when it is linked to a grant (`g` a string), the grant at
-   * `grantKeyPrefix + g`: two reads of `get`'s path, each judged live as `get` does (a read on
-   * this connection costs no round trip worth saving). The grant is `undefined` when the record is
-   * missing, expired or not linked.
+   * `grantKeyPrefix + g`, in one statement (each query is a hop to sqlite3's thread pool: two
+   * cost a token validation ~0.2 ms more), each judged live as `get` does. The grant is
+   * `undefined` when the record is missing, expired or not linked.
    */
   async getWithGrant(key: string, grantKeyPrefix: string): Promise<[unknown, unknown]> {
     const [record, grant] = await this.getWithGrantAndExpiry(key, grantKeyPrefix);
@@ -214,9 +214,17 @@ export class SqliteStore implements CacheStore, ExpiryAwareReads, GrantAwareRead
 
   /** `getWithGrant` with each record's expiry (the L1 fills both entries from one call). */
   async getWithGrantAndExpiry(key: string, grantKeyPrefix: string): Promise<RecordWithGrant> {
-    const record = await this.getWithExpiry(key);
+    const rows = await this.#shared('get', () => this.#query(this.#sql.readWithGrant, key, grantKeyPrefix));
+    const now = Date.now();
+    const record = this.#codec.live(rows.find((r) => r.key === key)?.value, now);
     const grantId = grantIdOf(record?.value);
-    return [record, grantId === undefined ? undefined : await this.getWithExpiry(grantKeyPrefix + grantId)];
+    if (grantId === undefined) return [record, undefined];
+    const grantKey = grantKeyPrefix + grantId;
+    const grantRow = rows.find((r) => r.key === grantKey);
+    // SQL followed the id as stored; an id Keyv's serializer escapes (a leading `:`) is read apart.
+    if (grantRow === undefined && grantId.startsWith(':'))
+      return [record, await this.getWithExpiry(grantKey)];
+    return [record, this.#codec.live(grantRow?.value, now)];
   }
 
   async set(key: string, value: unknown, ttlMs: number): Promise<void> {

@@ -35,11 +35,9 @@ export function storeSuiteContext(
  * The optional method `method` of `store`, bound; fails with the switch to turn off when the store
  * has none (the suite cannot tell before the test runs).
  */
-export function optionalMethod<K extends 'lock' | 'writeBatch' | 'bulkLoad' | 'onRemoteDelete'>(
-  store: CacheStore,
-  method: K,
-  capability: string,
-): NonNullable<CacheStore[K]> {
+export function optionalMethod<
+  K extends 'lock' | 'writeBatch' | 'bulkLoad' | 'onRemoteDelete' | 'getWithGrant',
+>(store: CacheStore, method: K, capability: string): NonNullable<CacheStore[K]> {
   const fn = store[method];
   if (typeof fn !== 'function') {
     throw new Error(

@@ -1,7 +1,6 @@
 /**
  * Optional methods and lifecycle: lock, writeBatch, bulkLoad, getWithGrant, close. Each group is
- * registered only when its capability switch is on; `getWithGrant` (like `peek`) has no switch: its
- * tests check a store that has it and pass for one that does not (core then reads twice).
+ * registered only when its capability switch is on.
  */
 import { describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../../errors.js';
@@ -117,73 +116,74 @@ export function optionalTests({ storeTest, capabilities, options }: StoreSuiteCo
     });
   }
 
-  describe('getWithGrant (optional)', () => {
-    storeTest(
-      'reads a record with the grant it links to: what get gives for each key, the grant undefined when missing, expired or not linked',
-      async (store) => {
-        if (typeof store.getWithGrant !== 'function') return;
-        const read = (key: string) => store.getWithGrant!(key, 'oc:g:');
+  if (capabilities.getWithGrant)
+    describe('getWithGrant', () => {
+      storeTest(
+        'reads a record with the grant it links to: what get gives for each key, the grant undefined when missing, expired or not linked',
+        async (store) => {
+          const getWithGrant = optionalMethod(store, 'getWithGrant', 'getWithGrant');
+          const read = (key: string) => getWithGrant(key, 'oc:g:');
+          const exp = Date.now() + 60_000;
+          const grant = { v: 1, kind: 'grant', exp, body: { uid: 'u1', scp: ['a'] } };
+          const linked = { v: 1, kind: 'access', exp, g: 'Gr4nt_-id', wk: 'w1', body: { iat: 1 } };
+          await store.set('oc:g:Gr4nt_-id', grant, 60_000);
+          await store.set('oc:at:linked', linked, 60_000);
+          const both = await read('oc:at:linked');
+          expect(both).toEqual([linked, grant]);
+          expect(both).toEqual([await store.get('oc:at:linked'), await store.get('oc:g:Gr4nt_-id')]);
+
+          // Ids a serializer may escape or encode are followed as they are (`:` is escaped by Keyv's).
+          for (const g of [':colon', 'Грант✓']) {
+            await store.set(`oc:g:${g}`, { ...grant, body: { uid: g } }, 60_000);
+            await store.set(`oc:at:${g}`, { ...linked, g }, 60_000);
+            expect(await read(`oc:at:${g}`)).toEqual([
+              { ...linked, g },
+              { ...grant, body: { uid: g } },
+            ]);
+          }
+
+          const orphan = { ...linked, g: 'gone' };
+          await store.set('oc:at:orphan', orphan, 60_000);
+          expect(await read('oc:at:orphan')).toEqual([orphan, undefined]);
+
+          // Not linked: no `g`, a `g` that is not a string, a value that is not an object.
+          const plain = { v: 1, kind: 'access', exp, body: { n: 1 } };
+          await store.set('oc:at:plain', plain, 60_000);
+          expect(await read('oc:at:plain')).toEqual([plain, undefined]);
+          await store.set('oc:at:numeric', { ...plain, g: 5 }, 60_000);
+          await store.set('oc:g:5', grant, 60_000);
+          expect(await read('oc:at:numeric')).toEqual([{ ...plain, g: 5 }, undefined]);
+          await store.set('oc:at:text', 'Gr4nt_-id', 60_000);
+          expect(await read('oc:at:text')).toEqual(['Gr4nt_-id', undefined]);
+
+          expect(await read('oc:at:missing')).toEqual([undefined, undefined]);
+
+          // Revoked: the grant deleted, the record still there.
+          await store.delete('oc:g:Gr4nt_-id');
+          expect(await read('oc:at:linked')).toEqual([linked, undefined]);
+        },
+      );
+
+      storeTest('an expired grant or record reads as undefined, as get reports it', async (store) => {
+        const getWithGrant = optionalMethod(store, 'getWithGrant', 'getWithGrant');
+        const read = (key: string) => getWithGrant(key, 'oc:g:');
         const exp = Date.now() + 60_000;
-        const grant = { v: 1, kind: 'grant', exp, body: { uid: 'u1', scp: ['a'] } };
-        const linked = { v: 1, kind: 'access', exp, g: 'Gr4nt_-id', wk: 'w1', body: { iat: 1 } };
-        await store.set('oc:g:Gr4nt_-id', grant, 60_000);
-        await store.set('oc:at:linked', linked, 60_000);
-        const both = await read('oc:at:linked');
-        expect(both).toEqual([linked, grant]);
-        expect(both).toEqual([await store.get('oc:at:linked'), await store.get('oc:g:Gr4nt_-id')]);
-
-        // Ids a serializer may escape or encode are followed as they are (`:` is escaped by Keyv's).
-        for (const g of [':colon', 'Грант✓']) {
-          await store.set(`oc:g:${g}`, { ...grant, body: { uid: g } }, 60_000);
-          await store.set(`oc:at:${g}`, { ...linked, g }, 60_000);
-          expect(await read(`oc:at:${g}`)).toEqual([
-            { ...linked, g },
-            { ...grant, body: { uid: g } },
-          ]);
-        }
-
-        const orphan = { ...linked, g: 'gone' };
-        await store.set('oc:at:orphan', orphan, 60_000);
-        expect(await read('oc:at:orphan')).toEqual([orphan, undefined]);
-
-        // Not linked: no `g`, a `g` that is not a string, a value that is not an object.
-        const plain = { v: 1, kind: 'access', exp, body: { n: 1 } };
-        await store.set('oc:at:plain', plain, 60_000);
-        expect(await read('oc:at:plain')).toEqual([plain, undefined]);
-        await store.set('oc:at:numeric', { ...plain, g: 5 }, 60_000);
-        await store.set('oc:g:5', grant, 60_000);
-        expect(await read('oc:at:numeric')).toEqual([{ ...plain, g: 5 }, undefined]);
-        await store.set('oc:at:text', 'Gr4nt_-id', 60_000);
-        expect(await read('oc:at:text')).toEqual(['Gr4nt_-id', undefined]);
-
-        expect(await read('oc:at:missing')).toEqual([undefined, undefined]);
-
-        // Revoked: the grant deleted, the record still there.
-        await store.delete('oc:g:Gr4nt_-id');
-        expect(await read('oc:at:linked')).toEqual([linked, undefined]);
-      },
-    );
-
-    storeTest('an expired grant or record reads as undefined, as get reports it', async (store) => {
-      if (typeof store.getWithGrant !== 'function') return;
-      const read = (key: string) => store.getWithGrant!(key, 'oc:g:');
-      const exp = Date.now() + 60_000;
-      const brief = Date.now() + 150;
-      // A lasting record whose grant expires, a record that expires whose grant lasts.
-      const toShortGrant = { v: 1, kind: 'access', exp, g: 'short' };
-      await store.set('oc:g:short', { v: 1, kind: 'grant', exp: brief }, 150);
-      await store.set('oc:at:to-short', toShortGrant, 60_000);
-      await store.set('oc:g:kept', { v: 1, kind: 'grant', exp }, 60_000);
-      await store.set('oc:at:short', { v: 1, kind: 'access', exp: brief, g: 'kept' }, 150);
-      // Read once while live (an L1 holds them from here).
-      expect((await read('oc:at:to-short'))[1]).toBeDefined();
-      expect((await read('oc:at:short'))[1]).toBeDefined();
-      await sleep(400);
-      expect(await read('oc:at:to-short')).toEqual([toShortGrant, undefined]);
-      expect(await store.get('oc:g:short')).toBeUndefined();
-      expect(await read('oc:at:short')).toEqual([undefined, undefined]);
+        const brief = Date.now() + 150;
+        // A lasting record whose grant expires, a record that expires whose grant lasts.
+        const toShortGrant = { v: 1, kind: 'access', exp, g: 'short' };
+        await store.set('oc:g:short', { v: 1, kind: 'grant', exp: brief }, 150);
+        await store.set('oc:at:to-short', toShortGrant, 60_000);
+        await store.set('oc:g:kept', { v: 1, kind: 'grant', exp }, 60_000);
+        await store.set('oc:at:short', { v: 1, kind: 'access', exp: brief, g: 'kept' }, 150);
+        // Read once while live (an L1 holds them from here).
+        expect((await read('oc:at:to-short'))[1]).toBeDefined();
+        expect((await read('oc:at:short'))[1]).toBeDefined();
+        await sleep(400);
+        expect(await read('oc:at:to-short')).toEqual([toShortGrant, undefined]);
+        expect(await store.get('oc:g:short')).toBeUndefined();
+        expect(await read('oc:at:short')).toEqual([undefined, undefined]);
+      });
     });
-  });
 
   if (capabilities.rejectsAfterClose) {
     describe('close', () => {

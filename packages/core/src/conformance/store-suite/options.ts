@@ -15,6 +15,8 @@ export interface StoreCapabilities {
   writeBatch?: boolean;
   /** `bulkLoad` (staged import) is implemented. Default `true`. */
   bulkLoad?: boolean;
+  /** `getWithGrant` (a record with the grant it links to, in one read) is implemented. Default `true`. */
+  getWithGrant?: boolean;
   /** `entries` can list records (a plain key-value store may not). Default `true`. */
   entries?: boolean;
   /**
@@ -57,6 +59,7 @@ export function resolveCapabilities(capabilities: StoreCapabilities = {}): Resol
     lock: capabilities.lock ?? true,
     writeBatch: capabilities.writeBatch ?? true,
     bulkLoad: capabilities.bulkLoad ?? true,
+    getWithGrant: capabilities.getWithGrant ?? true,
     entries: capabilities.entries ?? true,
     sweepCountsRecords: capabilities.sweepCountsRecords ?? true,
     sweepDropsDeadMembers: capabilities.sweepDropsDeadMembers ?? true,
