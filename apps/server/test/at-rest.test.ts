@@ -2,12 +2,12 @@
  * A leak of the store plus every secret of the server's environment reveals no 1C password (and,
  * at `maximum`, no 1C login), while every token keeps working through the server: the 1C
  * credentials of a grant are sealed under a random key of that grant, which each of its token
- * records holds wrapped under a key derived from the token itself (and a code's under a key
- * derived from the code); the store holds neither tokens nor codes.
+ * records (and its authorization code's record) holds wrapped under a key derived from that
+ * token or code; the store holds neither tokens nor codes.
  *
  * The "attacker" gets the raw SQLite file (with its WAL) or every value of a Redis dump, plus
  * OAUTH_CACHE_SECRET and OAUTH_CACHE_ENCRYPTION_KEYS, and opens every record with those keys the
- * way the server's own code would (`readStoredRecord`, `open`).
+ * way the server's own code would (`readStoredRecord`).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -84,19 +84,30 @@ async function openedWithServerKeys(env: Record<string, string>): Promise<string
         ).toEqual([]);
       }
     }
+    let codes = 0;
     for await (const entry of store.entries(`${config.prefix}x:code:`)) {
-      const sealed = (entry.value as { sealed?: string }).sealed ?? '';
-      const digest = entry.key.slice(`${config.prefix}x:code:`.length);
-      // The code's grant opens only with the code: the server key fails on it.
-      expect(() => cache.open(sealed, `oauth-cache:authorization-code:${digest}`)).toThrow();
-      opened.push(sealed);
+      codes++;
+      // A code's record links to its grant as a token's does: the grant's key wrapped under the
+      // code, and its own request (redirect URI, PKCE challenge) sealed per level.
+      const value = entry.value as Record<string, unknown>;
+      expect(value).toMatchObject({
+        kind: 'code',
+        g: expect.any(String),
+        wk: expect.stringMatching(/^t1\./),
+      });
+      expect(
+        Object.keys(value).filter((k) => !['v', 'kind', 'exp', 'g', 'wk', 'sealed', 'body'].includes(k)),
+      ).toEqual([]);
+      opened.push(JSON.stringify(value));
     }
+    expect(codes).toBe(1);
   } finally {
     await cache.close();
   }
   expect(records).toBeGreaterThan(3);
-  // Two logins (one left as a code) and a refresh: one grant, its record kept across the rotation.
-  expect(grants).toBe(1);
+  // Two logins (one left as a code) and a refresh: the first grant, its record kept across the
+  // rotation, and the unredeemed code's.
+  expect(grants).toBe(2);
   return opened.join('\n');
 }
 

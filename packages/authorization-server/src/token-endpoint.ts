@@ -135,7 +135,7 @@ async function exchangeCode(
   }
   if (redeemed.kind === 'unknown')
     throw new OAuthError('invalid_grant', 'authorization code is invalid or expired');
-  const { grant, familyId } = redeemed;
+  const { grant, familyId, pending } = redeemed;
   if (grant.clientId !== client.client_id) {
     throw new OAuthError('invalid_grant', 'authorization code was issued to another client');
   }
@@ -165,8 +165,10 @@ async function exchangeCode(
       clientId: client.client_id,
       scopes: grant.scopes,
       resource: grant.resource,
-      familyId,
-      userData: { login: grant.login, password: grant.password },
+      // The code's grant, credentials included, was stored at /authorize: the tokens link to it.
+      ...(pending !== undefined
+        ? { pendingGrant: pending }
+        : { familyId, userData: { login: grant.login, password: grant.password } }),
       expiresIn: ctx.accessTtl,
     }),
   );

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { OAuthError } from '../src/index.js';
 import { authorizeToCode, newCache, newPkce, newServer, REDIRECT, RESOURCE, tokenParams } from './helpers.js';
@@ -55,6 +56,85 @@ describe('authorization_code grant', () => {
     for await (const entry of cache.store.entries(cache.key(''))) after.push(JSON.stringify(entry));
     expect(after.join('\n')).not.toContain('secret-password-x');
     expect(after.join('\n')).not.toContain(tokens.access_token);
+  });
+
+  it("links a code to its grant: the code's record holds a wrapped grant key, the tokens join that grant", async () => {
+    const cache = newCache();
+    const as = newServer(cache);
+    const { clientId, code, pkce } = await authorizeToCode(as, 'ivanov', 'code-grant-password');
+    const records = async () => {
+      const out = new Map<string, Record<string, unknown>>();
+      for await (const entry of cache.store.entries(cache.key('')))
+        out.set(entry.key.slice(cache.key('').length), entry.value as Record<string, unknown>);
+      return out;
+    };
+    const before = await records();
+    const codeRecord = [...before].find(([key]) => key.startsWith('x:code:'))![1];
+    // Its kind, expiry, grant id, wrapped grant key and its own request (redirect URI, PKCE
+    // challenge: sealed with the server key at this level), nothing else.
+    expect(Object.keys(codeRecord).sort()).toEqual(['body', 'exp', 'g', 'kind', 'v', 'wk']);
+    expect(codeRecord).toMatchObject({
+      kind: 'code',
+      g: expect.any(String),
+      wk: expect.stringMatching(/^t1\./),
+    });
+    const grantKey = `g:${codeRecord.g as string}`;
+    expect(before.get(grantKey)?.gp).toMatch(/^g1\./);
+    // The server's keys open the grant, not the credentials.
+    const opened = JSON.stringify(cache.readStoredRecord(grantKey, before.get(grantKey)));
+    expect(opened).toContain('ivanov');
+    expect(opened).not.toContain('code-grant-password');
+
+    const tokens = await as.token(codeParams(clientId, code, pkce.verifier));
+    const after = await records();
+    const tokenRecords = [...after].filter(([key]) => key.startsWith('at:') || key.startsWith('rt:'));
+    expect(tokenRecords).toHaveLength(2);
+    for (const [, record] of tokenRecords) expect(record.g).toBe(codeRecord.g);
+    expect([...after.keys()].filter((key) => key.startsWith('g:'))).toEqual([grantKey]);
+    expect([...after.keys()].some((key) => key.startsWith('x:code:'))).toBe(false);
+    expect(await cache.validateAccessToken(tokens.access_token)).toMatchObject({
+      userId: 'ivanov',
+      familyId: codeRecord.g,
+      userData: { login: 'ivanov', password: 'code-grant-password' },
+    });
+    // The refresh token rotates within the code's grant.
+    const rotated = await as.token(
+      tokenParams({ grant_type: 'refresh_token', client_id: clientId, refresh_token: tokens.refresh_token! }),
+    );
+    expect(await cache.validateAccessToken(rotated.access_token)).toMatchObject({
+      familyId: codeRecord.g,
+      userData: { login: 'ivanov', password: 'code-grant-password' },
+    });
+  });
+
+  it('redeems a code the previous release stored (its grant sealed under the code)', async () => {
+    const cache = newCache();
+    const as = newServer(cache);
+    const client = await as.register({ redirect_uris: [REDIRECT], client_name: 'Before the upgrade' });
+    const pkce = newPkce();
+    const code = randomBytes(32).toString('base64url');
+    const digest = cache.digest(code);
+    const grant = {
+      clientId: client.client_id,
+      redirectUri: REDIRECT,
+      redirectUriExplicit: true,
+      codeChallenge: pkce.challenge,
+      scopes: ['mcp'],
+      resource: RESOURCE,
+      login: 'petrov',
+      password: 'old-release-password',
+    };
+    const sealed = cache.sealFor(code, grant, `oauth-cache:authorization-code:${digest}`);
+    await cache.store.set(cache.key(`x:code:${digest}`), { v: 1, exp: Date.now() + 60_000, sealed }, 60_000);
+    const tokens = await as.token(codeParams(client.client_id, code, pkce.verifier));
+    expect(await cache.validateAccessToken(tokens.access_token)).toMatchObject({
+      userId: 'petrov',
+      userData: { login: 'petrov', password: 'old-release-password' },
+    });
+    await expect(as.token(codeParams(client.client_id, code, pkce.verifier))).rejects.toMatchObject({
+      error: 'invalid_grant',
+    });
+    expect(await cache.validateAccessToken(tokens.access_token)).toBeNull();
   });
 
   it('a replayed code fails and revokes the tokens of the first exchange', async () => {

@@ -46,6 +46,7 @@ export {
   type UserSummary,
   type UsersPage,
 } from './operator/index.js';
+export { PendingGrant } from './pending-grant.js';
 export { EXPORTED_RECORD_PREFIXES, type ImportOutcome } from './record-transfer.js';
 export type { DecodedRecord } from './records/codec.js';
 export { legacyFamilyId } from './records/keys.js';

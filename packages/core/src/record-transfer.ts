@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { CacheContext } from './context.js';
 import { InvalidInputError } from './errors.js';
 import {
@@ -19,6 +20,17 @@ const GRANTS = 'g:';
 export const EXPORTED_RECORD_PREFIXES: readonly string[] = [GRANTS, 'at:', 'rt:', 'rc:', 'fr:', 's:', 'x:'];
 const EXPORTED = EXPORTED_RECORD_PREFIXES;
 
+/**
+ * Grants an importer keeps in memory (about 100 bytes each: about 10 MB), so that their tokens,
+ * which come later in an export, find them without a read. Unbounded, a 10M-grant import would hold
+ * about 1 GB. The bound is safe: a batch learns its grants before any await ({@link
+ * RecordTransfer.importMany}), so only grants of batches still in flight may be missing from the
+ * target, and the CLI keeps a few batches of about 1000 records in flight, far below the bound. A
+ * grant pushed out was written by an earlier batch, and is read back from the target when a token
+ * names it.
+ */
+export const GRANT_MEMORY = 100_000;
+
 /** What a token's indexes need of its grant. */
 interface GrantIndexing {
   uh: string | undefined;
@@ -39,13 +51,15 @@ type IndexOp = Extract<BatchOp, { op: 'indexAdd' }>;
 export class RecordTransfer {
   readonly #ctx: CacheContext;
   /**
-   * The grants imported so far (by id): their tokens come later in an export. Kept for the
-   * importer's life (about 100 bytes a grant); a grant not here is read from the target.
+   * The grants imported (or read) most recently, by id: their tokens come later in an export. At
+   * most `grantMemory` of them (see {@link GRANT_MEMORY}); a grant not here is read from the target.
    */
-  readonly #grants = new Map<string, GrantIndexing>();
+  readonly #grants: LRUCache<string, GrantIndexing>;
 
-  constructor(ctx: CacheContext) {
+  /** `grantMemory`: how many grants to keep in memory (default {@link GRANT_MEMORY}; tests lower it). */
+  constructor(ctx: CacheContext, grantMemory: number = GRANT_MEMORY) {
     this.#ctx = ctx;
+    this.#grants = new LRUCache<string, GrantIndexing>({ max: Math.max(1, grantMemory) });
   }
 
   /** Every live record, grants first (see {@link EXPORTED}). */
@@ -83,11 +97,11 @@ export class RecordTransfer {
     for (const record of records) assertExported(record);
     const keys = records.map((r) => ctx.key(r.key));
     // Before any await: batches imported concurrently learn grants in the order they were given.
-    this.#learnGrants(records, keys);
+    const learned = this.#learnGrants(records, keys);
     const existing = keys.length > 0 && options.assumeAbsent !== true ? await ctx.store.getMany(keys) : [];
     const outcomes: ImportOutcome[] = [];
     const ops: BatchOp[] = [];
-    await this.#readUnknownGrants(records);
+    const grants = await this.#readUnknownGrants(records, learned);
     records.forEach((record, i) => {
       const present = existing[i] as Partial<StoredRecord> | undefined;
       if (record.expiresAt <= now) {
@@ -98,7 +112,7 @@ export class RecordTransfer {
       ) {
         outcomes.push('kept');
       } else {
-        ops.push(...this.#indexOps(keys[i]!, record));
+        ops.push(...this.#indexOps(keys[i]!, record, grants));
         ops.push({ op: 'set', key: keys[i]!, value: record.value, ttlMs: record.expiresAt - now });
         outcomes.push('written');
       }
@@ -115,35 +129,62 @@ export class RecordTransfer {
     return outcomes;
   }
 
-  /** Remember what the grants among `records` give their tokens' indexes. */
-  #learnGrants(records: ExportedRecord[], keys: string[]): void {
+  /**
+   * Remember what the grants among `records` give their tokens' indexes. Returns them too: a batch
+   * may hold more grants than memory keeps, and its own are not in the target yet.
+   */
+  #learnGrants(records: ExportedRecord[], keys: string[]): Map<string, GrantIndexing> {
+    const learned = new Map<string, GrantIndexing>();
     records.forEach((record, i) => {
       if (!record.key.startsWith(GRANTS)) return;
       const grant = this.#ctx.codec.decode(keys[i]!, record.value);
       if (grant?.kind !== 'grant') throw new InvalidInputError('record g:… is not an oauth-cache grant');
-      this.#grants.set(record.key.slice(GRANTS.length), indexingOf(this.#ctx, grant.body));
+      const id = record.key.slice(GRANTS.length);
+      const indexing = indexingOf(this.#ctx, grant.body);
+      learned.set(id, indexing);
+      this.#grants.set(id, indexing);
     });
+    return learned;
   }
 
-  /** Read from the target the grants linked token records name that this importer has not seen. */
-  async #readUnknownGrants(records: ExportedRecord[]): Promise<void> {
+  /**
+   * The grants the linked token records among `records` name, by id: from this batch (`learned`),
+   * from memory, or read from the target when this importer has not seen them or no longer keeps
+   * them. Returned for the batch rather than looked up in memory again, which a batch naming more
+   * grants than memory keeps could push out before its tokens' indexes are built.
+   */
+  async #readUnknownGrants(
+    records: ExportedRecord[],
+    learned: Map<string, GrantIndexing>,
+  ): Promise<Map<string, GrantIndexing>> {
     const ctx = this.#ctx;
+    const grants = new Map<string, GrantIndexing>();
     const unknown = new Set<string>();
     for (const record of records) {
       const link = (record.value as Partial<StoredRecord> | undefined)?.g;
-      if (typeof link === 'string' && !this.#grants.has(link)) unknown.add(link);
+      if (typeof link !== 'string' || grants.has(link) || unknown.has(link)) continue;
+      const known = learned.get(link) ?? this.#grants.get(link);
+      if (known !== undefined) grants.set(link, known);
+      else unknown.add(link);
     }
-    if (unknown.size === 0) return;
+    if (unknown.size === 0) return grants;
     const ids = [...unknown];
     const stored = await ctx.store.getMany(ids.map((id) => ctx.key(Keys.grant(id))));
     ids.forEach((id, i) => {
       const grant = ctx.codec.decode(ctx.key(Keys.grant(id)), stored[i]);
-      if (grant?.kind === 'grant') this.#grants.set(id, indexingOf(ctx, grant.body));
+      if (grant?.kind !== 'grant') return;
+      const indexing = indexingOf(ctx, grant.body);
+      this.#grants.set(id, indexing);
+      grants.set(id, indexing);
     });
+    return grants;
   }
 
-  /** The index entries a record belongs to (see the key table in `store/contract.ts`). */
-  #indexOps(storeKey: string, record: ExportedRecord): IndexOp[] {
+  /**
+   * The index entries a record belongs to (see the key table in `store/contract.ts`); `grants`
+   * holds the grants the batch's linked records name.
+   */
+  #indexOps(storeKey: string, record: ExportedRecord, grants: Map<string, GrantIndexing>): IndexOp[] {
     const ctx = this.#ctx;
     const relative = record.key;
     if (['x:', 'rc:', 'fr:', GRANTS].some((p) => relative.startsWith(p))) return [];
@@ -155,7 +196,7 @@ export class RecordTransfer {
     }
     const { uid, fam } = decoded.body;
     const link = (record.value as Partial<StoredRecord>).g;
-    const grant = typeof link === 'string' ? this.#grants.get(link) : undefined;
+    const grant = typeof link === 'string' ? grants.get(link) : undefined;
     if (typeof link === 'string' && grant === undefined) {
       throw new InvalidInputError(
         `record ${relative.slice(0, relative.indexOf(':') + 1)}… links to a grant not imported`,

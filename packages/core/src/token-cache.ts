@@ -11,6 +11,8 @@ import { StoreUnavailableError } from './errors.js';
 import type { CacheEventMap, SecurityEvent } from './events.js';
 import { FreshTokenFlight } from './fresh-token.js';
 import { GrantDirectory } from './operator/grant-directory.js';
+import type { PendingGrant } from './pending-grant.js';
+import { PendingGrants } from './pending-grants.js';
 import { type ImportOutcome, RecordTransfer } from './record-transfer.js';
 import { type DecodedRecord, RecordCodec } from './records/codec.js';
 import { Keys } from './records/keys.js';
@@ -25,6 +27,7 @@ import type {
   ExportedRecord,
   FreshToken,
   ImportOptions,
+  PendingGrantInput,
   Refresher,
   RotateOptions,
   RotationResult,
@@ -66,6 +69,7 @@ export class TokenCache {
   readonly #sessions: SessionService;
   readonly #fresh: FreshTokenFlight;
   readonly #transfer: RecordTransfer;
+  readonly #pending: PendingGrants;
   readonly #directory: GrantDirectory;
   readonly #counters = new Counters();
   #cleanupTimer: NodeJS.Timeout | undefined;
@@ -142,6 +146,7 @@ export class TokenCache {
     this.#sessions = new SessionService(this.#ctx, this.#tokens.revocations);
     this.#fresh = new FreshTokenFlight(this.#ctx, this.#tokens);
     this.#transfer = new RecordTransfer(this.#ctx);
+    this.#pending = new PendingGrants(this.#ctx, (key, code) => this.#tokens.readRecord(key, code));
     this.#directory = new GrantDirectory({ ctx: this.#ctx, tokens: this.#tokens, sessions: this.#sessions });
     if (ephemeral.length) {
       queueMicrotask(() =>
@@ -174,6 +179,25 @@ export class TokenCache {
    */
   storeToken(input: StoreTokenInput): Promise<StoredTokenInfo> {
     return this.#observe('token', 'store', () => this.#tokens.storeToken(input));
+  }
+
+  /**
+   * Store the grant an authorization code stands for, before any token exists: the grant record
+   * (user data sealed under a new grant key) and the code's record at `input.key`, which holds that
+   * key wrapped under a key derived from the code. Resolves the grant's family id. One commit.
+   * The code's single use is the caller's (it deletes the record when it redeems the code).
+   */
+  storePendingGrant(input: PendingGrantInput): Promise<string> {
+    return this.#observe('token', 'store_pending_grant', () => this.#pending.store(input));
+  }
+
+  /**
+   * Open the grant of the code record at `key` (relative to the prefix) with the code: `undefined`
+   * when there is none, it expired, or `code` is not the code it was stored for. Pass the result
+   * to `storeToken` as `pendingGrant`.
+   */
+  openPendingGrant(code: string, key: string): Promise<PendingGrant | undefined> {
+    return this.#observe('token', 'open_pending_grant', () => this.#pending.open(code, key));
   }
 
   /**

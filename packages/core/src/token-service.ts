@@ -3,7 +3,8 @@ import type { CacheContext } from './context.js';
 import { DigestMemo, type TokenKeys } from './digest-memo.js';
 import { InvalidInputError } from './errors.js';
 import { assertToken, assertUserId, isPlausibleToken } from './limits.js';
-import type { DecodedRecord, GrantRef } from './records/codec.js';
+import { grantRefOf, PendingGrant } from './pending-grant.js';
+import { type DecodedRecord, type GrantRef, grantBody } from './records/codec.js';
 import {
   ACCESS_MEMBER,
   grantMembership,
@@ -79,21 +80,27 @@ export class TokenService {
     const now = ctx.now();
     const ops: TxOp[] = [];
     assertUserId(input.userId);
-    const familyId = input.familyId ?? randomToken();
+    const pending = pendingGrantOf(input);
+    const familyId = pending?.id ?? input.familyId ?? randomToken();
     const victims =
       options.evict === false
         ? []
         : await this.#caps.admit(
-            { userId: input.userId, familyId, explicitFamily: input.familyId !== undefined },
+            {
+              userId: input.userId,
+              familyId,
+              explicitFamily: input.familyId !== undefined || pending !== undefined,
+            },
             now,
           );
-    const info = this.#plan({ ...input, familyId }, joining ? { selfContained: true } : {}, now, ops);
+    const carried: Carried = pending ? { grant: pending } : joining ? selfContained : {};
+    const info = this.#plan({ ...input, familyId }, carried, now, ops);
     const require: Precondition[] = [];
     // A named family may have a grant already, whose key only its tokens unwrap: then the new
     // tokens hold everything themselves, as records of the previous release did. Judged in the
-    // commit, so a new grant (the authorization server names its families) costs no extra read.
+    // commit, so a new grant costs no extra read. (A pending grant's key came with its code.)
     const grantKey = ctx.key(Keys.grant(familyId));
-    if (input.familyId !== undefined && !joining) require.push({ if: 'absent', key: grantKey });
+    if (input.familyId !== undefined && !joining && !pending) require.push({ if: 'absent', key: grantKey });
     let evicted = 0;
     if (options.evict !== false) {
       let freed = 0;
@@ -160,6 +167,10 @@ export class TokenService {
    */
   async storeTokens(inputs: StoreTokenInput[], options: StoreTokensOptions = {}): Promise<StoredTokenInfo[]> {
     const ctx = this.#ctx;
+    // A code's grant joins one issuance, judged and written as one.
+    if (inputs.some((input) => input.pendingGrant !== undefined)) {
+      throw new InvalidInputError('pendingGrant is taken by storeToken only');
+    }
     const judged = options.evict !== false;
     const judgeRoom = () =>
       this.#caps.assertRoom(
@@ -265,10 +276,7 @@ export class TokenService {
       throw new InvalidInputError('scopes must be an array of strings');
     }
     const familyId = input.familyId ?? randomToken();
-    const sid = input.sessionId;
     const uh = ctx.userHash(input.userId);
-    const scopes = input.scopes ?? [];
-    const typ = input.tokenType ?? 'Bearer';
     const existing = carried.grant ?? carried.batch?.get(familyId);
     if (existing !== undefined && existing.key === undefined && ctx.config.securityLevel !== 'basic') {
       // Wrapping needs the key, which only a decoding with a token of the grant gives.
@@ -280,29 +288,19 @@ export class TokenService {
         : existing === undefined
           ? ctx.codec.newGrantKey()
           : existing.key;
+    // What the grant holds (and a self-contained token, with what is its own).
+    const shared = grantBody(input, familyId, uh, now);
     // What a token of an existing grant holds of its own: where it differs from the grant.
     const own: RecordBody = {};
     if (existing !== undefined) {
       own.iat = now;
-      if (!sameScopes(existing.body.scp, scopes)) own.scp = scopes;
-      if ((existing.body.typ ?? 'Bearer') !== typ) own.typ = typ;
+      if (!sameScopes(existing.body.scp, shared.scp!)) own.scp = shared.scp;
+      if ((existing.body.typ ?? 'Bearer') !== shared.typ) own.typ = shared.typ;
     }
     const info: StoredTokenInfo = { familyId };
-    const sessionDigest = sid === undefined ? undefined : ctx.digester.digest(sid);
-    // What the grant holds (and a self-contained token, with what is its own). A literal: spreads
-    // of it cost a migration ~5 µs a token.
-    const shared: RecordBody = {
-      uid: input.userId,
-      uh,
-      fam: familyId,
-      cid: input.clientId,
-      scp: scopes,
-      res: input.resource,
-      typ,
-      sid,
-      iat: now,
-      ud: input.userData,
-    };
+    // A pending grant's tokens are bound to its session.
+    const session = existing?.body.sid ?? input.sessionId;
+    const sessionDigest = session === undefined ? undefined : ctx.digester.digest(session);
     const add = (kind: 'access' | 'refresh', id: string, exp: number, mine: RecordBody, token: string) => {
       const key = ctx.key(kind === 'access' ? Keys.access(id) : Keys.refresh(id));
       const value = carried.selfContained
@@ -756,6 +754,29 @@ const selfContained: Carried = { selfContained: true };
 export interface StoredRead {
   value: unknown;
   grant: unknown;
+}
+
+/**
+ * The grant `input.pendingGrant` stands for, once the input agrees with it: the tokens take the
+ * grant's user data and session, and their user, client and resource must be the grant's (an
+ * input that differs is a caller's mistake, not something to paper over).
+ */
+function pendingGrantOf(input: StoreTokenInput): GrantRef | undefined {
+  const pending = input.pendingGrant;
+  if (pending === undefined) return undefined;
+  const ref = pending instanceof PendingGrant ? grantRefOf(pending) : undefined;
+  if (ref === undefined) throw new InvalidInputError('pendingGrant must come from openPendingGrant');
+  if (input.userData !== undefined || input.sessionId !== undefined) {
+    throw new InvalidInputError(
+      'with pendingGrant, userData and sessionId come from the grant: leave them out',
+    );
+  }
+  for (const field of ['userId', 'clientId', 'resource', 'familyId'] as const) {
+    if (input[field] !== undefined && input[field] !== pending[field]) {
+      throw new InvalidInputError(`${field} differs from the pending grant's`);
+    }
+  }
+  return ref;
 }
 
 /** Same scopes in the same order (a refresh that narrows them gives its tokens their own). */

@@ -1,4 +1,5 @@
 import type { SecurityEvent } from './events.js';
+import type { PendingGrant } from './pending-grant.js';
 
 /** What `storeToken` takes. Lifetimes are in seconds. */
 export interface StoreTokenInput {
@@ -30,6 +31,34 @@ export interface StoreTokenInput {
   familyId?: string;
   /** Keep the raw tokens sealed in the record so {@link TokenCache.getFreshToken} can hand them back. */
   retrievable?: boolean;
+  /**
+   * The grant an authorization code stands for (`TokenCache.openPendingGrant`): the tokens link to
+   * it and take its user data and session from it (leave `userData` and `sessionId` out; `userId`,
+   * `clientId`, `resource` and `familyId`, when given, must be the grant's). `scopes` may narrow it.
+   */
+  pendingGrant?: PendingGrant;
+}
+
+/**
+ * A grant the user authorised, before any token exists: an authorization code's
+ * (`TokenCache.storePendingGrant`).
+ */
+export interface PendingGrantInput {
+  /** The authorization code: it alone opens the grant (43 random base64url characters, say). */
+  code: string;
+  /** The code record's key, relative to the prefix, under `x:` (the caller's records). */
+  key: string;
+  /** Lifetime of the code (and of the grant until it has tokens), seconds. */
+  expiresIn: number;
+  userId: string;
+  clientId?: string;
+  scopes?: string[];
+  resource?: string;
+  sessionId?: string;
+  /** Opaque JSON (the 1C credentials): sealed under the grant's key from `enhanced` on. */
+  userData?: unknown;
+  /** Opaque JSON the code keeps of its own (redirect URI, PKCE challenge); sealed per level. */
+  data?: unknown;
 }
 
 /** What `storeToken` and `rotateRefreshToken` resolve. Never contains a raw token. */

@@ -28,6 +28,12 @@ const MAX_ROUND_TRIPS = {
    * then commit, whose precondition judges whether that family's grant exists.
    */
   'issue (named family)': 2,
+  /** storePendingGrant (an authorization code): one commit of the grant and the code's record. */
+  'store pending grant': 1,
+  /** openPendingGrant: the code's record with its grant, one script call. */
+  'open pending grant': 1,
+  /** storeToken joining a pending grant (the code's redemption): read, then commit. */
+  'issue (pending grant)': 2,
   /** rotateRefreshToken with clientId: read, then commit. */
   rotate: 2,
   /** revokeFamily of a live grant: read the family, commit (and at most one more). */
@@ -181,6 +187,35 @@ describe('round trips per token operation on Redis (MONITOR)', () => {
     expect(info.familyId).toBe(familyId);
     expect(await cache.validateAccessToken(accessToken)).toMatchObject({ familyId });
     expectWithinTarget('issue (named family)');
+  });
+
+  it('a code: store its pending grant, open it, issue tokens into it', async () => {
+    const code = token();
+    const familyId = await measure('store pending grant', () =>
+      cache.storePendingGrant({
+        code,
+        key: `x:code:${cache.digest(code)}`,
+        expiresIn: 120,
+        userId: 'code-user',
+        clientId: 'client-1',
+        userData: { password: 'code-secret' },
+      }),
+    );
+    const pending = await measure('open pending grant', () =>
+      cache.openPendingGrant(code, `x:code:${cache.digest(code)}`),
+    );
+    expect(pending?.familyId).toBe(familyId);
+    const accessToken = token();
+    await measure('issue (pending grant)', () =>
+      cache.storeToken({ userId: 'code-user', clientId: 'client-1', accessToken, pendingGrant: pending! }),
+    );
+    expect(await cache.validateAccessToken(accessToken)).toMatchObject({
+      familyId,
+      userData: { password: 'code-secret' },
+    });
+    expectWithinTarget('store pending grant');
+    expectWithinTarget('open pending grant');
+    expectWithinTarget('issue (pending grant)');
   });
 
   it('rotate: a live refresh token, with its client id', async () => {

@@ -67,6 +67,103 @@ export function grantRecordTests({ store, open }: GrantRecordsContext): void {
     });
   }
 
+  for (const level of ['basic', 'enhanced', 'maximum'] as const) {
+    it(`a pending grant (an authorization code's) opens only with its code, and its tokens join it (${level})`, async () => {
+      const cache = open({ securityLevel: level });
+      const code = 'pending-code-0123456789-0123456789-012345';
+      const familyId = await cache.storePendingGrant({
+        code,
+        key: 'x:code:pending-0',
+        expiresIn: 120,
+        userId: 'pending-user',
+        clientId: 'client-p',
+        scopes: ['mcp'],
+        resource: 'https://mcp.example/mcp',
+        userData: { login: 'pending-user', password: 'pending-secret' },
+        data: { redirectUri: 'https://client.example/cb', codeChallenge: 'challenge-p' },
+      });
+      const records = await stored(cache, store());
+      const codeRecord = records.get('x:code:pending-0')!;
+      expect(codeRecord).toMatchObject({ kind: 'code', g: familyId });
+      expect(
+        Object.keys(codeRecord).filter((k) => !['v', 'kind', 'exp', 'g', 'wk', 'sealed', 'body'].includes(k)),
+      ).toEqual([]);
+      if (level !== 'basic') {
+        expect(JSON.stringify([...records.values()])).not.toContain('pending-secret');
+        expect(records.get(`g:${familyId}`)?.gp).toEqual(expect.any(String));
+      }
+      // Another code at the same key opens nothing (the key is wrapped under the code).
+      if (level !== 'basic')
+        expect(await cache.openPendingGrant('another-code', 'x:code:pending-0')).toBeUndefined();
+      expect(await cache.openPendingGrant(code, 'x:code:missing')).toBeUndefined();
+      await expect(cache.openPendingGrant(code, 'at:not-a-code')).rejects.toThrow(/under 'x:'/);
+      const pending = (await cache.openPendingGrant(code, 'x:code:pending-0'))!;
+      expect(pending).toMatchObject({
+        familyId,
+        userId: 'pending-user',
+        clientId: 'client-p',
+        scopes: ['mcp'],
+        resource: 'https://mcp.example/mcp',
+        userData: { login: 'pending-user', password: 'pending-secret' },
+        data: { redirectUri: 'https://client.example/cb', codeChallenge: 'challenge-p' },
+      });
+      // The input must agree with the grant; a copy of the object joins nothing.
+      const base = { userId: 'pending-user', accessToken: 'pending-a0', clientId: 'client-p' };
+      await expect(
+        cache.storeToken({ ...base, userId: 'someone-else', pendingGrant: pending }),
+      ).rejects.toThrow(/userId differs/);
+      await expect(
+        cache.storeToken({
+          ...base,
+          resource: 'https://mcp.example/mcp',
+          userData: {},
+          pendingGrant: pending,
+        }),
+      ).rejects.toThrow(/come from the grant/);
+      await expect(
+        cache.storeToken({
+          ...base,
+          resource: 'https://mcp.example/mcp',
+          pendingGrant: { ...pending } as typeof pending,
+        }),
+      ).rejects.toThrow(/openPendingGrant/);
+      await expect(
+        cache.storeTokens([{ ...base, resource: 'https://mcp.example/mcp', pendingGrant: pending }]),
+      ).rejects.toThrow(/storeToken only/);
+
+      const info = await cache.storeToken({
+        ...base,
+        refreshToken: 'pending-r0',
+        scopes: ['mcp'],
+        resource: 'https://mcp.example/mcp',
+        pendingGrant: pending,
+      });
+      expect(info.familyId).toBe(familyId);
+      const after = await stored(cache, store());
+      for (const key of [`at:${cache.digest('pending-a0')}`, `rt:${cache.digest('pending-r0')}`]) {
+        expect(after.get(key)?.g).toBe(familyId);
+      }
+      // The grant now lives as long as its tokens.
+      expect(after.get(`g:${familyId}`)!.exp).toBeGreaterThan(codeRecord.exp);
+      expect(await cache.validateAccessToken('pending-a0')).toMatchObject({
+        userId: 'pending-user',
+        familyId,
+        resource: 'https://mcp.example/mcp',
+        userData: { login: 'pending-user', password: 'pending-secret' },
+      });
+      expect((await cache.getTokensForUser('pending-user')).map((t) => t.familyId)).toEqual([
+        familyId,
+        familyId,
+      ]);
+      const rotated = await cache.rotateRefreshToken('pending-r0');
+      expect(rotated.info.familyId).toBe(familyId);
+      // Revoking the user takes the grant that began as a code: the first access token and the
+      // rotated pair.
+      expect(await cache.revokeUserTokens('pending-user')).toBe(3);
+      expect((await stored(cache, store())).has(`g:${familyId}`)).toBe(false);
+    });
+  }
+
   it('a rotation wraps the same grant for the new pair; a narrowed scope is the new tokens own', async () => {
     const cache = open({ securityLevel: 'maximum', refreshTokenTtl: 3600, tokenTtl: 60 });
     const info = await cache.storeToken({

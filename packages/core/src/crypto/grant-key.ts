@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { SealError } from '../errors.js';
-import { gcmOpen, gcmSeal, IV_BYTES, TAG_BYTES } from './aes-gcm.js';
+import { gcmOpen, gcmSeal, parseSealed } from './aes-gcm.js';
 import { IvPool } from './sealer.js';
 
 const VERSION = 'g1';
@@ -39,11 +39,7 @@ export class GrantKeys {
 
   /** What {@link seal} sealed under `key`. Throws `SealError` for another key or a damaged value. */
   open(key: Buffer, sealed: string, aad: string): unknown {
-    const parts = typeof sealed === 'string' ? sealed.split('.') : [];
-    if (parts.length !== 3 || parts[0] !== VERSION) throw new SealError('unrecognised grant-sealed value');
-    const iv = Buffer.from(parts[1]!, 'base64url');
-    const body = Buffer.from(parts[2]!, 'base64url');
-    if (iv.length !== IV_BYTES || body.length < TAG_BYTES) throw new SealError('sealed value is truncated');
+    const { iv, body } = parseSealed(VERSION, sealed, 'grant-sealed value');
     try {
       return gcmOpen(key, iv, body, aad);
     } catch {

@@ -53,6 +53,8 @@ export class Sealer {
   }
 
   open(sealed: string, aad: string): unknown {
+    // Not `parseSealed`: this format has a fourth part (the kid), whose key is looked up before
+    // the length check, and its own messages.
     if (typeof sealed !== 'string') throw new SealError('sealed value is not a string');
     const parts = sealed.split('.');
     if (parts.length !== 4 || parts[0] !== VERSION) throw new SealError('unrecognised sealed value format');

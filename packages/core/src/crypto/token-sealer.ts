@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { SealError } from '../errors.js';
-import { gcmOpen, gcmSeal, IV_BYTES, TAG_BYTES } from './aes-gcm.js';
+import { gcmOpen, gcmSeal, parseSealed } from './aes-gcm.js';
 import { Digester } from './digest.js';
 import { IvPool } from './sealer.js';
 
@@ -33,11 +33,7 @@ export class TokenSealer {
 
   /** What {@link seal} sealed for `token`. Throws `SealError` for another token or a damaged value. */
   open(token: string, sealed: string, aad: string): unknown {
-    const parts = typeof sealed === 'string' ? sealed.split('.') : [];
-    if (parts.length !== 3 || parts[0] !== VERSION) throw new SealError('unrecognised token-sealed value');
-    const iv = Buffer.from(parts[1]!, 'base64url');
-    const body = Buffer.from(parts[2]!, 'base64url');
-    if (iv.length !== IV_BYTES || body.length < TAG_BYTES) throw new SealError('sealed value is truncated');
+    const { iv, body } = parseSealed(VERSION, sealed, 'token-sealed value');
     try {
       return gcmOpen(this.#key(token), iv, body, aad);
     } catch {

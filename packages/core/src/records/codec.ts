@@ -79,6 +79,37 @@ function joinBodies(
     ud: opened?.ud ?? grant.ud,
     rot: own.rot,
     tok: own.tok,
+    data: own.data,
+  };
+}
+
+/** What a new grant holds of its issuance (and a self-contained token: the same, then its own). */
+export interface GrantFields {
+  userId: string;
+  clientId?: string | undefined;
+  scopes?: string[] | undefined;
+  resource?: string | undefined;
+  tokenType?: string | undefined;
+  sessionId?: string | undefined;
+  userData?: unknown;
+}
+
+/**
+ * The body of a new grant `familyId` (`userHash`: the digest of `fields.userId`). The one place
+ * for a grant's shape; a literal, as spreads of it cost a migration ~5 µs a token.
+ */
+export function grantBody(fields: GrantFields, familyId: string, userHash: string, now: number): RecordBody {
+  return {
+    uid: fields.userId,
+    uh: userHash,
+    fam: familyId,
+    cid: fields.clientId,
+    scp: fields.scopes ?? [],
+    res: fields.resource,
+    typ: fields.tokenType ?? 'Bearer',
+    sid: fields.sessionId,
+    iat: now,
+    ud: fields.userData,
   };
 }
 

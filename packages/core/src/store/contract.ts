@@ -47,11 +47,11 @@
  * | `rt:<digest(refreshToken)>` | {@link StoredRecord} of kind `refresh` | until the token expires |
  * | `rc:<digest(refreshToken)>` | {@link StoredRecord} of kind `consumed`: a rotated refresh token, kept to detect reuse | the refresh token's remaining lifetime |
  * | `rr:<digest(refreshToken)>` | {@link StoredRecord} of kind `consumed`: what a retry of a just-rotated refresh token needs (the pair issued, the metadata carried over; private part sealed under that token) | `reuseLeewayMs` from the rotation |
- * | `g:<familyId>` | {@link StoredRecord} of kind `grant`: user, client, scopes, resource, session, issue time; its private part (`gp`: the 1C credentials, at `maximum` the user id) sealed under a random per-grant key that each of its token records holds wrapped under a key derived from its token (`wk`) | the latest expiry of its tokens |
+ * | `g:<familyId>` | {@link StoredRecord} of kind `grant`: user, client, scopes, resource, session, issue time; its private part (`gp`: the 1C credentials, at `maximum` the user id) sealed under a random per-grant key that each of its token records (and its authorization code's) holds wrapped under a key derived from that token (`wk`) | the latest expiry of its tokens (a grant with no token yet: its code's) |
 | `fr:<familyId>` | {@link StoredRecord} of kind `family-revoked` | the refresh lifetime |
  * | `s:<digest(sessionId)>` | {@link StoredRecord} of kind `session` | idle timeout, capped by the absolute lifetime |
  * | `lock:<name>` | a fencing token (string) | a few seconds |
- * | `x:<name>` | any other record a component keeps (clients, codes: see the server) | its own |
+ * | `x:<name>` | any other record a component keeps (clients, codes: see the server); an authorization code's is a record of kind `code` linked to its grant like a token's (`TokenCache.storePendingGrant`) | its own |
  *
  * ## Indexes
  * An index is a set of `member -> score` where the score is the member's expiry (epoch ms).
@@ -279,7 +279,15 @@ export function grantIdOf(value: unknown): string | undefined {
 }
 
 /** The kinds of record core writes. */
-export type RecordKind = 'access' | 'refresh' | 'consumed' | 'family-revoked' | 'session' | 'grant';
+export type RecordKind =
+  | 'access'
+  | 'refresh'
+  | 'consumed'
+  | 'family-revoked'
+  | 'session'
+  | 'grant'
+  /** An authorization code linked to a grant that has no token yet (`TokenCache.storePendingGrant`). */
+  | 'code';
 
 /**
  * A stored record. `exp` (epoch ms) and `kind` are always in the clear; in `maximum` security level
@@ -360,7 +368,10 @@ export interface RecordBody {
   seen?: number;
   /** Session: absolute end of life (epoch ms). */
   abs?: number;
-  /** Session data in the clear (`basic` only). */
+  /**
+   * Session data, and what an authorization code keeps of its own (its redirect URI and PKCE
+   * challenge); in the clear at `basic` only.
+   */
   data?: unknown;
   /** Session data sealed (`enhanced`). */
   datas?: string;
