@@ -1,9 +1,16 @@
 import { LRUCache } from 'lru-cache';
 
-/** A token's digest and the store key derived from it (flat strings, hashed once by the engine). */
+/**
+ * A token's digest and the store key derived from it, and the grant its record links to with that
+ * grant's store key (flat strings, hashed once by the engine: building the grant's key and hashing
+ * it anew was about a third of a validation held in process).
+ */
 export interface TokenKeys {
   id: string;
   key: string;
+  /** The grant id the record linked to when it validated (`undefined`: none, or not yet seen). */
+  grantId: string | undefined;
+  grantKey: string | undefined;
 }
 
 /**

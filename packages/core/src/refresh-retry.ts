@@ -1,9 +1,20 @@
 import type { CacheContext } from './context.js';
 import type { DecodedRecord } from './records/codec.js';
 import { Keys } from './records/keys.js';
-import type { Precondition, TxOp } from './store/contract.js';
+import { grantIdOf, type Precondition, type TxOp } from './store/contract.js';
 import { type TokenService, toValidation } from './token-service.js';
 import type { StoredTokenInfo, TokenValidation } from './types.js';
+
+/** What a retry record keeps of the rotation it follows. */
+interface RetryFields {
+  /** When the rotation happened (the leeway counts from there). */
+  at?: number;
+  /** The consumed refresh token's own expiry. */
+  rex?: number;
+  /** Digests of the access and refresh token the rotation issued. */
+  nat?: string;
+  nrt?: string;
+}
 
 /** What a retry of a consumed refresh token may do next (decided by {@link RefreshRetry.claim}). */
 export type RetryClaim =
@@ -38,8 +49,9 @@ export type RetryClaim =
  * the pair that rotation issued is unused, the retry gets a new pair and the missed one is revoked.
  *
  * A rotation commits, with the new pair, a short-lived retry record `rr:<digest>` (TTL: the rest
- * of the leeway) that keeps the ids of the pair it issued and the metadata it carried over, the private part (1C
- * credentials) sealed under the consumed token, so only its holder can retry. Raw tokens are
+ * of the leeway) that keeps the ids of the pair it issued and what the consumed token held of its
+ * own. It links to the grant as the consumed token did, the grant's key wrapped under that token,
+ * so only its holder can retry, and the 1C credentials stay in the grant alone. Raw tokens are
  * never kept: the missed pair cannot be handed out again, only replaced.
  *
  * A retry takes the missed pair out in the same commit that writes its replacement, under the
@@ -74,20 +86,27 @@ export class RefreshRetry {
     const until = at + ctx.config.reuseLeewayMs;
     const ttlMs = until - ctx.now();
     if (ttlMs <= 0) return undefined;
-    const { tok: _rawToken, ...carried } = consumed.body;
     const key = ctx.key(Keys.retry(id));
-    const grantKey = consumed.grant?.key;
-    const body = {
-      ...carried,
-      uh: this.#tokens.userHashOf(consumed),
-      at,
-      rex: consumed.exp,
-      nat: info.accessTokenId,
-      nrt: info.refreshTokenId,
-      // Sealed for the presented token's holder with the rest of the private part: the retry
-      // wraps the grant's key for its replacement pair.
-      ...(grantKey !== undefined ? { gk: grantKey.toString('base64url') } : {}),
-    };
+    const retry: RetryFields = { at, rex: consumed.exp, nat: info.accessTokenId, nrt: info.refreshTokenId };
+    const grant = consumed.grant;
+    if (grant !== undefined) {
+      // Linked to the grant as the consumed token was, its key wrapped for the presented token:
+      // the credentials stay in the grant alone. The retry's own fields ride in `data`.
+      const b = consumed.body;
+      const own = { scp: b.scp, typ: b.typ, iat: b.iat, rot: b.rot, data: retry };
+      const value = ctx.codec.encodeLinked(
+        key,
+        'consumed',
+        until,
+        { id: grant.id, key: grant.key },
+        own,
+        presented,
+      );
+      return { op: 'set', key, value, ttlMs };
+    }
+    // A consumed token that held everything itself: so does its retry record.
+    const { tok: _rawToken, ...carried } = consumed.body;
+    const body = { ...carried, uh: this.#tokens.userHashOf(consumed), ...retry };
     return { op: 'set', key, value: ctx.codec.encode(key, 'consumed', until, body, presented), ttlMs };
   }
 
@@ -99,11 +118,16 @@ export class RefreshRetry {
     const ctx = this.#ctx;
     const now = ctx.now();
     const key = ctx.key(Keys.retry(id));
-    const pending = this.#tokens.decodeRecord(key, await ctx.store.get(key), presented);
+    const [value, grant] = await this.#tokens.readWithGrant(key);
+    const link = grantIdOf(value);
+    // The grant went since the rotation: revoked, or a race with a revocation.
+    if (link !== undefined && grant === undefined) return this.notClaimed(id, undefined, link);
+    const pending = this.#tokens.decodeRecord(key, value, presented, grant);
     // No retry record yet: the first rotation is still issuing (a truly concurrent duplicate).
     if (pending?.kind !== 'consumed' || pending.exp <= now) return { kind: 'race' };
-    const { nat, nrt, fam, rex, at } = pending.body;
-    const familyId = fam ?? '';
+    const { data: linkedRetry, ...carried } = pending.body;
+    const { nat, nrt, rex, at } = (pending.grant !== undefined ? linkedRetry : pending.body) as RetryFields;
+    const familyId = pending.body.fam ?? '';
     const claimKey =
       nrt !== undefined
         ? ctx.key(Keys.refresh(nrt))
@@ -146,15 +170,16 @@ export class RefreshRetry {
       });
     }
 
-    const { gk, ...carried } = pending.body;
-    const grantKey = ctx.codec.grantKeyFrom(gk);
+    const grantKey = pending.grant?.key;
     const consumed: DecodedRecord = {
       kind: 'refresh',
       exp: rex ?? pending.exp,
       body: carried,
-      // Without the key (a retry record of the previous release) the replacement gets a new grant.
-      ...(claimed.grant !== undefined && grantKey !== undefined
-        ? { grant: { ...claimed.grant, key: grantKey } }
+      // The replacement pair joins the grant with the key the presented token unwrapped. A retry
+      // record that held everything itself (or one of the previous release) has none: the pair
+      // then starts a grant or holds everything itself (`newGrantGuard`).
+      ...(claimed.grant !== undefined && pending.grant !== undefined
+        ? { grant: grantKey !== undefined ? { ...claimed.grant, key: grantKey } : claimed.grant }
         : {}),
     };
     return {

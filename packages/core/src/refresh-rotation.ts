@@ -134,8 +134,7 @@ export class RefreshRotation {
   ): Promise<RotationResult | 'lost'> {
     const ctx = this.#ctx;
     // The new pair joins the consumed token's grant (wrapping its key). A consumed token that held
-    // everything itself (an earlier format) starts a grant, unless its family has one already
-    // (whose key we do not hold): then the pair holds everything too, judged in the commit.
+    // everything itself (an earlier format) starts a grant, guarded (`newGrantGuard`).
     const linking = consumed.grant?.key !== undefined;
     const rot = (consumed.body.rot ?? 0) + 1;
     const carried = linking
@@ -143,7 +142,6 @@ export class RefreshRotation {
       : selfContained
         ? { rot, selfContained: true as const }
         : { rot };
-    const grantKey = ctx.key(Keys.grant(familyId));
     const issued: IssuedTokens = options.issue
       ? await options.issue(previous)
       : { accessToken: randomToken(), refreshToken: randomToken() };
@@ -180,11 +178,12 @@ export class RefreshRotation {
       { if: 'absent', key: ctx.key(Keys.familyRevoked(familyId)) },
       this.#tokens.caps.room(commit.adding),
     ];
-    if (!linking && !selfContained) require.push({ if: 'absent', key: grantKey });
+    const guard = !linking && !selfContained ? this.#tokens.newGrantGuard(familyId) : undefined;
+    if (guard) require.push(guard);
     const result = await ctx.store.commit({ now, require, ops });
     if (!result.ok) {
       const failed = require[result.failed]!;
-      if (failed.if === 'absent' && failed.key === grantKey) {
+      if (failed === guard) {
         return this.#issue(previous, familyId, consumed, retrievable, options, commit, true);
       }
       if (failed.if === 'absent') {

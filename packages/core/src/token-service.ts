@@ -96,11 +96,10 @@ export class TokenService {
     const carried: Carried = pending ? { grant: pending } : joining ? selfContained : {};
     const info = this.#plan({ ...input, familyId }, carried, now, ops);
     const require: Precondition[] = [];
-    // A named family may have a grant already, whose key only its tokens unwrap: then the new
-    // tokens hold everything themselves, as records of the previous release did. Judged in the
-    // commit, so a new grant costs no extra read. (A pending grant's key came with its code.)
-    const grantKey = ctx.key(Keys.grant(familyId));
-    if (input.familyId !== undefined && !joining && !pending) require.push({ if: 'absent', key: grantKey });
+    // A pending grant's key came with its code; a family of the caller's naming is guarded.
+    const guard =
+      input.familyId !== undefined && !joining && !pending ? this.newGrantGuard(familyId) : undefined;
+    if (guard) require.push(guard);
     let evicted = 0;
     if (options.evict !== false) {
       let freed = 0;
@@ -125,8 +124,7 @@ export class TokenService {
       if (failed.if === 'room') {
         return this.#caps.refuse(tokensIn(input), 'store', { userId: input.userId, familyId: info.familyId });
       }
-      if (failed.if === 'absent' && failed.key === grantKey)
-        return this.#store(input, options, attempt, true);
+      if (failed === guard) return this.#store(input, options, attempt, true);
       // A victim grant changed while we read it: judge the issuance again from fresh reads.
       return this.#store(input, options, attempt + 1);
     }
@@ -139,6 +137,19 @@ export class TokenService {
     ctx.counters.tokens.stored += 1;
     ctx.operation('token', 'store', 'ok', started);
     return info;
+  }
+
+  /**
+   * The one rule for tokens issued into a family the caller named without holding its grant's key
+   * (`storeToken` with `familyId`, the rotation of a self-contained token): a grant of that family
+   * may exist already, whose key only its live tokens unwrap, and a new grant record would take it
+   * from them. The issuing commit requires it absent (so a new grant costs no extra read); when the
+   * commit fails on this very precondition (`require[failed] === guard`), the issuer writes again
+   * with self-contained tokens (`selfContained`), which hold everything themselves. `storeTokens`
+   * applies the same rule from one read, a batch having no preconditions.
+   */
+  newGrantGuard(familyId: string): Precondition {
+    return { if: 'absent', key: this.#ctx.key(Keys.grant(familyId)) };
   }
 
   /**
@@ -211,8 +222,7 @@ export class TokenService {
 
   /**
    * The families a batch names that have a grant already (one read): their tokens are written
-   * self-contained, as `storeToken` writes them, so a grant's live tokens never lose it to a new
-   * key.
+   * self-contained ({@link newGrantGuard}'s rule).
    */
   async #familiesWithGrants(inputs: StoreTokenInput[]): Promise<Set<string>> {
     const named = [...new Set(inputs.flatMap((i) => (i.familyId === undefined ? [] : [i.familyId])))];
@@ -379,7 +389,7 @@ export class TokenService {
     let keys: TokenKeys;
     if (remembered === undefined) {
       const digest = ctx.digester.digest(token);
-      keys = { id: digest, key: ctx.key(Keys.access(digest)) };
+      keys = { id: digest, key: ctx.key(Keys.access(digest)), grantId: undefined, grantKey: undefined };
     } else {
       keys = remembered;
     }
@@ -387,9 +397,9 @@ export class TokenService {
     let raw = ctx.store.peek?.(key);
     let grant: unknown;
     try {
-      if (raw === undefined) [raw, grant] = await this.#readWithGrant(key);
+      if (raw === undefined) [raw, grant] = await this.readWithGrant(key);
       else {
-        grant = this.#grantOf(raw);
+        grant = this.#grantOf(raw, keys);
         // A grant held in process comes at once: no promise on the hot path.
         if (grant instanceof Promise) grant = await grant;
       }
@@ -419,7 +429,11 @@ export class TokenService {
       return this.#reject('session_ended', started, id);
     }
     ctx.counters.tokens.hits += 1;
-    if (remembered === undefined) this.#accessDigests.remember(token, keys);
+    if (remembered === undefined || remembered.grantId !== record.grant?.id) {
+      const grantId = record.grant?.id;
+      const grantKey = grantId === undefined ? undefined : ctx.key(Keys.grant(grantId));
+      this.#accessDigests.remember(token, { id, key, grantId, grantKey });
+    }
     if (started) ctx.operation('token', 'validate', 'hit', started);
     return toValidation(record, now, ctx.config.refreshThreshold);
   }
@@ -652,22 +666,26 @@ export class TokenService {
 
   /** One token record with its grant (one store operation where the store has `getWithGrant`). */
   async readRecord(key: string, token?: string): Promise<DecodedRecord | undefined> {
-    const [value, grant] = await this.#readWithGrant(key);
+    const [value, grant] = await this.readWithGrant(key);
     return this.#decode(key, value, token, grant);
   }
 
-  async #readWithGrant(key: string): Promise<[unknown, unknown]> {
+  /** One stored value and the grant record it links to, as read (one store operation where the store has `getWithGrant`). */
+  async readWithGrant(key: string): Promise<[unknown, unknown]> {
     const store = this.#ctx.store;
     if (store.getWithGrant) return store.getWithGrant(key, this.#ctx.key(Keys.grant('')));
     const value = await store.get(key);
     return [value, await this.#grantOf(value)];
   }
 
-  /** The grant record `value` links to (at once when the store holds it in process). */
-  #grantOf(value: unknown): unknown {
+  /**
+   * The grant record `value` links to (at once when the store holds it in process); `keys`, the
+   * token's remembered keys, spare building the grant's store key.
+   */
+  #grantOf(value: unknown, keys?: TokenKeys): unknown {
     const link = grantIdOf(value);
     if (link === undefined) return undefined;
-    const key = this.#ctx.key(Keys.grant(link));
+    const key = keys?.grantId === link ? keys.grantKey! : this.#ctx.key(Keys.grant(link));
     return this.#ctx.store.peek?.(key) ?? this.#ctx.store.get(key);
   }
 

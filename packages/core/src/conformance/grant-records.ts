@@ -164,6 +164,44 @@ export function grantRecordTests({ store, open }: GrantRecordsContext): void {
     });
   }
 
+  for (const level of ['enhanced', 'maximum'] as const) {
+    it(`a retry record links to the grant, and a retry's pair joins it (${level})`, async () => {
+      const cache = open({ securityLevel: level, reuseLeewayMs: 2000 });
+      const info = await cache.storeToken({
+        userId: 'retry-user',
+        accessToken: 'retry-a0',
+        refreshToken: 'retry-r0',
+        clientId: 'client-r',
+        scopes: ['read', 'write'],
+        userData: { password: 'retry-secret' },
+      });
+      const first = await cache.rotateRefreshToken('retry-r0', {
+        clientId: 'client-r',
+        issue: () => ({ accessToken: 'retry-a1', refreshToken: 'retry-r1', scopes: ['read'] }),
+      });
+      const records = await stored(cache, store());
+      const retry = records.get(`rr:${cache.digest('retry-r0')}`)!;
+      // Its kind, expiry, grant id, the grant key wrapped under the presented token, and its own
+      // part (the pair issued, the narrowed scope) sealed with the server key: no credentials.
+      expect(retry).toMatchObject({ kind: 'consumed', g: info.familyId, wk: expect.any(String) });
+      expect(
+        Object.keys(retry).filter((k) => !['v', 'kind', 'exp', 'g', 'wk', 'sealed', 'body'].includes(k)),
+      ).toEqual([]);
+      expect(JSON.stringify([...records.values()])).not.toContain('retry-secret');
+      // The client lost the response and presents the same token again: a new pair in the grant.
+      const again = await cache.rotateRefreshToken('retry-r0', { clientId: 'client-r' });
+      expect(again.info.familyId).toBe(info.familyId);
+      // (Issued from what the presented token held: its scopes, not the first rotation's choice.)
+      expect(await cache.validateAccessToken(again.tokens.accessToken)).toMatchObject({
+        familyId: info.familyId,
+        scopes: ['read', 'write'],
+        userData: { password: 'retry-secret' },
+      });
+      expect(await cache.validateAccessToken(first.tokens.accessToken)).toBeNull();
+      expect(only(await stored(cache, store()), 'g:')).toHaveLength(1);
+    });
+  }
+
   it('a rotation wraps the same grant for the new pair; a narrowed scope is the new tokens own', async () => {
     const cache = open({ securityLevel: 'maximum', refreshTokenTtl: 3600, tokenTtl: 60 });
     const info = await cache.storeToken({

@@ -40,8 +40,7 @@ interface Joined extends Decodings {
 }
 
 /**
- * Split a body into its private part (`ud`, a retry record's `gk`; at `maximum` also `uid`) and the
- * rest. One pass, no object rest (that cost a migration ~3 µs a token).
+ * Split a body into its private part (`ud`; at `maximum` also `uid`) and the rest. One pass, no object rest (that cost a migration ~3 µs a token).
  */
 function privatePartOf(body: RecordBody, level: SecurityLevel): { part: RecordBody; rest: RecordBody } {
   const part: Record<string, unknown> = {};
@@ -49,7 +48,7 @@ function privatePartOf(body: RecordBody, level: SecurityLevel): { part: RecordBo
   for (const key in body) {
     const value = body[key as keyof RecordBody];
     if (value === undefined) continue;
-    if (key === 'ud' || key === 'gk' || (key === 'uid' && level === 'maximum')) part[key] = value;
+    if (key === 'ud' || (key === 'uid' && level === 'maximum')) part[key] = value;
     else rest[key] = value;
   }
   return { part, rest };
@@ -204,15 +203,6 @@ export class RecordCodec {
       record.wk = this.#tokenSealer.seal(token, grant.key.toString('base64url'), `${key}#wk`);
     }
     return record;
-  }
-
-  /** The grant key a retry record carries (`gk`), or `undefined` when it carries none or a bad one. */
-  grantKeyFrom(text: unknown): Buffer | undefined {
-    try {
-      return text === undefined ? undefined : this.#grantKeys.fromText(text);
-    } catch {
-      return undefined;
-    }
   }
 
   /** A fresh grant key (`undefined` at `basic`, where nothing is sealed). */

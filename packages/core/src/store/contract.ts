@@ -46,7 +46,7 @@
  * | `at:<digest(accessToken)>` | {@link StoredRecord} of kind `access` | until the token expires |
  * | `rt:<digest(refreshToken)>` | {@link StoredRecord} of kind `refresh` | until the token expires |
  * | `rc:<digest(refreshToken)>` | {@link StoredRecord} of kind `consumed`: a rotated refresh token, kept to detect reuse | the refresh token's remaining lifetime |
- * | `rr:<digest(refreshToken)>` | {@link StoredRecord} of kind `consumed`: what a retry of a just-rotated refresh token needs (the pair issued, the metadata carried over; private part sealed under that token) | `reuseLeewayMs` from the rotation |
+ * | `rr:<digest(refreshToken)>` | {@link StoredRecord} of kind `consumed`: what a retry of a just-rotated refresh token needs (the pair issued, what the token held of its own): linked to its grant like a token record, the grant key wrapped under that token | `reuseLeewayMs` from the rotation |
  * | `g:<familyId>` | {@link StoredRecord} of kind `grant`: user, client, scopes, resource, session, issue time; its private part (`gp`: the 1C credentials, at `maximum` the user id) sealed under a random per-grant key that each of its token records (and its authorization code's) holds wrapped under a key derived from that token (`wk`) | the latest expiry of its tokens (a grant with no token yet: its code's) |
 | `fr:<familyId>` | {@link StoredRecord} of kind `family-revoked` | the refresh lifetime |
  * | `s:<digest(sessionId)>` | {@link StoredRecord} of kind `session` | idle timeout, capped by the absolute lifetime |
@@ -357,20 +357,22 @@ export interface RecordBody {
    * delivered. Such a token presented later is reuse, never a retry.
    */
   via?: string;
-  /** For a retry record (`rr:`): digests of the access and refresh token the rotation issued. */
+  /**
+   * For a retry record (`rr:`) that holds everything itself: digests of the access and refresh
+   * token the rotation issued (a linked retry record keeps these in `data`).
+   */
   nat?: string;
   nrt?: string;
   /** For a retry record (`rr:`): the consumed refresh token's own expiry (epoch ms). */
   rex?: number;
-  /** For a retry record (`rr:`): the grant's key (base64url), in the part sealed for the token's holder. */
-  gk?: string;
   /** Session: last activity (epoch ms). */
   seen?: number;
   /** Session: absolute end of life (epoch ms). */
   abs?: number;
   /**
-   * Session data, and what an authorization code keeps of its own (its redirect URI and PKCE
-   * challenge); in the clear at `basic` only.
+   * Session data; what an authorization code keeps of its own (its redirect URI and PKCE
+   * challenge); what a linked retry record keeps (`at`, `rex`, `nat`, `nrt`). In the clear at
+   * `basic` only.
    */
   data?: unknown;
   /** Session data sealed (`enhanced`). */
