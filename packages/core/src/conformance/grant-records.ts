@@ -71,16 +71,19 @@ export function grantRecordTests({ store, open }: GrantRecordsContext): void {
     it(`a pending grant (an authorization code's) opens only with its code, and its tokens join it (${level})`, async () => {
       const cache = open({ securityLevel: level });
       const code = 'pending-code-0123456789-0123456789-012345';
-      const familyId = await cache.storePendingGrant({
-        code,
-        key: 'x:code:pending-0',
-        expiresIn: 120,
+      const authorised = {
         userId: 'pending-user',
         clientId: 'client-p',
         scopes: ['mcp'],
         resource: 'https://mcp.example/mcp',
         userData: { login: 'pending-user', password: 'pending-secret' },
         data: { redirectUri: 'https://client.example/cb', codeChallenge: 'challenge-p' },
+      };
+      const familyId = await cache.storePendingGrant({
+        code,
+        key: 'x:code:pending-0',
+        expiresIn: 120,
+        ...authorised,
       });
       const records = await stored(cache, store());
       const codeRecord = records.get('x:code:pending-0')!;
@@ -98,15 +101,7 @@ export function grantRecordTests({ store, open }: GrantRecordsContext): void {
       expect(await cache.openPendingGrant(code, 'x:code:missing')).toBeUndefined();
       await expect(cache.openPendingGrant(code, 'at:not-a-code')).rejects.toThrow(/under 'x:'/);
       const pending = (await cache.openPendingGrant(code, 'x:code:pending-0'))!;
-      expect(pending).toMatchObject({
-        familyId,
-        userId: 'pending-user',
-        clientId: 'client-p',
-        scopes: ['mcp'],
-        resource: 'https://mcp.example/mcp',
-        userData: { login: 'pending-user', password: 'pending-secret' },
-        data: { redirectUri: 'https://client.example/cb', codeChallenge: 'challenge-p' },
-      });
+      expect(pending).toMatchObject({ familyId, ...authorised });
       // The input must agree with the grant; a copy of the object joins nothing.
       const base = { userId: 'pending-user', accessToken: 'pending-a0', clientId: 'client-p' };
       await expect(
