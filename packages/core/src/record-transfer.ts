@@ -12,7 +12,8 @@ import {
 import type { BatchOp, RecordBody, StoredRecord } from './store/contract.js';
 import type { ExportedRecord, ImportOptions } from './types.js';
 
-const GRANTS = 'g:';
+/** Grant records' key prefix (`Keys.grant`). */
+const GRANTS = Keys.grant('');
 /**
  * Record key prefixes that are exported and imported (indexes are not: they are rebuilt on
  * import). Grants come first: importing a token record rebuilds its indexes from its grant.
