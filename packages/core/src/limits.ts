@@ -19,6 +19,13 @@ export function assertToken(token: unknown, name: string): asserts token is stri
   }
 }
 
+/** Throw a clear error for scopes that are not an array of strings (absent is fine). */
+export function assertScopes(scopes: unknown): asserts scopes is string[] | undefined {
+  if (scopes !== undefined && (!Array.isArray(scopes) || scopes.some((s) => typeof s !== 'string'))) {
+    throw new InvalidInputError('scopes must be an array of strings');
+  }
+}
+
 export function assertUserId(userId: unknown): asserts userId is string {
   if (typeof userId !== 'string' || userId.length === 0) {
     throw new InvalidInputError('userId must be a non-empty string');

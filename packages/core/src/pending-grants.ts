@@ -1,6 +1,6 @@
 import type { CacheContext } from './context.js';
 import { InvalidInputError } from './errors.js';
-import { assertToken, assertUserId, isPlausibleToken } from './limits.js';
+import { assertScopes, assertToken, assertUserId, isPlausibleToken } from './limits.js';
 import { PendingGrant } from './pending-grant.js';
 import { type DecodedRecord, grantBody } from './records/codec.js';
 import { Keys } from './records/keys.js';
@@ -34,6 +34,7 @@ export class PendingGrants {
     const ctx = this.#ctx;
     assertToken(input.code, 'code');
     assertUserId(input.userId);
+    assertScopes(input.scopes);
     const key = ctx.key(holderKey(input.key));
     if (typeof input.expiresIn !== 'number' || !Number.isFinite(input.expiresIn) || input.expiresIn <= 0) {
       throw new InvalidInputError('expiresIn must be a positive number of seconds');

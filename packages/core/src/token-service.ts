@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { CacheContext } from './context.js';
 import { DigestMemo, type TokenKeys } from './digest-memo.js';
 import { InvalidInputError } from './errors.js';
-import { assertToken, assertUserId, isPlausibleToken } from './limits.js';
+import { assertScopes, assertToken, assertUserId, isPlausibleToken } from './limits.js';
 import { grantRefOf, PendingGrant } from './pending-grant.js';
 import { type DecodedRecord, type GrantRef, grantBody } from './records/codec.js';
 import {
@@ -279,12 +279,7 @@ export class TokenService {
     }
     if (input.accessToken !== undefined) assertToken(input.accessToken, 'accessToken');
     if (input.refreshToken !== undefined) assertToken(input.refreshToken, 'refreshToken');
-    if (
-      input.scopes !== undefined &&
-      (!Array.isArray(input.scopes) || input.scopes.some((s) => typeof s !== 'string'))
-    ) {
-      throw new InvalidInputError('scopes must be an array of strings');
-    }
+    assertScopes(input.scopes);
     const familyId = input.familyId ?? randomToken();
     const uh = ctx.userHash(input.userId);
     const existing = carried.grant ?? carried.batch?.get(familyId);
