@@ -34,3 +34,12 @@ export function assertUserId(userId: unknown): asserts userId is string {
     throw new InvalidInputError(`userId is longer than ${MAX_USER_ID_LENGTH} characters`);
   }
 }
+
+/** A lifetime argument in seconds (`fallback` when absent); a clear error unless positive and finite. */
+export function seconds(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new InvalidInputError(`${name} must be a positive number of seconds`);
+  }
+  return value;
+}

@@ -1,6 +1,6 @@
 import type { CacheContext } from './context.js';
 import { InvalidInputError } from './errors.js';
-import { assertScopes, assertToken, assertUserId, isPlausibleToken } from './limits.js';
+import { assertScopes, assertToken, assertUserId, isPlausibleToken, seconds } from './limits.js';
 import { PendingGrant } from './pending-grant.js';
 import { type DecodedRecord, grantBody } from './records/codec.js';
 import { Keys } from './records/keys.js';
@@ -36,11 +36,9 @@ export class PendingGrants {
     assertUserId(input.userId);
     assertScopes(input.scopes);
     const key = ctx.key(holderKey(input.key));
-    if (typeof input.expiresIn !== 'number' || !Number.isFinite(input.expiresIn) || input.expiresIn <= 0) {
-      throw new InvalidInputError('expiresIn must be a positive number of seconds');
-    }
+    // Required: a code's lifetime is the caller's (no default fits every authorization server).
+    const ttlMs = seconds(input.expiresIn ?? Number.NaN, 0, 'expiresIn') * 1000;
     const now = ctx.now();
-    const ttlMs = input.expiresIn * 1000;
     const exp = now + ttlMs;
     const familyId = randomToken();
     const grantKey = ctx.codec.newGrantKey();

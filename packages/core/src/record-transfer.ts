@@ -102,7 +102,7 @@ export class RecordTransfer {
     const existing = keys.length > 0 && options.assumeAbsent !== true ? await ctx.store.getMany(keys) : [];
     const outcomes: ImportOutcome[] = [];
     const ops: BatchOp[] = [];
-    const grants = await this.#readUnknownGrants(records, learned);
+    const grants = await this.#grantsNamedBy(records, learned);
     records.forEach((record, i) => {
       const present = existing[i] as Partial<StoredRecord> | undefined;
       if (record.expiresAt <= now) {
@@ -154,7 +154,7 @@ export class RecordTransfer {
    * them. Returned for the batch rather than looked up in memory again, which a batch naming more
    * grants than memory keeps could push out before its tokens' indexes are built.
    */
-  async #readUnknownGrants(
+  async #grantsNamedBy(
     records: ExportedRecord[],
     learned: Map<string, GrantIndexing>,
   ): Promise<Map<string, GrantIndexing>> {

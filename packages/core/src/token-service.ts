@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { CacheContext } from './context.js';
 import { DigestMemo, type TokenKeys } from './digest-memo.js';
 import { InvalidInputError } from './errors.js';
-import { assertScopes, assertToken, assertUserId, isPlausibleToken } from './limits.js';
+import { assertScopes, assertToken, assertUserId, isPlausibleToken, seconds } from './limits.js';
 import { grantRefOf, PendingGrant } from './pending-grant.js';
 import { type DecodedRecord, type GrantRef, grantBody } from './records/codec.js';
 import {
@@ -800,12 +800,4 @@ function sameScopes(a: string[] | undefined, b: string[]): boolean {
 /** How many tokens an issuance writes. */
 function tokensIn(input: StoreTokenInput): number {
   return (input.accessToken === undefined ? 0 : 1) + (input.refreshToken === undefined ? 0 : 1);
-}
-
-function seconds(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidInputError(`${name} must be a positive number of seconds`);
-  }
-  return value;
 }
