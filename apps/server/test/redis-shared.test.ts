@@ -2,6 +2,7 @@
  * Two gateway instances behind one public URL sharing a real redis-server: a client registered and
  * logged in on one instance exchanges its code, calls MCP and refreshes on the other. With Redis
  * down, every endpoint answers 503 (JSON or a page), never a 500, and recovers when Redis is back.
+ * B runs with an in-process L1, as a scaled-out gateway would.
  */
 
 import { freePort, type RedisServerHandle, startRedisServer } from '@oauth-cache/keyv/testing';
@@ -31,7 +32,8 @@ beforeAll(async () => {
     ...fixedSecrets(),
   };
   a = await startServer(loadServerConfig({ ...shared, MCP_PORT: String(portA) }).config);
-  b = await startServer(loadServerConfig({ ...shared, MCP_PORT: '0' }).config);
+  // B keeps an L1: what A revokes must reach the tokens B confirms from memory.
+  b = await startServer(loadServerConfig({ ...shared, MCP_PORT: '0', OAUTH_CACHE_L1_MAX: '1000' }).config);
 });
 afterAll(async () => {
   await a?.close().catch(() => undefined);
@@ -75,6 +77,26 @@ describe('two instances on one Redis', () => {
       body: new URLSearchParams({ token: next.access_token, client_id: tokens.client_id }),
     });
     expect((await toolsList(b.url, next.access_token)).status).toBe(401);
+  });
+
+  it('a token hot on B (confirmed from its L1 handles) is refused there once revoked on A', async () => {
+    const tokens = await obtainTokens(a.url, 'demo', 'demo');
+    for (let i = 0; i < 3; i++) expect((await toolsList(b.url, tokens.access_token)).status).toBe(200);
+    const revoked = await fetch(`${a.url}/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: tokens.access_token, client_id: tokens.client_id }),
+    });
+    expect(revoked.status).toBe(200);
+    // The delete reaches B's L1 by pub/sub (well under a millisecond here); the bound is its
+    // staleness limit (OAUTH_CACHE_L1_MAX_STALE_MS, 1000 by default).
+    const started = performance.now();
+    let status = (await toolsList(b.url, tokens.access_token)).status;
+    while (status === 200 && performance.now() - started < 1000) {
+      status = (await toolsList(b.url, tokens.access_token)).status;
+    }
+    expect(status).toBe(401);
+    expect((await toolsList(b.url, tokens.access_token)).status).toBe(401);
   });
 
   it('answers 503, never 500, while Redis is down, and recovers', async () => {

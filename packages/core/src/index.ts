@@ -55,6 +55,7 @@ export type {
   BulkLoadInfo,
   CacheStore,
   CommitResult,
+  Held,
   IndexAddOptions,
   IndexEntry,
   IndexPageOptions,
@@ -69,6 +70,7 @@ export type {
   TxOp,
 } from './store/contract.js';
 export { grantIdOf } from './store/contract.js';
+export { HeldValue, RECENCY_REFRESH_MS } from './store/held-value.js';
 export { compareIndexEntriesDesc, indexPageOf } from './store/index-page.js';
 export { KeyedLock } from './store/keyed-lock.js';
 export { adaptKeyValueStore, isCacheStore } from './store/keyvalue-adapter.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CacheContext } from './context.js';
-import { DigestMemo, type TokenKeys } from './digest-memo.js';
 import { InvalidInputError } from './errors.js';
+import { type HotToken, HotTokens, heldRecord } from './hot-tokens.js';
 import { assertScopes, assertToken, assertUserId, isPlausibleToken, seconds } from './limits.js';
 import { grantRefOf, PendingGrant } from './pending-grant.js';
 import { type DecodedRecord, type GrantRef, grantBody } from './records/codec.js';
@@ -13,7 +13,14 @@ import {
   tokenMemberships,
   usersMembership,
 } from './records/keys.js';
-import { type BatchOp, grantIdOf, type Precondition, type RecordBody, type TxOp } from './store/contract.js';
+import {
+  type BatchOp,
+  grantIdOf,
+  type Held,
+  type Precondition,
+  type RecordBody,
+  type TxOp,
+} from './store/contract.js';
 import { oldestBeyond, TokenCaps } from './token-caps.js';
 import { RevocationPlanner } from './token-revocation.js';
 import type {
@@ -38,12 +45,12 @@ export class TokenService {
   readonly #ctx: CacheContext;
   readonly #caps: TokenCaps;
   readonly #revocations: RevocationPlanner;
-  /** Digests of the access tokens validated lately (the hot path's largest cost otherwise). */
-  readonly #accessDigests: DigestMemo;
+  /** The access tokens validated lately: their keys and the handles of what they read. */
+  readonly #hotTokens: HotTokens;
 
   constructor(ctx: CacheContext) {
     this.#ctx = ctx;
-    this.#accessDigests = new DigestMemo(VALIDATION_MEMO_MAX);
+    this.#hotTokens = new HotTokens(VALIDATION_MEMO_MAX);
     this.#caps = new TokenCaps(ctx, (keys) => this.readRecords(keys));
     this.#revocations = new RevocationPlanner(ctx, (keys, grants) => this.readRecords(keys, grants));
   }
@@ -373,50 +380,32 @@ export class TokenService {
 
   /**
    * The hot path: one digest (remembered for tokens that validated lately), one store read (at
-   * once when the store holds the record in this process: `peek`), no write.
+   * once when the store holds the record in this process: `hold`; for a hot token, the handles
+   * kept from its last validation, which the store confirms without a lookup), no write.
    */
   async validateAccessToken(token: string): Promise<TokenValidation | null> {
     const ctx = this.#ctx;
     const started = ctx.events.listenerCount('operation') > 0 ? performance.now() : 0;
     ctx.counters.tokens.validations += 1;
     if (!isPlausibleToken(token)) return this.#reject('malformed', started);
-    const remembered = this.#accessDigests.recall(token);
-    let keys: TokenKeys;
-    if (remembered === undefined) {
-      const digest = ctx.digester.digest(token);
-      keys = { id: digest, key: ctx.key(Keys.access(digest)), grantId: undefined, grantKey: undefined };
+    const store = ctx.store;
+    const hot = this.#hotTokens.recall(token);
+    let record = hot === undefined ? undefined : heldRecord(hot, store);
+    let entry: HotToken;
+    if (record !== undefined) {
+      entry = hot!;
     } else {
-      keys = remembered;
+      entry = hot ?? this.#coldEntry(token);
+      record = await this.#read(entry, token, started);
     }
-    const { id, key } = keys;
-    let raw = ctx.store.peek?.(key);
-    let grant: unknown;
-    try {
-      if (raw === undefined) [raw, grant] = await this.readWithGrant(key);
-      else {
-        grant = this.#grantOf(raw, keys);
-        // A grant held in process comes at once: no promise on the hot path.
-        if (grant instanceof Promise) grant = await grant;
-      }
-    } catch (error) {
-      ctx.failure('token', 'validate', error, started);
-      throw error;
-    }
+    const id = entry.id;
     const now = ctx.now();
-    // The store was read above whatever the memos hold: they only spare re-opening the same bytes
-    // (the same objects from the memory store or the L1, else the same sealed text re-read).
-    const memo = ctx.codec.validations;
-    let record = ctx.codec.decodedWithToken(raw, grant) ?? memo.recall(id, raw, grant);
-    if (record === undefined) {
-      record = this.#decode(key, raw, token, grant);
-      if (record !== undefined && record.kind === 'access') memo.remember(id, raw, record, now, grant);
-    }
     if (record === undefined || record.kind !== 'access') {
-      memo.forget(id);
+      ctx.codec.validations.forget(id);
       return this.#reject('miss', started, id);
     }
     if (record.exp <= now) {
-      memo.forget(id);
+      ctx.codec.validations.forget(id);
       ctx.counters.tokens.expired += 1;
       return this.#reject('expired', started, id);
     }
@@ -424,13 +413,71 @@ export class TokenService {
       return this.#reject('session_ended', started, id);
     }
     ctx.counters.tokens.hits += 1;
-    if (remembered === undefined || remembered.grantId !== record.grant?.id) {
-      const grantId = record.grant?.id;
-      const grantKey = grantId === undefined ? undefined : ctx.key(Keys.grant(grantId));
-      this.#accessDigests.remember(token, { id, key, grantId, grantKey });
-    }
+    if (hot === undefined) this.#hotTokens.remember(token, entry);
     if (started) ctx.operation('token', 'validate', 'hit', started);
     return toValidation(record, now, ctx.config.refreshThreshold);
+  }
+
+  /** The keys of a token not validated lately. */
+  #coldEntry(token: string): HotToken {
+    const id = this.#ctx.digester.digest(token);
+    const key = this.#ctx.key(Keys.access(id));
+    return {
+      id,
+      key,
+      grantId: undefined,
+      grantKey: undefined,
+      record: undefined,
+      grant: undefined,
+      touchedAt: Date.now(),
+    };
+  }
+
+  /**
+   * Read and open the record of a validation (with its grant), updating `entry` with what was read:
+   * the grant's keys, and the store's handles with the opened record on the token record's handle
+   * when the store holds both in process (the next validation then only asks `stillHolds`).
+   */
+  async #read(entry: HotToken, token: string, started: number): Promise<DecodedRecord | undefined> {
+    const ctx = this.#ctx;
+    const store = ctx.store;
+    const held = store.hold?.(entry.key);
+    let raw: unknown;
+    let grant: unknown;
+    let grantHeld: Held | null | undefined;
+    try {
+      if (held === undefined) [raw, grant] = await this.readWithGrant(entry.key);
+      else {
+        raw = held.value;
+        const link = grantIdOf(raw);
+        if (link === undefined) grantHeld = null;
+        else {
+          if (entry.grantId !== link) {
+            entry.grantId = link;
+            entry.grantKey = ctx.key(Keys.grant(link));
+          }
+          grantHeld = store.hold!(entry.grantKey!);
+          // A grant held in process comes at once: no promise on the hot path.
+          grant = grantHeld === undefined ? await store.get(entry.grantKey!) : grantHeld.value;
+        }
+      }
+    } catch (error) {
+      ctx.failure('token', 'validate', error, started);
+      throw error;
+    }
+    // The store was read above whatever the memos hold: they only spare re-opening the same bytes
+    // (the same objects from the memory store or the L1, else the same sealed text re-read).
+    const memo = ctx.codec.validations;
+    let record = ctx.codec.decodedWithToken(raw, grant) ?? memo.recall(entry.id, raw, grant);
+    if (record === undefined) {
+      record = this.#decode(entry.key, raw, token, grant);
+      if (record !== undefined && record.kind === 'access')
+        memo.remember(entry.id, raw, record, ctx.now(), grant);
+    }
+    entry.record = held;
+    entry.grant = grantHeld;
+    if (held !== undefined && grantHeld !== undefined && record?.kind === 'access') held.derived = record;
+    return record;
   }
 
   /** Metadata of a live refresh token, or `null`. */
@@ -673,15 +720,12 @@ export class TokenService {
     return [value, await this.#grantOf(value)];
   }
 
-  /**
-   * The grant record `value` links to (at once when the store holds it in process); `keys`, the
-   * token's remembered keys, spare building the grant's store key.
-   */
-  #grantOf(value: unknown, keys?: TokenKeys): unknown {
+  /** The grant record `value` links to (at once when the store holds it in process). */
+  #grantOf(value: unknown): unknown {
     const link = grantIdOf(value);
     if (link === undefined) return undefined;
-    const key = keys?.grantId === link ? keys.grantKey! : this.#ctx.key(Keys.grant(link));
-    return this.#ctx.store.peek?.(key) ?? this.#ctx.store.get(key);
+    const key = this.#ctx.key(Keys.grant(link));
+    return this.#ctx.store.hold?.(key)?.value ?? this.#ctx.store.get(key);
   }
 
   /** The user-index digest of a record: stored since `uh` exists, else from its user id. */

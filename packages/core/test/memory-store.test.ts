@@ -7,6 +7,12 @@ const open = async () => new MemoryStore({ max: 10_000 });
 runStoreSuite({
   name: 'memory',
   open,
-  capabilities: { lock: false, bulkLoad: false, refusesNonFiniteTtl: false, rejectsAfterClose: false },
+  capabilities: {
+    lock: false,
+    bulkLoad: false,
+    refusesNonFiniteTtl: false,
+    rejectsAfterClose: false,
+    holdsInProcess: true,
+  },
 });
 runConformanceSuite({ name: 'memory', createStore: open });

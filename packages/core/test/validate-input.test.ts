@@ -78,7 +78,7 @@ describe('store failures', () => {
     store.commit = store.get as never;
     store.getWithGrant = store.get as never;
     // A store whose reads fail holds nothing it could give at once.
-    (store as { peek?: unknown }).peek = undefined;
+    (store as { hold?: unknown }).hold = undefined;
     const ops: string[] = [];
     const errors: Error[] = [];
     cache.events.on('operation', (e) => ops.push(`${e.operation}:${e.result}`));

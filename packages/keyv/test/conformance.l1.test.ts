@@ -35,14 +35,14 @@ runStoreSuite({
   name: 'L1 over sqlite',
   open: async () => createStore(`sqlite://${join(await tempDir(), 'l1.db')}`, { l1: everything }),
   openPeer: async (store) => createStore(`sqlite://${sqlitePath(store)}`, { l1: everything }),
-  capabilities: { bulkLoad: false },
+  capabilities: { bulkLoad: false, holdsInProcess: true },
 });
 
 runStoreSuite({
   name: 'L1 over redis',
   open: () => openRedis(everything),
   openPeer: async (store) => createStore(urls.get(store)!, { l1: everything }),
-  capabilities: { bulkLoad: false, sweepCountsRecords: false, remoteDelete: true },
+  capabilities: { bulkLoad: false, sweepCountsRecords: false, remoteDelete: true, holdsInProcess: true },
 });
 
 // The whole cache through the L1 (default pattern: access-token records under `oc:`).

@@ -229,6 +229,7 @@ describe('L1Store', () => {
       await a.get('oc:at:gap');
       await sleep(150); // held on the heartbeats' proof from now on
       expect(await a.get('oc:at:gap')).toBeDefined();
+      const held = a.hold('oc:at:gap')!;
       // The subscriber's connection goes (node-redis reconnects and subscribes again in ~50 ms).
       await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']);
       const started = performance.now();
@@ -236,7 +237,9 @@ describe('L1Store', () => {
       await admin.sendCommand(['DEL', 'oc:at:gap']);
       let servedAfter = 0;
       while (performance.now() - started < 2000) {
-        if ((await a.get('oc:at:gap')) !== undefined) servedAfter = performance.now() - started;
+        // Neither a read nor a handle kept from before (the validation hot path's) serves it.
+        const stillHeld = a.stillHolds(held);
+        if ((await a.get('oc:at:gap')) !== undefined || stillHeld) servedAfter = performance.now() - started;
         await sleep(5);
       }
       expect(servedAfter).toBeLessThan(100 + 50);
@@ -261,16 +264,19 @@ describe('L1Store', () => {
     const second = await a.getWithGrant('oc:at:t1', 'oc:g:');
     expect(second[0]).toBe(first[0]);
     expect(second[1]).toBe(first[1]);
-    expect(a.peek('oc:g:G1')).toBe(first[1]);
+    const heldGrant = a.hold('oc:g:G1')!;
+    expect(heldGrant.value).toBe(first[1]);
+    expect(a.stillHolds(heldGrant)).toBe(true);
     expect(reads).toEqual({ getWithGrantAndExpiry: 1 });
 
-    // Revoked in another process: the published delete drops the held grant.
+    // Revoked in another process: the published delete drops the held grant (and its handle).
     await b.delete('oc:g:G1');
     const started = performance.now();
-    while (a.peek('oc:g:G1') !== undefined) {
+    while (a.stillHolds(heldGrant)) {
       if (performance.now() - started > 5000) throw new Error('L1 never invalidated');
       await sleep(1);
     }
+    expect(a.hold('oc:g:G1')).toBeUndefined();
     const revoked = await a.getWithGrant('oc:at:t1', 'oc:g:');
     expect(revoked).toEqual([first[0], undefined]);
     expect(revoked[0]).toBe(first[0]); // the record is still held: only the grant is read
@@ -281,10 +287,12 @@ describe('L1Store', () => {
     const [, held] = await a.getWithGrant('oc:at:t1', 'oc:g:');
     expect(held).toEqual(grant);
     expect((await a.getWithGrant('oc:at:t1', 'oc:g:'))[1]).toBe(held);
-    expect(a.peek('oc:g:G1')).toBe(held);
+    const heldAgain = a.hold('oc:g:G1')!;
+    expect(heldAgain.value).toBe(held);
     expect(reads).toEqual({ getWithGrantAndExpiry: 1, getWithExpiry: 2 });
     await a.delete('oc:g:G1');
-    expect(a.peek('oc:g:G1')).toBeUndefined();
+    expect(a.hold('oc:g:G1')).toBeUndefined();
+    expect(a.stillHolds(heldAgain)).toBe(false);
     expect(await a.getWithGrant('oc:at:t1', 'oc:g:')).toEqual([first[0], undefined]);
   });
 

@@ -121,6 +121,21 @@ export interface StoreEntry {
   expiresAt?: number;
 }
 
+/**
+ * A value a store holds in this process, as {@link CacheStore.hold} hands it out. The same handle
+ * stands for the same stored value until the store drops that value (delete, overwrite, eviction,
+ * expiry): then {@link CacheStore.stillHolds} answers false and `derived` is cleared.
+ */
+export interface Held {
+  /** The stored value (treat as immutable). */
+  readonly value: unknown;
+  /**
+   * A slot for the caller's derivation of `value` (core: the record as the presented token opened
+   * it), cleared by the store when it drops the value, so what was derived leaves memory with it.
+   */
+  derived: unknown;
+}
+
 /** The full store contract. Every method may throw {@link StoreUnavailableError}. */
 export interface CacheStore {
   /** The value, or `undefined` when missing or expired. */
@@ -128,11 +143,20 @@ export interface CacheStore {
   /** Batch read, same order as `keys`, `undefined` for missing. */
   getMany(keys: string[]): Promise<unknown[]>;
   /**
-   * Optional. What `get(key)` would resolve, when the store holds it in this process and can tell
-   * at once (the memory store; a held L1 entry); `undefined` when it would have to read (then call
-   * `get`). Never a value `get` would not give. The validation hot path spares a promise with it.
+   * Optional, with {@link stillHolds}. The value `get(key)` would resolve, when the store holds it
+   * in this process and can tell at once (the memory store; a held L1 entry), as a {@link Held}
+   * handle; `undefined` when it would have to read (then call `get`). Never a value `get` would not
+   * give. The validation hot path spares a promise with it, and keeps the handle to ask
+   * {@link stillHolds} next time instead of looking the key up again.
    */
-  peek?(key: string): unknown;
+  hold?(key: string): Held | undefined;
+  /**
+   * Optional, with {@link hold}. Whether `held`, a handle this store's `hold` gave, is still what
+   * `get` of its key would resolve now: false once the value was deleted, replaced, evicted,
+   * expired or (an L1) may be stale. Answered from the handle, without a lookup; a store with a
+   * recency order refreshes the key's place in it from time to time.
+   */
+  stillHolds?(held: Held): boolean;
   /**
    * Optional. `get(key)` and, when that value is a record linked to a grant (an object whose `g`
    * is a string), `get(grantKeyPrefix + value.g)`, read as ONE operation (Redis: one script call,

@@ -9,7 +9,8 @@ import type {
   StoreEntry,
   Transaction,
 } from './contract.js';
-import { grantIdOf } from './contract.js';
+import { grantIdOf, type Held } from './contract.js';
+import { HeldValue } from './held-value.js';
 import { indexPageOf } from './index-page.js';
 import { failedPrecondition } from './transaction.js';
 
@@ -19,12 +20,6 @@ export interface MemoryStoreOptions {
   max?: number;
 }
 
-interface Held {
-  value: unknown;
-  /** Absolute expiry, epoch ms. */
-  exp: number;
-}
-
 /**
  * In-process store for tests and single-process servers: a bounded LRU of records plus in-memory
  * indexes. Values are kept by reference (no JSON round trip on the validation path), so callers
@@ -32,14 +27,18 @@ interface Held {
  */
 export class MemoryStore implements CacheStore {
   readonly kind = 'memory';
-  readonly #records: LRUCache<string, Held>;
+  readonly #records: LRUCache<string, HeldValue>;
   readonly #indexes = new Map<string, Map<string, number>>();
   #closed = false;
 
   constructor(options: MemoryStoreOptions = {}) {
     // TTLs are checked here against `exp` rather than handed to lru-cache: one clock for records
     // and indexes, and no lru-cache timer per entry.
-    this.#records = new LRUCache<string, Held>({ max: options.max ?? 100_000 });
+    // `dispose` runs on delete, overwrite, eviction and clear alike: every way a value leaves.
+    this.#records = new LRUCache<string, HeldValue>({
+      max: options.max ?? 100_000,
+      dispose: (held) => held.drop(),
+    });
   }
 
   async get(key: string): Promise<unknown> {
@@ -50,8 +49,17 @@ export class MemoryStore implements CacheStore {
     return keys.map((k) => this.#read(k));
   }
 
-  peek(key: string): unknown {
-    return this.#read(key);
+  hold(key: string): Held | undefined {
+    return this.#held(key);
+  }
+
+  stillHolds(held: Held): boolean {
+    const h = held as HeldValue;
+    if (h.dropped) return false;
+    const now = Date.now();
+    if (h.until <= now) return false;
+    if (h.dueForTouch(now)) this.#records.get(h.key);
+    return true;
   }
 
   async getWithGrant(key: string, grantKeyPrefix: string): Promise<[unknown, unknown]> {
@@ -61,7 +69,7 @@ export class MemoryStore implements CacheStore {
   }
 
   async set(key: string, value: unknown, ttlMs: number): Promise<void> {
-    this.#records.set(key, { value, exp: Date.now() + ttlMs });
+    this.#put(key, value, ttlMs);
   }
 
   async delete(...keys: string[]): Promise<number> {
@@ -117,14 +125,14 @@ export class MemoryStore implements CacheStore {
   async *entries(prefix: string): AsyncIterable<StoreEntry> {
     const now = Date.now();
     for (const [key, held] of this.#records.entries()) {
-      if (key.startsWith(prefix) && held.exp > now) yield { key, value: held.value, expiresAt: held.exp };
+      if (key.startsWith(prefix) && held.until > now) yield { key, value: held.value, expiresAt: held.until };
     }
   }
 
   async sweep(now: number): Promise<number> {
     let removed = 0;
     for (const [key, held] of this.#records.entries()) {
-      if (held.exp <= now) {
+      if (held.until <= now) {
         this.#records.delete(key);
         removed++;
       }
@@ -158,7 +166,7 @@ export class MemoryStore implements CacheStore {
     for (const op of tx.ops) {
       switch (op.op) {
         case 'set':
-          this.#records.set(op.key, { value: op.value, exp: Date.now() + op.ttlMs });
+          this.#put(op.key, op.value, op.ttlMs);
           break;
         case 'delete':
           for (const key of op.keys) this.#records.delete(key);
@@ -228,12 +236,22 @@ export class MemoryStore implements CacheStore {
   }
 
   #read(key: string): unknown {
+    return this.#held(key)?.value;
+  }
+
+  #held(key: string): HeldValue | undefined {
     const held = this.#records.get(key);
     if (held === undefined) return undefined;
-    if (held.exp <= Date.now()) {
+    const now = Date.now();
+    if (held.until <= now) {
       this.#records.delete(key);
       return undefined;
     }
-    return held.value;
+    return held;
+  }
+
+  #put(key: string, value: unknown, ttlMs: number): void {
+    const now = Date.now();
+    this.#records.set(key, new HeldValue(key, value, now + ttlMs, now));
   }
 }

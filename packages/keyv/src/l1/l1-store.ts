@@ -1,13 +1,15 @@
-import type {
-  BatchOp,
-  CacheStore,
-  CommitResult,
-  IndexAddOptions,
-  IndexEntry,
-  IndexPageOptions,
-  StoreEntry,
-  StoreLock,
-  Transaction,
+import {
+  type BatchOp,
+  type CacheStore,
+  type CommitResult,
+  type Held,
+  HeldValue,
+  type IndexAddOptions,
+  type IndexEntry,
+  type IndexPageOptions,
+  type StoreEntry,
+  type StoreLock,
+  type Transaction,
 } from '@oauth-cache/core';
 import { LRUCache } from 'lru-cache';
 import { type ChangeWatch, hasChangeWatch } from '../change-watch.js';
@@ -52,14 +54,6 @@ interface PendingRead {
   reject: (error: unknown) => void;
 }
 
-interface Held {
-  value: unknown;
-  /** When it was filled (epoch ms): younger than `maxStaleMs`, it is served without a proof. */
-  filledAt: number;
-  /** Served until (epoch ms): the record's own expiry when known, and at most `maxHoldMs` after filling. */
-  until: number;
-}
-
 /**
  * A {@link CacheStore} decorator keeping recent `get` results of matching keys in process memory.
  *
@@ -96,7 +90,11 @@ export class L1Store implements CacheStore {
   readonly lock?: (name: string, ttlMs: number) => Promise<StoreLock | null>;
   readonly writeBatch?: (ops: BatchOp[]) => Promise<void>;
   readonly onRemoteDelete?: (listener: (keys: string[]) => void) => Promise<() => Promise<void>>;
-  readonly #lru: LRUCache<string, Held>;
+  /**
+   * Entries: `until` is the record's own expiry when known, and at most `maxHoldMs` after filling;
+   * `since`, when it was read: younger than `maxStaleMs`, an entry is served without a proof.
+   */
+  readonly #lru: LRUCache<string, HeldValue>;
   readonly #maxStaleMs: number;
   readonly #maxHoldMs: number;
   /** The latest time before which every change made elsewhere was reported (the change watch). */
@@ -141,7 +139,11 @@ export class L1Store implements CacheStore {
       : this.#maxStaleMs;
     // No lru-cache TTL: each entry carries its own `until`, checked on every hit (lru-cache's TTL
     // clock arms a timer every millisecond under load, and reads the clock once more per hit).
-    this.#lru = new LRUCache<string, Held>({ max: options.max ?? 10_000 });
+    // `dispose` runs on delete, overwrite, eviction and clear alike: every way an entry leaves.
+    this.#lru = new LRUCache<string, HeldValue>({
+      max: options.max ?? 10_000,
+      dispose: (held) => held.drop(),
+    });
     if (hasExpiryAwareReads(inner)) {
       this.#read = (key) => inner.getWithExpiry(key);
       this.#readMany = (keys) => inner.getManyWithExpiry(keys);
@@ -222,13 +224,26 @@ export class L1Store implements CacheStore {
     return (await this.#load(key))?.value;
   }
 
-  /** A held entry's value at once (counted as a hit), else `undefined`: see core's `CacheStore.peek`. */
-  peek(key: string): unknown {
+  /** A held entry at once (counted as a hit), else `undefined`: see core's `CacheStore.hold`. */
+  hold(key: string): Held | undefined {
     if (!this.#match(key)) return undefined;
     const held = this.#hit(key);
     if (held === undefined) return undefined;
     this.#hits += 1;
-    return held.value;
+    return held;
+  }
+
+  /**
+   * Whether an entry `hold` gave is still served (counted as a hit): the rules of a hit, read from
+   * the entry itself. See core's `CacheStore.stillHolds`.
+   */
+  stillHolds(held: Held): boolean {
+    const h = held as HeldValue;
+    const now = Date.now();
+    if (h.dropped || !this.#servable(h, now)) return false;
+    if (h.dueForTouch(now)) this.#lru.get(h.key);
+    this.#hits += 1;
+    return true;
   }
 
   /**
@@ -507,7 +522,7 @@ export class L1Store implements CacheStore {
    * A held entry still within the record's own expiry, and either younger than `maxStaleMs` or
    * proven current by the change watch less than `maxStaleMs` ago.
    */
-  #hit(key: string): Held | undefined {
+  #hit(key: string): HeldValue | undefined {
     const held = this.#lru.get(key);
     if (held === undefined) return undefined;
     const now = Date.now();
@@ -515,15 +530,20 @@ export class L1Store implements CacheStore {
       this.#lru.delete(key);
       return undefined;
     }
-    if (now - held.filledAt > this.#maxStaleMs && now - this.#settledAt > this.#maxStaleMs) return undefined;
-    return held;
+    return this.#servable(held, now) ? held : undefined;
+  }
+
+  /** Within its expiry, and younger than `maxStaleMs` or proven current less than `maxStaleMs` ago. */
+  #servable(held: HeldValue, now: number): boolean {
+    if (held.until <= now) return false;
+    return now - held.since <= this.#maxStaleMs || now - this.#settledAt <= this.#maxStaleMs;
   }
 
   #fill(key: string, read: ExpiringValue | undefined): void {
     if (read === undefined) return; // never cache a miss
     const now = Date.now();
     const until = Math.min(now + this.#maxHoldMs, read.expiresAt ?? Number.POSITIVE_INFINITY);
-    if (until - now >= 1) this.#lru.set(key, { value: read.value, filledAt: now, until });
+    if (until - now >= 1) this.#lru.set(key, new HeldValue(key, read.value, until, now));
   }
 
   /** Drop the records `tx` sets or deletes (index ops touch no record). */

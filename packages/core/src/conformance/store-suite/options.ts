@@ -31,6 +31,11 @@ export interface StoreCapabilities {
   refusesNonFiniteTtl?: boolean;
   /** After `close()` every call rejects with `StoreUnavailableError` (memory: it stays usable). Default `true`. */
   rejectsAfterClose?: boolean;
+  /**
+   * `hold` and `stillHolds` are implemented, and hold the values this process read (the memory
+   * store; an L1 for its matching keys, such as `oc:at:` and `oc:g:`). Default `false`.
+   */
+  holdsInProcess?: boolean;
   /** `onRemoteDelete` is implemented; its test needs {@link StoreSuiteOptions.openPeer}. Default `false`. */
   remoteDelete?: boolean;
 }
@@ -65,6 +70,7 @@ export function resolveCapabilities(capabilities: StoreCapabilities = {}): Resol
     sweepDropsDeadMembers: capabilities.sweepDropsDeadMembers ?? true,
     refusesNonFiniteTtl: capabilities.refusesNonFiniteTtl ?? true,
     rejectsAfterClose: capabilities.rejectsAfterClose ?? true,
+    holdsInProcess: capabilities.holdsInProcess ?? false,
     remoteDelete: capabilities.remoteDelete ?? false,
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Records: get, getMany, peek, set with a TTL, delete, ping. Set-if-absent and read-once are commits
+ * Records: get, getMany, hold, set with a TTL, delete, ping. Set-if-absent and read-once are commits
  * (`absent` / `present` preconditions): see `commit.ts`.
  */
 import { describe, expect } from 'vitest';
@@ -37,22 +37,62 @@ export function recordTests({ storeTest, capabilities }: StoreSuiteContext): voi
     });
 
     storeTest(
-      'peek (optional) gives what get gives or undefined, never a deleted or expired value',
+      'hold (optional) gives what get gives or undefined, never a deleted or expired value',
       async (store) => {
+        expect(typeof store.hold).toBe(typeof store.stillHolds); // both or neither
         await store.set('oc:at:p', { v: 1 }, 60_000);
         await store.set('oc:at:brief', { v: 2 }, 150);
         const got = await store.get('oc:at:p'); // an L1 holds it from here
         await store.get('oc:at:brief');
-        const peeked = store.peek?.('oc:at:p');
-        if (peeked !== undefined) expect(peeked).toEqual(got);
-        expect(store.peek?.('oc:at:missing')).toBeUndefined();
+        const held = store.hold?.('oc:at:p');
+        if (held !== undefined) expect(held.value).toEqual(got);
+        expect(store.hold?.('oc:at:missing')).toBeUndefined();
+        const brief = store.hold?.('oc:at:brief');
         await store.delete('oc:at:p');
-        expect(store.peek?.('oc:at:p')).toBeUndefined();
+        expect(store.hold?.('oc:at:p')).toBeUndefined();
         await sleep(400);
-        expect(store.peek?.('oc:at:brief')).toBeUndefined();
+        expect(store.hold?.('oc:at:brief')).toBeUndefined();
+        if (brief !== undefined) expect(store.stillHolds!(brief)).toBe(false);
         expect(await store.get('oc:at:brief')).toBeUndefined();
       },
     );
+
+    if (capabilities.holdsInProcess) {
+      storeTest(
+        'a held handle stays held until its value is overwritten, deleted or committed away, and drops what was derived',
+        async (store) => {
+          const hold = async (key: string, value: unknown) => {
+            await store.set(key, value, 60_000);
+            await store.get(key);
+            const held = store.hold!(key)!;
+            expect(held.value).toEqual(value);
+            held.derived = { opened: value };
+            expect(store.stillHolds!(held)).toBe(true);
+            expect(store.stillHolds!(held)).toBe(true); // asking does not consume it
+            return held;
+          };
+          const overwritten = await hold('oc:at:w', { v: 1 });
+          await store.set('oc:at:w', { v: 2 }, 60_000);
+          expect(store.stillHolds!(overwritten)).toBe(false);
+          expect(overwritten.derived).toBeUndefined();
+          await store.get('oc:at:w');
+          expect(store.hold!('oc:at:w')?.value).toEqual({ v: 2 });
+
+          const deleted = await hold('oc:at:d', { v: 3 });
+          await store.delete('oc:at:d');
+          expect(store.stillHolds!(deleted)).toBe(false);
+          expect(deleted.derived).toBeUndefined();
+
+          const committed = await hold('oc:g:c', { v: 4 });
+          const kept = await hold('oc:at:k', { v: 5 });
+          await store.commit({ now: Date.now(), ops: [{ op: 'delete', keys: ['oc:g:c'] }] });
+          expect(store.stillHolds!(committed)).toBe(false);
+          expect(committed.derived).toBeUndefined();
+          expect(store.stillHolds!(kept)).toBe(true);
+          expect(kept.derived).toEqual({ opened: { v: 5 } });
+        },
+      );
+    }
 
     storeTest('expires values after their TTL', async (store) => {
       await store.set('t:short', { v: 1 }, 150);
