@@ -36,10 +36,14 @@ async function accessHandle(store: MemoryStore): Promise<Held> {
   return store.hold(keys[0]!)!;
 }
 
+const TOKEN = 'hot-token-0123456789abcdef';
+
 describe.each(['production', 'test'] as const)('hot tokens (%s preset)', (environment) => {
-  const open = (store: MemoryStore) =>
-    createTokenCache({
-      store,
+  /** A cache on a counting memory store, with TOKEN stored for ivanov and validated once. */
+  async function hotCache(extra: { refreshToken?: string } = {}) {
+    const counting = countingStore();
+    const cache = createTokenCache({
+      store: counting.store,
       environment,
       autoCleanup: false,
       ...(environment === 'production'
@@ -49,79 +53,52 @@ describe.each(['production', 'test'] as const)('hot tokens (%s preset)', (enviro
           }
         : {}),
     });
+    const info = await cache.storeToken({
+      userId: 'ivanov',
+      accessToken: TOKEN,
+      userData: { p: 1 },
+      ...extra,
+    });
+    const first = await cache.validateAccessToken(TOKEN);
+    expect(first).toMatchObject({ valid: true, userId: 'ivanov', userData: { p: 1 } });
+    return { ...counting, cache, info, first };
+  }
 
   it('a token validated lately is confirmed from the store handles, without a lookup', async () => {
-    const { store, calls, reset } = countingStore();
-    const cache = open(store);
-    await cache.storeToken({
-      userId: 'ivanov',
-      accessToken: 'hot-token-0123456789abcdef',
-      userData: { p: 1 },
-    });
-    const first = await cache.validateAccessToken('hot-token-0123456789abcdef');
-    expect(first).toMatchObject({ valid: true, userId: 'ivanov', userData: { p: 1 } });
+    const { cache, calls, reset, first } = await hotCache();
     reset();
-    const second = await cache.validateAccessToken('hot-token-0123456789abcdef');
-    expect(second).toEqual(first);
+    expect(await cache.validateAccessToken(TOKEN)).toEqual(first);
     expect(calls).toEqual({ get: 0, getWithGrant: 0, hold: 0, stillHolds: 2 }); // record and grant
     await cache.close();
   });
 
   it('a revoked hot token is refused at once, and what it opened leaves memory with its record', async () => {
-    const { store } = countingStore();
-    const cache = open(store);
-    await cache.storeToken({
-      userId: 'ivanov',
-      accessToken: 'hot-token-0123456789abcdef',
-      userData: { p: 1 },
-    });
-    await cache.validateAccessToken('hot-token-0123456789abcdef');
+    const { cache, store } = await hotCache();
     const held = await accessHandle(store);
     expect(held.derived).toMatchObject({ kind: 'access', body: { ud: { p: 1 } } });
-    expect(await cache.revokeToken('hot-token-0123456789abcdef')).toBe(true);
+    expect(await cache.revokeToken(TOKEN)).toBe(true);
     expect(store.stillHolds(held)).toBe(false);
     expect(held.derived).toBeUndefined();
-    expect(await cache.validateAccessToken('hot-token-0123456789abcdef')).toBeNull();
+    expect(await cache.validateAccessToken(TOKEN)).toBeNull();
     await cache.close();
   });
 
   it('a hot token whose grant is revoked is refused at once', async () => {
-    const { store } = countingStore();
-    const cache = open(store);
-    const info = await cache.storeToken({
-      userId: 'ivanov',
-      accessToken: 'hot-token-0123456789abcdef',
-      refreshToken: 'hot-refresh-0123456789abcdef',
-    });
-    await cache.validateAccessToken('hot-token-0123456789abcdef');
-    await cache.validateAccessToken('hot-token-0123456789abcdef');
+    const { cache, info } = await hotCache({ refreshToken: 'hot-refresh-0123456789abcdef' });
+    expect(await cache.validateAccessToken(TOKEN)).not.toBeNull();
     await cache.revokeFamily(info.familyId);
-    expect(await cache.validateAccessToken('hot-token-0123456789abcdef')).toBeNull();
+    expect(await cache.validateAccessToken(TOKEN)).toBeNull();
     await cache.close();
   });
 
   it('a record replaced under a hot token is read and opened again', async () => {
-    const { store, calls, reset } = countingStore();
-    const cache = open(store);
-    await cache.storeToken({
-      userId: 'ivanov',
-      accessToken: 'hot-token-0123456789abcdef',
-      userData: { p: 1 },
-    });
-    await cache.validateAccessToken('hot-token-0123456789abcdef');
+    const { cache, store, calls, reset } = await hotCache();
     const held = await accessHandle(store);
     // The same token stored again (a new grant): the old handle no longer holds.
-    await cache.storeToken({
-      userId: 'petrov',
-      accessToken: 'hot-token-0123456789abcdef',
-      userData: { p: 2 },
-    });
+    await cache.storeToken({ userId: 'petrov', accessToken: TOKEN, userData: { p: 2 } });
     expect(store.stillHolds(held)).toBe(false);
     reset();
-    expect(await cache.validateAccessToken('hot-token-0123456789abcdef')).toMatchObject({
-      userId: 'petrov',
-      userData: { p: 2 },
-    });
+    expect(await cache.validateAccessToken(TOKEN)).toMatchObject({ userId: 'petrov', userData: { p: 2 } });
     expect(calls.hold).toBe(2); // read again: the record and its grant
     await cache.close();
   });
