@@ -57,7 +57,10 @@ export class MemoryStore implements CacheStore {
     const h = held as HeldValue;
     if (h.dropped) return false;
     const now = Date.now();
-    if (h.until <= now) return false;
+    if (h.until <= now) {
+      h.drop(); // expired: let go of what was derived now, not when the entry is swept
+      return false;
+    }
     if (h.dueForTouch(now)) this.#records.get(h.key);
     return true;
   }

@@ -239,8 +239,13 @@ export class L1Store implements CacheStore {
    */
   stillHolds(held: Held): boolean {
     const h = held as HeldValue;
+    if (h.dropped) return false;
     const now = Date.now();
-    if (h.dropped || !this.#servable(h, now)) return false;
+    if (h.until <= now) {
+      h.drop(); // expired: never served again (a stale one may be, once the store proves it current)
+      return false;
+    }
+    if (!this.#fresh(h, now)) return false;
     if (h.dueForTouch(now)) this.#lru.get(h.key);
     this.#hits += 1;
     return true;
@@ -530,12 +535,11 @@ export class L1Store implements CacheStore {
       this.#lru.delete(key);
       return undefined;
     }
-    return this.#servable(held, now) ? held : undefined;
+    return this.#fresh(held, now) ? held : undefined;
   }
 
-  /** Within its expiry, and younger than `maxStaleMs` or proven current less than `maxStaleMs` ago. */
-  #servable(held: HeldValue, now: number): boolean {
-    if (held.until <= now) return false;
+  /** Younger than `maxStaleMs`, or proven current by the change watch less than `maxStaleMs` ago. */
+  #fresh(held: HeldValue, now: number): boolean {
     return now - held.since <= this.#maxStaleMs || now - this.#settledAt <= this.#maxStaleMs;
   }
 
